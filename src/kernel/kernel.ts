@@ -1,0 +1,263 @@
+// The simulated machine: physical memory, its zones and CMA areas, and the counters and trace
+// buffer every kernel path reports to. Pure and deterministic: time comes from `clock`, randomness
+// from the seeded streams (DESIGN.md "Principles").
+import { RngStreams } from '../sim/rng.js';
+import { PAGE_SIZE, parseSize } from '../sim/units.js';
+import {
+  DEFAULT_POLICIES,
+  errnoName,
+  type KernelVersion,
+  MAX_CMA_AREAS,
+  MAX_PAGE_ORDER,
+  MT,
+  PAGEBLOCK_NR_PAGES,
+  PAGEBLOCK_ORDER,
+  type Policies,
+} from './config.js';
+import { CmaArea } from './mm/cma.js';
+import { PageKind } from './mm/page.js';
+import { PageAlloc } from './mm/page_alloc.js';
+import { Rmap } from './mm/rmap.js';
+import { type Blocker, blame, type Failure, PinRegistry } from './observe/blame.js';
+import { TraceLog, type TraceName } from './observe/trace.js';
+import { VmEvents } from './observe/vmstat.js';
+import type { Task, UserStruct } from './task.js';
+
+/** Sizes are bytes or strings such as '4GiB' (sim/units). */
+export interface CmaAreaSpec {
+  name: string;
+  size: string | number;
+  /** physical base address; default: top-down below the end of memory and earlier areas */
+  base?: string | number;
+  orderPerBit?: number;
+}
+
+export interface MachineSpec {
+  memory: string | number;
+  /** physical address where DRAM starts (4 MiB aligned), default 0 */
+  dramBase?: string | number;
+  /** ZONE_MOVABLE at the top of memory (movablecore=), default none (§1.3, §6 item 9) */
+  movable?: string | number;
+  /** memory the kernel keeps at boot (image, memmap, slab): never in the buddy */
+  reserved?: string | number;
+  /** WMARK_MIN of the normal zone; default from min_free_kbytes = sqrt(16 * lowmem kB) (§1.7) */
+  minFree?: string | number;
+  cma?: CmaAreaSpec[];
+}
+
+export interface KernelSpec {
+  machine: MachineSpec;
+  version?: KernelVersion;
+  policies?: Partial<Policies>;
+  seed?: number;
+}
+
+/** A machine description that cannot boot. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface Clock {
+  readonly now: number;
+}
+
+const MIB2 = PAGEBLOCK_NR_PAGES * PAGE_SIZE; // CMA_MIN_ALIGNMENT_BYTES (§2.1)
+
+const pagesOf = (v: string | number, what: string): number =>
+  Math.floor(parseSize(v, what) / PAGE_SIZE);
+
+/** min_free_kbytes = int_sqrt(lowmem_kbytes * 16), clamped to [128, 262144] kB; pages_min = /4. */
+function defaultMinPages(pages: number): number {
+  const kbytes = Math.min(262144, Math.max(128, Math.floor(Math.sqrt(pages * 4 * 16))));
+  return kbytes >> 2;
+}
+
+export class Kernel {
+  readonly version: KernelVersion;
+  readonly policies: Policies;
+  readonly rng: RngStreams;
+  readonly alloc: PageAlloc;
+  readonly rmap = new Rmap();
+  readonly vm = new VmEvents();
+  readonly trace: TraceLog;
+  readonly cma: CmaArea[] = [];
+  /** who holds page references, for blame */
+  readonly pins = new PinRegistry();
+  readonly tasks = new Map<number, Task>();
+  /** user_structs by uid */
+  readonly users = new Map<number, UserStruct>();
+  nextPid = 100;
+  /** every failed allocation or syscall, in order (DESIGN.md snapshot `failures[]`) */
+  readonly failures: Failure[] = [];
+  /** pid of the task whose syscall is running (0: none), for traces and -EINTR */
+  currentPid = 0;
+  currentFatal = false;
+  /** pages the kernel reserved at boot */
+  readonly reservedPages: number;
+  private pendingNs = 0;
+
+  constructor(
+    spec: KernelSpec,
+    private readonly clock: Clock,
+  ) {
+    this.version = spec.version ?? '6.18';
+    this.policies = { ...DEFAULT_POLICIES, ...spec.policies };
+    this.rng = new RngStreams(spec.seed ?? 1);
+    this.trace = new TraceLog(this.version);
+    const m = spec.machine;
+    const memPages = pagesOf(m.memory, 'memory size');
+    const basePfn = pagesOf(m.dramBase ?? 0, 'DRAM base');
+    const movablePages = pagesOf(m.movable ?? 0, 'ZONE_MOVABLE size');
+    this.reservedPages = pagesOf(m.reserved ?? 0, 'reserved size');
+    if (memPages === 0 || memPages % PAGEBLOCK_NR_PAGES) {
+      throw new ConfigError(`memory size must be a non-zero multiple of 2MiB`);
+    }
+    if (basePfn % (1 << MAX_PAGE_ORDER)) throw new ConfigError('DRAM base must be 4MiB aligned');
+    if (movablePages % (1 << MAX_PAGE_ORDER) || movablePages >= memPages) {
+      throw new ConfigError('ZONE_MOVABLE size must be a multiple of 4MiB and smaller than memory');
+    }
+    const endPfn = basePfn + memPages;
+    const movableStart = endPfn - movablePages;
+    const minPages =
+      m.minFree === undefined ? defaultMinPages(memPages) : pagesOf(m.minFree, 'minFree');
+    this.alloc = new PageAlloc(
+      basePfn,
+      endPfn,
+      movableStart,
+      minPages,
+      this.policies.placement,
+      this.rng.stream('placement'),
+      this.policies.cmaEligibility === 'tagged-only',
+    );
+    this.placeCmaAreas(m.cma ?? [], basePfn, movableStart);
+    this.boot(basePfn, endPfn, movableStart);
+  }
+
+  /** cma_declare_contiguous(): validate and place each area (§2.1). */
+  private placeCmaAreas(specs: CmaAreaSpec[], basePfn: number, movableStart: number): void {
+    if (specs.length > MAX_CMA_AREAS) {
+      throw new ConfigError(
+        `too many CMA areas: ${specs.length} (CONFIG_CMA_AREAS is ${MAX_CMA_AREAS})`,
+      );
+    }
+    let top = movableStart; // areas must lie in one zone: the normal one
+    const names = new Set<string>();
+    for (const s of specs) {
+      if (names.has(s.name)) throw new ConfigError(`duplicate CMA area name '${s.name}'`);
+      names.add(s.name);
+      const size = parseSize(s.size, `size of CMA area '${s.name}'`);
+      if (size === 0 || size % MIB2)
+        throw new ConfigError(`CMA area '${s.name}': size must be a non-zero multiple of 2MiB`);
+      const opb = s.orderPerBit ?? 0;
+      if (!Number.isInteger(opb) || opb < 0 || opb > PAGEBLOCK_ORDER) {
+        throw new ConfigError(
+          `CMA area '${s.name}': orderPerBit must be an integer from 0 to ${PAGEBLOCK_ORDER}`,
+        );
+      }
+      const count = size / PAGE_SIZE;
+      let base: number;
+      if (s.base === undefined) {
+        base = top - count; // top-down memblock placement
+      } else {
+        const bytes = parseSize(s.base, `base of CMA area '${s.name}'`);
+        if (bytes % MIB2) throw new ConfigError(`CMA area '${s.name}': base must be 2MiB aligned`);
+        base = bytes / PAGE_SIZE;
+      }
+      if (base < basePfn + this.reservedPages || base + count > movableStart) {
+        throw new ConfigError(
+          `CMA area '${s.name}' (${count >> 8} MiB) does not fit in the normal zone's free memory`,
+        );
+      }
+      for (const other of this.cma) {
+        if (base < other.basePfn + other.count && other.basePfn < base + count) {
+          throw new ConfigError(`CMA areas '${other.name}' and '${s.name}' overlap`);
+        }
+      }
+      this.cma.push(new CmaArea(this.cma.length, s.name, base, count, opb));
+      top = Math.min(top, base);
+    }
+  }
+
+  /** memblock_free_all() and cma_activate_area(): everything not reserved joins the buddy. */
+  private boot(basePfn: number, endPfn: number, movableStart: number): void {
+    const a = this.alloc;
+    const reservedEnd = basePfn + this.reservedPages;
+    a.pages.kind.fill(PageKind.KERNEL, basePfn, reservedEnd);
+    for (const c of this.cma) {
+      for (
+        let pb = c.basePfn >> PAGEBLOCK_ORDER;
+        pb < (c.basePfn + c.count) >> PAGEBLOCK_ORDER;
+        pb++
+      ) {
+        a.pbMt[pb] = MT.CMA; // init_cma_reserved_pageblock()
+      }
+    }
+    // free in runs that do not cross a zone or a CMA boundary
+    const cuts = [reservedEnd, movableStart, endPfn];
+    for (const c of this.cma) cuts.push(c.basePfn, c.basePfn + c.count);
+    const sorted = [...new Set(cuts)]
+      .filter((p) => p >= reservedEnd && p <= endPfn)
+      .sort((x, y) => x - y);
+    for (let i = 0; i + 1 < sorted.length; i++) {
+      const lo = sorted[i]!;
+      const hi = sorted[i + 1]!;
+      if (hi > lo) a.bootFree(lo, hi, this.cmaOf(lo) !== undefined);
+    }
+  }
+
+  /** Record a failure of `op` with errno `errno` (negative), blaming `blockingPfn` if given. */
+  fail(
+    op: string,
+    errno: number,
+    extra: { area?: string; count?: number; blockingPfn?: number; blocker?: Blocker } = {},
+  ): number {
+    const f: Failure = { t: this.clock.now, op, errno: errnoName(errno) };
+    if (this.currentPid) f.pid = this.currentPid;
+    if (extra.area !== undefined) f.area = extra.area;
+    if (extra.count !== undefined) f.count = extra.count;
+    if (extra.blockingPfn !== undefined && extra.blockingPfn >= 0) {
+      f.blocking_pfn = extra.blockingPfn;
+      const b = extra.blocker ?? blame(this, extra.blockingPfn);
+      if (b) f.blocker = b;
+    }
+    this.failures.push(f);
+    return errno;
+  }
+
+  cmaOf(pfn: number): CmaArea | undefined {
+    return this.cma.find((c) => c.contains(pfn));
+  }
+
+  cmaByName(name: string): CmaArea | undefined {
+    return this.cma.find((c) => c.name === name);
+  }
+
+  now(): number {
+    return this.clock.now;
+  }
+
+  fatalSignalPending(): boolean {
+    return this.currentFatal;
+  }
+
+  tracepoint(name: TraceName, args: readonly (number | string)[]): void {
+    this.trace.emit(this.clock.now, this.currentPid, name, args);
+  }
+
+  /** A kernel log line (printk at KERN_ERR). */
+  printk(line: string): void {
+    this.tracepoint('pr_err', [line]);
+  }
+
+  /** Add simulated time spent by the running kernel path (kernel/cost.ts). */
+  charge(ns: number): void {
+    this.pendingNs += ns;
+  }
+
+  /** The time charged since the last call, to be slept by the calling task. */
+  takeCharge(): number {
+    const ns = this.pendingNs;
+    this.pendingNs = 0;
+    return ns;
+  }
+}

@@ -1,0 +1,240 @@
+// CMA areas, the allocation bitmap, cma_alloc() and cma_release() (spec §2.1–§2.7, §6 items 2–3).
+import type { Sleep } from '../../sim/engine.js';
+import { sleep } from '../../sim/engine.js';
+import { ANDROID_CMA_RETRIES, CMA_RETRY_SLEEP_NS, ERRNO } from '../config.js';
+import type { Kernel } from '../kernel.js';
+import { bitmapFindNextZeroAreaOff, findNextBit, setBits } from './bitmap.js';
+import { __GFP_NORETRY } from './gfp.js';
+import { allocContigRange } from './page_isolation.js';
+
+export class CmaArea {
+  readonly bitmap: Uint32Array;
+  /** 6.15+: pages whose bitmap bits are clear (§2.2) */
+  availableCount: number;
+  // sysfs counters, in pages (§2.6)
+  allocPagesSuccess = 0;
+  allocPagesFail = 0;
+  releasePagesSuccess = 0;
+  /** debugfs `alloc` allocations, newest last: [pfn, count] (§2.6) */
+  readonly debugfsMem: [number, number][] = [];
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly basePfn: number,
+    readonly count: number,
+    readonly orderPerBit: number,
+  ) {
+    this.bitmap = new Uint32Array(((count >> orderPerBit) + 31) >>> 5);
+    this.availableCount = count;
+  }
+
+  /** cma_bitmap_maxno() */
+  get maxno(): number {
+    return this.count >> this.orderPerBit;
+  }
+
+  /** cma_bitmap_aligned_mask() */
+  alignMask(align: number): number {
+    return align <= this.orderPerBit ? 0 : (1 << (align - this.orderPerBit)) - 1;
+  }
+
+  /** cma_bitmap_aligned_offset() */
+  alignOffset(align: number): number {
+    return (this.basePfn & ((1 << align) - 1)) >> this.orderPerBit;
+  }
+
+  /** cma_bitmap_pages_to_bits() */
+  pagesToBits(pages: number): number {
+    const unit = 1 << this.orderPerBit;
+    return Math.ceil(pages / unit);
+  }
+
+  contains(pfn: number): boolean {
+    return pfn >= this.basePfn && pfn < this.basePfn + this.count;
+  }
+
+  /** debugfs `used`: 6.4 bitmap_weight << order_per_bit; 6.18 count - available_count. */
+  used(): number {
+    return this.count - this.availableCount;
+  }
+
+  /** debugfs `maxchunk`: the longest clear run of the bitmap, in pages. */
+  maxchunk(): number {
+    return this.freeRanges().reduce((m, [, pages]) => Math.max(m, pages), 0);
+  }
+
+  /** Clear runs of the bitmap as [offset in pages, pages]: cma_debug_show_areas. */
+  freeRanges(): [number, number][] {
+    const out: [number, number][] = [];
+    const n = this.maxno;
+    for (let start = 0; ; ) {
+      const zero = findNextBit(this.bitmap, n, start, 0);
+      if (zero >= n) break;
+      const set = findNextBit(this.bitmap, n, zero, 1);
+      out.push([zero << this.orderPerBit, (set - zero) << this.orderPerBit]);
+      start = set;
+    }
+    return out;
+  }
+
+  /** cma_clear_bitmap() / bitmap_set() with available_count. */
+  markRange(pfn: number, count: number, used: boolean): void {
+    setBits(this.bitmap, (pfn - this.basePfn) >> this.orderPerBit, this.pagesToBits(count), used);
+    this.availableCount += used ? -count : count;
+  }
+}
+
+export interface CmaAllocOpts {
+  noWarn?: boolean;
+  gfp?: number;
+}
+
+/** What the last cma_alloc learnt, for blame: the fin_pfn of every failed window. */
+export interface CmaAllocOutcome {
+  pfn: number;
+  errno: number;
+  windows: number;
+  busyPfns: number[];
+  migrated: number;
+  /** simulated time the call took, ns */
+  latencyNs: number;
+}
+
+function prErrAlloc(k: Kernel, cma: CmaArea, count: number, ret: number): void {
+  const fn = k.version === '6.4' ? 'cma_alloc' : '__cma_alloc';
+  k.printk(`cma: ${fn}: ${cma.name}: alloc failed, req-size: ${count} pages, ret: ${ret}`);
+  if (k.version === '6.4') return; // cma_debug_show_areas() is a stub without CONFIG_CMA_DEBUG
+  const runs = cma
+    .freeRanges()
+    .map(([off, n], i) => `${i ? '+' : ''}${n}@${off >> cma.orderPerBit}`);
+  k.printk(
+    `cma: number of available pages: ${runs.join('')}=> ${cma.availableCount} free of ${cma.count} total pages`,
+  );
+}
+
+/**
+ * cma_alloc(cma, count, align, no_warn) with the window loop of 6.4 or 6.18 (§2.3) and the
+ * cmaRetry policy (§6 items 2–3). A generator: each window attempt and retry sleep takes
+ * simulated time. Returns the outcome; `pfn` is -1 on failure.
+ */
+export function* cmaAlloc(
+  k: Kernel,
+  cma: CmaArea,
+  count: number,
+  align: number,
+  opts: CmaAllocOpts = {},
+): Generator<Sleep, CmaAllocOutcome> {
+  const v64 = k.version === '6.4';
+  const startNs = k.now();
+  const out: CmaAllocOutcome = {
+    pfn: -1,
+    errno: 0,
+    windows: 0,
+    busyPfns: [],
+    migrated: 0,
+    latencyNs: 0,
+  };
+  const finish = (ret: number, tracePfn: number, warn = true): CmaAllocOutcome => {
+    if (ret && warn && !opts.noWarn) prErrAlloc(k, cma, count, ret);
+    k.tracepoint('cma_alloc_finish', [cma.name, tracePfn, out.pfn, count, align, ret]);
+    if (out.pfn >= 0) {
+      k.vm.cma_alloc_success++;
+      cma.allocPagesSuccess += count;
+    } else {
+      k.vm.cma_alloc_fail++;
+      cma.allocPagesFail += count;
+    }
+    out.errno = ret;
+    out.latencyNs = k.now() - startNs;
+    return out;
+  };
+  if (cma.count === 0 || count === 0) {
+    // 6.18 returns NULL without touching a counter; 6.4 goes through `out:` (§2.3)
+    if (!v64) return out;
+    return finish(-ERRNO.ENOMEM, -1, false);
+  }
+  k.tracepoint('cma_alloc_start', [cma.name, count, cma.availableCount, cma.count, align]);
+  const mask = cma.alignMask(align);
+  const offset = cma.alignOffset(align);
+  const maxno = cma.maxno;
+  const nbits = cma.pagesToBits(count);
+  let ret = v64 ? -ERRNO.ENOMEM : -ERRNO.EBUSY; // the initial errno differs (§2.7)
+  let lastPfn = -1;
+  if (nbits > maxno) return finish(ret, -1, !v64); // 6.4 jumps past the pr_err
+  let attempts = 0;
+  for (let start = 0; ; ) {
+    if (!v64 && count > cma.availableCount) break; // 6.15+ early exit
+    const bitmapNo = bitmapFindNextZeroAreaOff(cma.bitmap, maxno, start, nbits, mask, offset);
+    if (bitmapNo >= maxno) {
+      // Android GKI and the NOFAIL proposal rescan after 100 ms (§6 items 2–3)
+      const policy = k.policies.cmaRetry;
+      const retry =
+        ret === -ERRNO.EBUSY &&
+        ((policy === 'android' && attempts < ANDROID_CMA_RETRIES) || policy === 'nofail');
+      if (!retry || k.fatalSignalPending() || (opts.gfp ?? 0) & __GFP_NORETRY) break;
+      start = 0;
+      ret = -ERRNO.ENOMEM;
+      attempts++;
+      yield sleep(CMA_RETRY_SLEEP_NS);
+      continue;
+    }
+    const pfn = cma.basePfn + bitmapNo * (1 << cma.orderPerBit);
+    cma.markRange(pfn, count, true);
+    lastPfn = pfn;
+    out.windows++;
+    const r = allocContigRange(k, pfn, pfn + count);
+    out.migrated += r.migrated;
+    ret = r.ret;
+    yield sleep(k.takeCharge());
+    if (ret === 0) {
+      out.pfn = pfn;
+      break;
+    }
+    cma.markRange(pfn, count, false);
+    if (r.finPfn >= 0) out.busyPfns.push(r.finPfn);
+    if (ret !== -ERRNO.EBUSY) break; // -ENOMEM and -EINTR end the whole cma_alloc
+    k.tracepoint('cma_alloc_busy_retry', [cma.name, pfn, count, align]);
+    start = bitmapNo + mask + 1;
+  }
+  // 6.4 reports the last window tried (or -1); 6.18 the page's pfn or 0 (§2.3)
+  return finish(ret, v64 ? lastPfn : Math.max(out.pfn, 0));
+}
+
+/** cma_release(): false if the pages are not in the area (§2.5). */
+export function cmaRelease(k: Kernel, cma: CmaArea, pfn: number, count: number): boolean {
+  if (!cma.contains(pfn) || pfn + count > cma.basePfn + cma.count) return false;
+  k.alloc.freeRange(pfn, pfn + count); // free_contig_range: back to the MIGRATE_CMA lists
+  cma.markRange(pfn, count, false);
+  cma.releasePagesSuccess += count;
+  k.tracepoint('cma_release', [cma.name, pfn, count]);
+  return true;
+}
+
+/** debugfs `alloc`: cma_alloc(cma, count, 0, false), remembered for `free` (§2.6). */
+export function* cmaDebugfsAlloc(k: Kernel, cma: CmaArea, count: number): Generator<Sleep, number> {
+  const r = yield* cmaAlloc(k, cma, count, 0);
+  if (r.pfn < 0) return -ERRNO.ENOMEM;
+  cma.debugfsMem.push([r.pfn, count]);
+  return 0;
+}
+
+/** debugfs `free`: release `count` pages from the newest debugfs allocations (cma_free_mem). */
+export function cmaDebugfsFree(k: Kernel, cma: CmaArea, count: number): void {
+  while (count > 0) {
+    const mem = cma.debugfsMem.pop();
+    if (!mem) return;
+    const [pfn, n] = mem;
+    if (n <= count) {
+      cmaRelease(k, cma, pfn, n);
+      count -= n;
+    } else if (cma.orderPerBit === 0) {
+      cmaRelease(k, cma, pfn, count);
+      cma.debugfsMem.push([pfn + count, n - count]);
+      count = 0;
+    } else {
+      cma.debugfsMem.push(mem); // cannot release a partial block when order_per_bit != 0
+      return;
+    }
+  }
+}

@@ -1,0 +1,88 @@
+// mlock(2), munlock(2), mlockall(2) and munlockall(2) (spec §3.5, §4.6, C23). mlock takes no
+// page reference: mlocked pages stay movable by CMA.
+import { ERRNO } from '../config.js';
+import type { Kernel } from '../kernel.js';
+import type { Task } from '../task.js';
+import { VM_LOCKED } from './mmap.js';
+import { PG_MLOCKED } from './page.js';
+
+export const MCL_CURRENT = 1;
+export const MCL_FUTURE = 2;
+
+/** Set or clear VM_LOCKED on every VMA of [start, end) and populate / unlock its pages. */
+function applyVmaLockFlags(
+  k: Kernel,
+  task: Task,
+  start: number,
+  end: number,
+  lock: boolean,
+): number {
+  const mm = task.mm;
+  const vmas = mm.range(start, end);
+  if (!vmas) return -ERRNO.ENOMEM; // a hole in the range
+  for (const v of vmas) {
+    if (((v.flags & VM_LOCKED) !== 0) === lock) continue;
+    v.flags ^= VM_LOCKED;
+    mm.lockedVm += lock ? v.pages : -v.pages;
+    for (let va = v.start; va < v.end; va++) {
+      // __mm_populate() faults the range in; munlock clears PG_mlocked
+      const pfn = lock ? mm.fault(v, va, false) : mm.pageAt(va);
+      if (pfn < 0) continue;
+      if (lock) k.alloc.pages.flags[pfn]! |= PG_MLOCKED;
+      else k.alloc.pages.flags[pfn]! &= ~PG_MLOCKED;
+    }
+  }
+  return 0;
+}
+
+/** Pages of [start, end) already locked (count_mm_mlocked_page_nr). */
+function countMlockedPages(task: Task, start: number, end: number): number {
+  let n = 0;
+  for (const v of task.mm.vmas) {
+    if (!(v.flags & VM_LOCKED)) continue;
+    n += Math.max(0, Math.min(end, v.end) - Math.max(start, v.start));
+  }
+  return n;
+}
+
+/** do_mlock(): -EPERM without a limit or the cap, -ENOMEM over the limit or over a hole. */
+export function mlock(k: Kernel, task: Task, start: number, pages: number): number {
+  if (!task.canDoMlock()) return deny(task, -ERRNO.EPERM);
+  let locked = pages + task.mm.lockedVm;
+  const limit = task.memlockPages;
+  if (locked > limit && !task.cred.capIpcLock)
+    locked -= countMlockedPages(task, start, start + pages);
+  if (locked > limit && !task.cred.capIpcLock) return deny(task, -ERRNO.ENOMEM);
+  return applyVmaLockFlags(k, task, start, start + pages, true);
+}
+
+export function munlock(k: Kernel, task: Task, start: number, pages: number): number {
+  return applyVmaLockFlags(k, task, start, start + pages, false);
+}
+
+/** mlockall(): MCL_CURRENT compares total_vm, not the resident size, with the limit (C23 d). */
+export function mlockall(k: Kernel, task: Task, flags: number): number {
+  if (!flags || flags & ~(MCL_CURRENT | MCL_FUTURE)) return -ERRNO.EINVAL;
+  if (!task.canDoMlock()) return deny(task, -ERRNO.EPERM);
+  const mm = task.mm;
+  if (flags & MCL_CURRENT && mm.totalVm > task.memlockPages && !task.cred.capIpcLock) {
+    return deny(task, -ERRNO.ENOMEM);
+  }
+  mm.defFlags = flags & MCL_FUTURE ? VM_LOCKED : 0;
+  if (flags & MCL_CURRENT) {
+    for (const v of [...mm.vmas]) applyVmaLockFlags(k, task, v.start, v.end, true);
+  }
+  return 0;
+}
+
+export function munlockall(k: Kernel, task: Task): number {
+  task.mm.defFlags = 0;
+  for (const v of [...task.mm.vmas]) applyVmaLockFlags(k, task, v.start, v.end, false);
+  return 0;
+}
+
+/** Count a memlock refusal against the task and return the errno. */
+export function deny(task: Task, errno: number): number {
+  task.memlockDenied++;
+  return errno;
+}

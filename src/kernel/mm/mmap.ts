@@ -1,0 +1,306 @@
+// Address spaces: VMAs over anon and file objects, faults, munmap, fork (spec §4.5, §4.6, §5.3).
+// Addresses are page numbers (virtual address >> PAGE_SHIFT) inside the model.
+import { PAGEBLOCK_ORDER } from '../config.js';
+import type { Kernel } from '../kernel.js';
+import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, memallocPinGfp } from './gfp.js';
+import { NO_OWNER, PageKind, PG_DIRTY, PG_MLOCKED } from './page.js';
+import { type MemObject, ObjKind } from './rmap.js';
+
+export const VM_READ = 1 << 0;
+export const VM_WRITE = 1 << 1;
+export const VM_SHARED = 1 << 2;
+export const VM_LOCKED = 1 << 3;
+export const VM_IO = 1 << 4;
+export const VM_PFNMAP = 1 << 5;
+
+/** File systems whose MAP_SHARED mappings need dirty tracking (writeback), §4.5. */
+export type FsType = 'ext4' | 'xfs' | 'btrfs' | 'tmpfs' | 'memfd';
+export const FS_TYPES: readonly FsType[] = ['ext4', 'xfs', 'btrfs', 'tmpfs', 'memfd'];
+export const needsWriteback = (fs: FsType): boolean =>
+  fs === 'ext4' || fs === 'xfs' || fs === 'btrfs';
+
+/** An inode: its page cache is a FILE object. */
+export interface Inode {
+  readonly path: string;
+  readonly fs: FsType;
+  readonly obj: MemObject;
+}
+
+export class Vma {
+  constructor(
+    public start: number,
+    public end: number,
+    public flags: number,
+    /** anon: the anon_vma; shared file: the inode's page cache; private file: its COW anon object */
+    readonly obj: MemObject,
+    /** object index of `start` */
+    public pgoff: number,
+    readonly inode: Inode | undefined,
+    /** the page protection's memory type (optee_check_mem_type, §5.2) */
+    readonly memtype: 'normal' | 'writecombine',
+    /** page-cache pages this VMA maps, per page of the VMA (file-backed VMAs) */
+    public ptes: Uint8Array | undefined,
+  ) {}
+
+  get pages(): number {
+    return this.end - this.start;
+  }
+
+  /** The object index backing virtual page `va`. */
+  index(va: number): number {
+    return this.pgoff + (va - this.start);
+  }
+
+  /** vma_needs_dirty_tracking(): a shared, writable mapping of a file system with writeback. */
+  needsDirtyTracking(): boolean {
+    return (
+      this.inode !== undefined &&
+      (this.flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE) &&
+      needsWriteback(this.inode.fs)
+    );
+  }
+}
+
+/** Where new mappings start: the usual 0x7f... mmap base, in pages. */
+const MMAP_BASE = 0x7f0000000;
+
+export class Mm {
+  readonly vmas: Vma[] = [];
+  /** VmLck (§4.6) */
+  lockedVm = 0;
+  /** VmPin (§4.6) */
+  pinnedVm = 0;
+  totalVm = 0;
+  /** mlockall(MCL_FUTURE) */
+  defFlags = 0;
+  private nextVa = MMAP_BASE;
+  /** one UNMOVABLE page-table page per 2 MiB of address space with a mapped page (C1) */
+  private readonly ptePages = new Map<number, { pfn: number; used: number }>();
+
+  constructor(private readonly k: Kernel) {}
+
+  /** find_vma() for exactly the page `va`. */
+  findVma(va: number): Vma | undefined {
+    return this.vmas.find((v) => va >= v.start && va < v.end);
+  }
+
+  /** get_unmapped_area + vma insert; the new mapping gets a guard page of space after it. */
+  insert(
+    pages: number,
+    flags: number,
+    obj: MemObject,
+    pgoff: number,
+    inode?: Inode,
+    memtype: Vma['memtype'] = 'normal',
+  ): Vma {
+    const start = this.nextVa;
+    this.nextVa += pages + 1;
+    const ptes = inode && obj.kind === ObjKind.FILE ? new Uint8Array(pages) : undefined;
+    const vma = new Vma(
+      start,
+      start + pages,
+      flags | this.defFlags,
+      obj,
+      pgoff,
+      inode,
+      memtype,
+      ptes,
+    );
+    obj.users++;
+    this.vmas.push(vma);
+    this.totalVm += pages;
+    if (vma.flags & VM_LOCKED) this.lockedVm += pages;
+    return vma;
+  }
+
+  /** Split so that a VMA boundary falls at `va` (split_vma). */
+  split(va: number): void {
+    const v = this.findVma(va);
+    if (!v || v.start === va) return;
+    const tail = new Vma(
+      va,
+      v.end,
+      v.flags,
+      v.obj,
+      v.index(va),
+      v.inode,
+      v.memtype,
+      v.ptes?.slice(va - v.start),
+    );
+    v.ptes = v.ptes?.slice(0, va - v.start);
+    v.end = va;
+    v.obj.users++;
+    this.vmas.splice(this.vmas.indexOf(v) + 1, 0, tail);
+  }
+
+  /** The VMAs exactly covering [start, end), split at both ends; undefined if there is a hole. */
+  range(start: number, end: number): Vma[] | undefined {
+    this.split(start);
+    this.split(end);
+    const out = this.vmas
+      .filter((v) => v.start >= start && v.end <= end)
+      .sort((a, b) => a.start - b.start);
+    let at = start;
+    for (const v of out) {
+      if (v.start !== at) return undefined;
+      at = v.end;
+    }
+    return at === end ? out : undefined;
+  }
+
+  /** The page mapped at `va`, or -1 (follow_page). */
+  pageAt(va: number): number {
+    const v = this.findVma(va);
+    if (!v) return -1;
+    if (v.ptes && !v.ptes[va - v.start]) return -1;
+    return v.obj.pages[v.index(va)]!;
+  }
+
+  /**
+   * handle_mm_fault() for a write (or read) access to `va`: returns the pfn, -EFAULT-like -2 for
+   * no VMA, or -1 when no page could be allocated. Under PF_MEMALLOC_PIN the page is never
+   * movable, so never CMA (§1.6).
+   */
+  fault(v: Vma, va: number, memallocPin: boolean): number {
+    const idx = v.index(va);
+    const present = v.obj.pages[idx]!;
+    const mapped = v.ptes ? v.ptes[va - v.start] === 1 : present >= 0;
+    if (mapped) return present;
+    const pages = this.k.alloc.pages;
+    let pfn = present;
+    if (pfn < 0) {
+      const gfp = memallocPin ? memallocPinGfp(GFP_HIGHUSER_MOVABLE) : GFP_HIGHUSER_MOVABLE;
+      const kind = v.obj.kind === ObjKind.FILE ? PageKind.FILE : PageKind.ANON;
+      pfn = this.k.alloc.allocPages(0, gfp, kind);
+      if (pfn < 0) return -1;
+      pages.owner[pfn] = v.obj.id;
+      pages.index[pfn] = idx;
+      // shmem folios are swap-backed: never dropped as clean page cache (§2.4)
+      if (v.inode && !needsWriteback(v.inode.fs)) pages.flags[pfn]! |= PG_DIRTY;
+      v.obj.pages[idx] = pfn;
+      v.obj.nrResident++;
+    }
+    if (!this.mapPte(va)) return -1;
+    if (v.ptes) v.ptes[va - v.start] = 1;
+    pages.mapcount[pfn]!++;
+    if (v.flags & VM_LOCKED) pages.flags[pfn]! |= PG_MLOCKED;
+    return pfn;
+  }
+
+  /** Account a PTE in its page-table page, allocating it (GFP_KERNEL, unmovable) if needed. */
+  private mapPte(va: number): boolean {
+    const chunk = Math.floor(va / (1 << PAGEBLOCK_ORDER));
+    const pt = this.ptePages.get(chunk);
+    if (pt) {
+      pt.used++;
+      return true;
+    }
+    const pfn = this.k.alloc.allocPages(0, GFP_KERNEL, PageKind.KERNEL);
+    if (pfn < 0) return false;
+    this.ptePages.set(chunk, { pfn, used: 1 });
+    return true;
+  }
+
+  private unmapPte(va: number): void {
+    const chunk = Math.floor(va / (1 << PAGEBLOCK_ORDER));
+    const pt = this.ptePages.get(chunk)!;
+    if (--pt.used === 0) {
+      this.k.alloc.freePages(pt.pfn, 0);
+      this.ptePages.delete(chunk);
+    }
+  }
+
+  /** zap_pte_range for one page: unmap it; free it unless something else still holds it. */
+  private zap(v: Vma, va: number): void {
+    const idx = v.index(va);
+    const pfn = v.obj.pages[idx]!;
+    const mapped = v.ptes ? v.ptes[va - v.start] === 1 : pfn >= 0;
+    if (!mapped) return;
+    this.unmapPte(va);
+    const pages = this.k.alloc.pages;
+    if (v.ptes) {
+      v.ptes[va - v.start] = 0;
+      pages.mapcount[pfn]!--; // the page stays in the page cache
+      return;
+    }
+    pages.mapcount[pfn]!--;
+    if (pages.mapcount[pfn]! > 0) return;
+    v.obj.pages[idx] = -1;
+    v.obj.nrResident--;
+    if (pages.hasExtraRefs(pfn)) {
+      // pinned or referenced: stays allocated, unmapped, until the last unpin/put (§5.3, C27)
+      pages.owner[pfn] = NO_OWNER;
+      pages.flags[pfn]! &= ~PG_MLOCKED;
+    } else {
+      this.k.alloc.freePages(pfn, 0);
+    }
+  }
+
+  /** munmap() of [start, end): pins survive (§5.3). */
+  unmap(start: number, end: number): void {
+    this.split(start);
+    this.split(end);
+    for (const v of this.vmas.filter((x) => x.start >= start && x.end <= end)) {
+      for (let va = v.start; va < v.end; va++) this.zap(v, va);
+      this.vmas.splice(this.vmas.indexOf(v), 1);
+      this.totalVm -= v.pages;
+      if (v.flags & VM_LOCKED) this.lockedVm -= v.pages;
+      if (--v.obj.users === 0 && v.obj.kind === ObjKind.ANON) this.k.rmap.destroy(v.obj);
+    }
+  }
+
+  /** exit_mmap(). */
+  exit(): void {
+    for (const v of [...this.vmas]) this.unmap(v.start, v.end);
+  }
+
+  /** Resident pages mapped by this mm (VmRSS, in pages). */
+  rss(): number {
+    let n = 0;
+    for (const v of this.vmas) {
+      if (v.ptes) {
+        for (const p of v.ptes) n += p;
+      } else {
+        for (let va = v.start; va < v.end; va++) if (v.obj.pages[v.index(va)]! >= 0) n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * dup_mmap() at fork: shared mappings share their object; private anon memory is copied for the
+   * child (eagerly: docs/fidelity.md). VM_LOCKED is not inherited; locked_vm and pinned_vm are 0.
+   */
+  fork(child: Mm, label: string): boolean {
+    for (const v of this.vmas) {
+      const shared = v.ptes !== undefined;
+      const obj = shared ? v.obj : this.k.rmap.create(ObjKind.ANON, v.obj.pages.length, label);
+      const cv = child.insertAt(v, obj);
+      for (let va = v.start; va < v.end; va++) {
+        if (shared ? !v.ptes![va - v.start] : v.obj.pages[v.index(va)]! < 0) continue;
+        if (child.fault(cv, va, false) < 0) return false;
+      }
+    }
+    return true;
+  }
+
+  private insertAt(parent: Vma, obj: MemObject): Vma {
+    const ptes = parent.ptes ? new Uint8Array(parent.pages) : undefined;
+    const flags = parent.flags & ~VM_LOCKED;
+    const v = new Vma(
+      parent.start,
+      parent.end,
+      flags,
+      obj,
+      parent.pgoff,
+      parent.inode,
+      parent.memtype,
+      ptes,
+    );
+    obj.users++;
+    this.vmas.push(v);
+    this.totalVm += v.pages;
+    this.nextVa = Math.max(this.nextVa, v.end + 1);
+    return v;
+  }
+}

@@ -1,0 +1,65 @@
+// The files a kernel engineer reads: /proc/meminfo, /proc/vmstat, /sys/kernel/mm/cma/<name>/ and
+// /sys/kernel/debug/cma/<name>/ (spec §1.8, §2.6), in the kernel's names and units.
+import type { Kernel } from '../kernel.js';
+import type { CmaArea } from '../mm/cma.js';
+
+const kB = (pages: number) => pages * 4;
+
+/** /proc/meminfo (kB). */
+export function meminfo(k: Kernel) {
+  const [free, freeCma] = k.alloc.freeCounts();
+  let managed = 0;
+  let cma = 0;
+  for (const z of k.alloc.zones) {
+    managed += z.managedPages;
+    cma += z.cmaPages;
+  }
+  return { MemTotal: kB(managed), MemFree: kB(free), CmaTotal: kB(cma), CmaFree: kB(freeCma) };
+}
+
+/** /proc/vmstat: the counters the simulation keeps. */
+export function vmstat(k: Kernel) {
+  const [free, freeCma] = k.alloc.freeCounts();
+  return { nr_free_pages: free, nr_free_cma: freeCma, ...k.vm };
+}
+
+/** /sys/kernel/mm/cma/<name>/: release_pages_success, total_pages and available_pages are 6.9+. */
+export function cmaSysfs(k: Kernel, cma: CmaArea): Record<string, number> {
+  const files: Record<string, number> = {
+    alloc_pages_success: cma.allocPagesSuccess,
+    alloc_pages_fail: cma.allocPagesFail,
+  };
+  if (k.version !== '6.4') {
+    files.release_pages_success = cma.releasePagesSuccess;
+    files.total_pages = cma.count;
+    files.available_pages = cma.availableCount;
+  }
+  return files;
+}
+
+/** /sys/kernel/debug/cma/<name>/ (without the alloc/free control files). */
+export function cmaDebugfs(k: Kernel, cma: CmaArea) {
+  let weight = 0;
+  for (const w of cma.bitmap) weight += popcount(w);
+  return {
+    base_pfn: cma.basePfn,
+    count: cma.count,
+    order_per_bit: cma.orderPerBit,
+    // 6.4: bitmap_weight << order_per_bit; 6.18: count - available_count (§2.6)
+    used: k.version === '6.4' ? weight << cma.orderPerBit : cma.used(),
+    maxchunk: cma.maxchunk(),
+    bitmap: [...cma.bitmap],
+  };
+}
+
+function popcount(w: number): number {
+  w -= (w >>> 1) & 0x55555555;
+  w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
+  return (((w + (w >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/** "name value" lines, as /proc/vmstat and sysfs print them. */
+export const asLines = (o: Record<string, number | string>): string =>
+  Object.entries(o)
+    .map(([key, v]) => `${key} ${v}`)
+    .join('\n');

@@ -1,0 +1,70 @@
+// Shared fixtures: platform P of spec §7.0 and a driver for kernel generators.
+import type { KernelVersion } from '../src/kernel/config.js';
+import { Kernel, type KernelSpec } from '../src/kernel/kernel.js';
+import { faultPage } from '../src/kernel/mm/memory.js';
+import { type MemObject, ObjKind } from '../src/kernel/mm/rmap.js';
+import type { Sleep } from '../src/sim/engine.js';
+
+export const B = 0xe0000; // §7.0 base_pfn of 'svp'
+export const CMA_PAGES = 65536;
+
+/** A mutable clock the tests advance as kernel generators sleep. */
+export interface TestClock {
+  now: number;
+}
+
+/**
+ * Platform P (§7.0): 'svp' at B with 65536 pages, and `fn` free non-CMA pages just below it,
+ * min watermark 0 so that Fn is exactly the free non-CMA count.
+ */
+export function platformP(
+  opts: { version?: KernelVersion; fn?: number; policies?: KernelSpec['policies'] } = {},
+): { k: Kernel; clock: TestClock } {
+  const fn = opts.fn ?? 40960;
+  const nonCma = Math.ceil(fn / 1024) * 1024;
+  const clock: TestClock = { now: 0 };
+  const k = new Kernel(
+    {
+      version: opts.version ?? '6.18',
+      policies: opts.policies ?? {},
+      machine: {
+        memory: (nonCma + CMA_PAGES) * 4096,
+        dramBase: (B - nonCma) * 4096,
+        reserved: (nonCma - fn) * 4096,
+        minFree: 0,
+        cma: [{ name: 'svp', size: '256MiB', base: B * 4096 }],
+      },
+    },
+    clock,
+  );
+  return { k, clock };
+}
+
+/** Run a kernel generator to completion, advancing the clock by every sleep. */
+export function drive<R>(gen: Generator<Sleep, R>, clock: TestClock): R {
+  for (;;) {
+    const r = gen.next();
+    if (r.done) return r.value;
+    clock.now += r.value.ns;
+  }
+}
+
+/** Process A write-faults `pages` pages of a fresh anon object (C1). */
+export function touchAnon(k: Kernel, pages: number, label = 'anon:A'): MemObject {
+  const obj = k.rmap.create(ObjKind.ANON, pages, label);
+  for (let i = 0; i < pages; i++) {
+    if (faultPage(k, obj, i) < 0) throw new Error(`fault ${i} failed`);
+  }
+  return obj;
+}
+
+export const freeCounts = (k: Kernel) => {
+  const [free, cma] = k.alloc.freeCounts();
+  return { Fc: cma, Fn: free - cma };
+};
+
+export const traceLines = (k: Kernel, name?: string) =>
+  k.trace
+    .records()
+    .filter((r) => name === undefined || r.name === name)
+    .map((r) => `${r.name}: ${k.trace.body(r)}`);
