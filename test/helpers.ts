@@ -8,6 +8,18 @@ import type { Sleep } from '../src/sim/engine.js';
 export const B = 0xe0000; // §7.0 base_pfn of 'svp'
 export const CMA_PAGES = 65536;
 
+/** Platform P's machine (§7.0) for a Simulation; `fn` free non-CMA pages, min watermark 0. */
+export function machineP(fn = 40960): KernelSpec['machine'] {
+  const nonCma = Math.ceil(fn / 1024) * 1024;
+  return {
+    memory: (nonCma + CMA_PAGES) * 4096,
+    dramBase: (B - nonCma) * 4096,
+    reserved: (nonCma - fn) * 4096,
+    minFree: 0,
+    cma: [{ name: 'svp', size: '256MiB', base: B * 4096 }],
+  };
+}
+
 /** A mutable clock the tests advance as kernel generators sleep. */
 export interface TestClock {
   now: number;
@@ -20,21 +32,9 @@ export interface TestClock {
 export function platformP(
   opts: { version?: KernelVersion; fn?: number; policies?: KernelSpec['policies'] } = {},
 ): { k: Kernel; clock: TestClock } {
-  const fn = opts.fn ?? 40960;
-  const nonCma = Math.ceil(fn / 1024) * 1024;
   const clock: TestClock = { now: 0 };
   const k = new Kernel(
-    {
-      version: opts.version ?? '6.18',
-      policies: opts.policies ?? {},
-      machine: {
-        memory: (nonCma + CMA_PAGES) * 4096,
-        dramBase: (B - nonCma) * 4096,
-        reserved: (nonCma - fn) * 4096,
-        minFree: 0,
-        cma: [{ name: 'svp', size: '256MiB', base: B * 4096 }],
-      },
-    },
+    { version: opts.version ?? '6.18', policies: opts.policies ?? {}, machine: machineP(opts.fn) },
     clock,
   );
   return { k, clock };

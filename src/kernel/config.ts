@@ -60,7 +60,10 @@ export const POLICY_VALUES: { readonly [K in keyof Policies]: readonly Policies[
 /** Kernel-internal errno values (spec §0 conventions). */
 export const ERRNO = {
   EPERM: 1,
+  ENOENT: 2,
   EINTR: 4,
+  ENXIO: 6,
+  EBADF: 9,
   EAGAIN: 11,
   ENOMEM: 12,
   EFAULT: 14,

@@ -16,3 +16,5 @@ export const MIGRATE_PAGE_NS = 20_000;
 export const MIGRATE_FAIL_PASSES_NS = 10 * 2_000;
 /** Reclaiming one clean page-cache page instead of migrating it. */
 export const RECLAIM_PAGE_NS = 2_000;
+/** A page fault that allocates and zeroes a 4 KiB page. */
+export const FAULT_PAGE_NS = 1_500;

@@ -1,5 +1,5 @@
 // Task life cycle: creation, fork() and exit (spec §4.6 notes on fork, §5.3 and C28 on exit).
-import { FdTable } from './fs/file.js';
+import { FdTable, File } from './fs/file.js';
 import type { Kernel } from './kernel.js';
 import { Mm } from './mm/mmap.js';
 import { type Cred, Task, UserStruct } from './task.js';
@@ -13,9 +13,11 @@ function userOf(k: Kernel, uid: number): UserStruct {
   return u;
 }
 
-/** A new task with an empty address space and no open files. */
+/** A new task with an empty address space and only stdin, stdout and stderr open. */
 export function spawnTask(k: Kernel, comm: string, cred: Cred): Task {
-  const t = new Task(k.nextPid++, comm, { ...cred }, userOf(k, cred.uid), new Mm(k), new FdTable());
+  const files = new FdTable();
+  for (let fd = 0; fd < 3; fd++) files.install(new File('regular', () => {})); // stdin, stdout, stderr
+  const t = new Task(k.nextPid++, comm, { ...cred }, userOf(k, cred.uid), new Mm(k), files);
   k.tasks.set(t.pid, t);
   return t;
 }

@@ -14,11 +14,14 @@ import {
   PAGEBLOCK_ORDER,
   type Policies,
 } from './config.js';
+import { createHeap, type DmaHeap, type HeapSpec } from './drivers/dma-buf/heaps.js';
+import { type TeeConfig, TeeDevice } from './drivers/tee/tee_shm.js';
 import { CmaArea } from './mm/cma.js';
+import type { Inode } from './mm/mmap.js';
 import { PageKind } from './mm/page.js';
 import { PageAlloc } from './mm/page_alloc.js';
 import { Rmap } from './mm/rmap.js';
-import { type Blocker, blame, type Failure, PinRegistry } from './observe/blame.js';
+import { blame, type Failure, PinRegistry } from './observe/blame.js';
 import { TraceLog, type TraceName } from './observe/trace.js';
 import { VmEvents } from './observe/vmstat.js';
 import type { Task, UserStruct } from './task.js';
@@ -43,6 +46,10 @@ export interface MachineSpec {
   /** WMARK_MIN of the normal zone; default from min_free_kbytes = sqrt(16 * lowmem kB) (§1.7) */
   minFree?: string | number;
   cma?: CmaAreaSpec[];
+  /** DMA-BUF heaps; default: one CMA heap per area, named after it (§5.5) */
+  heaps?: HeapSpec[];
+  /** the TEE driver and secure world (C30); default: both accept registrations */
+  tee?: Partial<TeeConfig>;
 }
 
 export interface KernelSpec {
@@ -51,6 +58,9 @@ export interface KernelSpec {
   policies?: Partial<Policies>;
   seed?: number;
 }
+
+/** Failures keep at most this many distinct blocking pfns (one per failed window). */
+const MAX_BLOCKING_PFNS = 64;
 
 /** A machine description that cannot boot. */
 export class ConfigError extends Error {
@@ -83,10 +93,16 @@ export class Kernel {
   readonly cma: CmaArea[] = [];
   /** who holds page references, for blame */
   readonly pins = new PinRegistry();
+  readonly tee: TeeDevice;
+  readonly heaps = new Map<string, DmaHeap>();
   readonly tasks = new Map<number, Task>();
+  /** named files (memfds have none) */
+  readonly inodes = new Map<string, Inode>();
   /** user_structs by uid */
   readonly users = new Map<number, UserStruct>();
   nextPid = 100;
+  /** O_DIRECT request ids, for blame */
+  nextIoRequest = 1;
   /** every failed allocation or syscall, in order (DESIGN.md snapshot `failures[]`) */
   readonly failures: Failure[] = [];
   /** pid of the task whose syscall is running (0: none), for traces and -EINTR */
@@ -131,6 +147,14 @@ export class Kernel {
     );
     this.placeCmaAreas(m.cma ?? [], basePfn, movableStart);
     this.boot(basePfn, endPfn, movableStart);
+    this.tee = new TeeDevice({ registerOps: true, dynamicShm: true, ...m.tee });
+    for (const h of m.heaps ??
+      this.cma.map((c): HeapSpec => ({ name: c.name, type: 'cma', area: c.name }))) {
+      if (this.heaps.has(h.name)) throw new ConfigError(`duplicate DMA-BUF heap name '${h.name}'`);
+      const area = this.cmaByName(h.area);
+      if (!area) throw new ConfigError(`heap '${h.name}': unknown CMA area '${h.area}'`);
+      this.heaps.set(h.name, createHeap(h, area));
+    }
   }
 
   /** cma_declare_contiguous(): validate and place each area (§2.1). */
@@ -209,15 +233,17 @@ export class Kernel {
   fail(
     op: string,
     errno: number,
-    extra: { area?: string; count?: number; blockingPfn?: number; blocker?: Blocker } = {},
+    extra: { area?: string; count?: number; blockingPfns?: readonly number[] } = {},
   ): number {
     const f: Failure = { t: this.clock.now, op, errno: errnoName(errno) };
     if (this.currentPid) f.pid = this.currentPid;
     if (extra.area !== undefined) f.area = extra.area;
     if (extra.count !== undefined) f.count = extra.count;
-    if (extra.blockingPfn !== undefined && extra.blockingPfn >= 0) {
-      f.blocking_pfn = extra.blockingPfn;
-      const b = extra.blocker ?? blame(this, extra.blockingPfn);
+    const pfns = extra.blockingPfns ?? [];
+    if (pfns.length > 0) {
+      f.blocking_pfn = pfns[0]!;
+      f.blocking_pfns = [...new Set(pfns)].slice(0, MAX_BLOCKING_PFNS);
+      const b = blame(this, pfns[0]!);
       if (b) f.blocker = b;
     }
     this.failures.push(f);

@@ -137,13 +137,17 @@ export function* cmaAlloc(
   };
   const finish = (ret: number, tracePfn: number, warn = true): CmaAllocOutcome => {
     if (ret && warn && !opts.noWarn) prErrAlloc(k, cma, count, ret);
-    k.tracepoint('cma_alloc_finish', [cma.name, tracePfn, out.pfn, count, align, ret]);
+    // 6.4's `goto out` paths (warn = false) skip trace_cma_alloc_finish as well as the pr_err
+    if (warn) k.tracepoint('cma_alloc_finish', [cma.name, tracePfn, out.pfn, count, align, ret]);
     if (out.pfn >= 0) {
       k.vm.cma_alloc_success++;
       cma.allocPagesSuccess += count;
     } else {
       k.vm.cma_alloc_fail++;
       cma.allocPagesFail += count;
+      if (ret) {
+        k.fail('cma_alloc', ret, { area: cma.name, count, blockingPfns: out.busyPfns });
+      }
     }
     out.errno = ret;
     out.latencyNs = k.now() - startNs;
@@ -161,7 +165,7 @@ export function* cmaAlloc(
   const nbits = cma.pagesToBits(count);
   let ret = v64 ? -ERRNO.ENOMEM : -ERRNO.EBUSY; // the initial errno differs (§2.7)
   let lastPfn = -1;
-  if (nbits > maxno) return finish(ret, -1, !v64); // 6.4 jumps past the pr_err
+  if (nbits > maxno) return finish(ret, v64 ? -1 : 0, !v64); // 6.4: goto out; 6.18: page ? pfn : 0
   let attempts = 0;
   for (let start = 0; ; ) {
     if (!v64 && count > cma.availableCount) break; // 6.15+ early exit

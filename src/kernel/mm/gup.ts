@@ -6,7 +6,7 @@ import { __GFP_NOWARN, GFP_USER } from './gfp.js';
 import { migratePages } from './migrate.js';
 import type { Mm, Vma } from './mmap.js';
 import { VM_IO, VM_PFNMAP, VM_WRITE } from './mmap.js';
-import { PageKind, PG_PIN_LONGTERM } from './page.js';
+import { NO_OWNER, PG_PIN_LONGTERM } from './page.js';
 import { ObjKind } from './rmap.js';
 
 export const FOLL_WRITE = 1 << 0;
@@ -50,12 +50,12 @@ function grab(k: Kernel, pfn: number, flags: number): void {
 }
 
 /**
- * Drop the last reference of a page nobody maps any more (an anon page munmapped while pinned,
- * C27): it goes back to the buddy.
+ * Drop a reference; the last one frees a page that no object owns any more (an anon page
+ * munmapped while pinned, C27).
  */
 function putPage(k: Kernel, pfn: number): void {
   const pages = k.alloc.pages;
-  if (pages.kind[pfn] === PageKind.ANON && pages.mapcount[pfn] === 0 && !pages.hasExtraRefs(pfn)) {
+  if (pages.owner[pfn] === NO_OWNER && pages.mapcount[pfn] === 0 && !pages.hasExtraRefs(pfn)) {
     k.alloc.freePages(pfn, 0);
   }
 }

@@ -1,15 +1,22 @@
-// Page faults: a user page is allocated and mapped into its object (spec §1.6: MOVABLE user
-// allocations are CMA-eligible; under PF_MEMALLOC_PIN they are not).
+// Page faults: a user page is allocated into its object (spec §1.6: MOVABLE user allocations are
+// CMA-eligible; under PF_MEMALLOC_PIN they are not).
 import type { Kernel } from '../kernel.js';
 import { GFP_HIGHUSER_MOVABLE, memallocPinGfp } from './gfp.js';
-import { PageKind } from './page.js';
+import { NO_OWNER, PageKind, PG_DIRTY } from './page.js';
 import { type MemObject, ObjKind } from './rmap.js';
 
 /**
- * Fault in page `idx` of `obj` (do_anonymous_page / filemap_fault) if not resident. Returns its
- * pfn, or -1 when no page could be allocated (VM_FAULT_OOM).
+ * Make page `idx` of `obj` resident (do_anonymous_page, or filemap_fault's page-cache fill)
+ * without mapping it. Returns its pfn, or -1 when no page could be allocated (VM_FAULT_OOM).
+ * `swapBacked` shmem/memfd pages are never dropped as clean cache.
  */
-export function faultPage(k: Kernel, obj: MemObject, idx: number, memallocPin = false): number {
+export function populatePage(
+  k: Kernel,
+  obj: MemObject,
+  idx: number,
+  memallocPin: boolean,
+  swapBacked = false,
+): number {
   const present = obj.pages[idx]!;
   if (present >= 0) return present;
   const gfp = memallocPin ? memallocPinGfp(GFP_HIGHUSER_MOVABLE) : GFP_HIGHUSER_MOVABLE;
@@ -19,9 +26,18 @@ export function faultPage(k: Kernel, obj: MemObject, idx: number, memallocPin = 
   const pages = k.alloc.pages;
   pages.owner[pfn] = obj.id;
   pages.index[pfn] = idx;
-  pages.mapcount[pfn] = 1;
+  if (swapBacked) pages.flags[pfn]! |= PG_DIRTY;
   obj.pages[idx] = pfn;
   obj.nrResident++;
+  return pfn;
+}
+
+/** Fault in and map page `idx` of an anon object that has one mapping (tests, the summary). */
+export function faultPage(k: Kernel, obj: MemObject, idx: number, memallocPin = false): number {
+  const present = obj.pages[idx]!;
+  if (present >= 0) return present;
+  const pfn = populatePage(k, obj, idx, memallocPin);
+  if (pfn >= 0) k.alloc.pages.mapcount[pfn] = 1;
   return pfn;
 }
 
@@ -32,4 +48,22 @@ export function releasePage(k: Kernel, obj: MemObject, idx: number): void {
   obj.pages[idx] = -1;
   obj.nrResident--;
   k.alloc.freePages(pfn, 0);
+}
+
+/**
+ * Drop a reference to an object; the last one frees its pages, except those still pinned or
+ * referenced, which live on unowned until their last put (§5.3, C27).
+ */
+export function putObject(k: Kernel, obj: MemObject): void {
+  if (--obj.users > 0) return;
+  const pages = k.alloc.pages;
+  for (let i = 0; i < obj.pages.length; i++) {
+    const pfn = obj.pages[i]!;
+    if (pfn < 0) continue;
+    obj.pages[i] = -1;
+    if (pages.hasExtraRefs(pfn)) pages.owner[pfn] = NO_OWNER;
+    else k.alloc.freePages(pfn, 0);
+  }
+  obj.nrResident = 0;
+  k.rmap.destroy(obj);
 }

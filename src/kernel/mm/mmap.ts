@@ -2,8 +2,9 @@
 // Addresses are page numbers (virtual address >> PAGE_SHIFT) inside the model.
 import { PAGEBLOCK_ORDER } from '../config.js';
 import type { Kernel } from '../kernel.js';
-import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, memallocPinGfp } from './gfp.js';
-import { NO_OWNER, PageKind, PG_DIRTY, PG_MLOCKED } from './page.js';
+import { GFP_KERNEL } from './gfp.js';
+import { populatePage, putObject } from './memory.js';
+import { NO_OWNER, PageKind, PG_MLOCKED } from './page.js';
 import { type MemObject, ObjKind } from './rmap.js';
 
 export const VM_READ = 1 << 0;
@@ -167,19 +168,9 @@ export class Mm {
     const mapped = v.ptes ? v.ptes[va - v.start] === 1 : present >= 0;
     if (mapped) return present;
     const pages = this.k.alloc.pages;
-    let pfn = present;
-    if (pfn < 0) {
-      const gfp = memallocPin ? memallocPinGfp(GFP_HIGHUSER_MOVABLE) : GFP_HIGHUSER_MOVABLE;
-      const kind = v.obj.kind === ObjKind.FILE ? PageKind.FILE : PageKind.ANON;
-      pfn = this.k.alloc.allocPages(0, gfp, kind);
-      if (pfn < 0) return -1;
-      pages.owner[pfn] = v.obj.id;
-      pages.index[pfn] = idx;
-      // shmem folios are swap-backed: never dropped as clean page cache (§2.4)
-      if (v.inode && !needsWriteback(v.inode.fs)) pages.flags[pfn]! |= PG_DIRTY;
-      v.obj.pages[idx] = pfn;
-      v.obj.nrResident++;
-    }
+    const swapBacked = v.inode !== undefined && !needsWriteback(v.inode.fs);
+    const pfn = present >= 0 ? present : populatePage(this.k, v.obj, idx, memallocPin, swapBacked);
+    if (pfn < 0) return -1;
     if (!this.mapPte(va)) return -1;
     if (v.ptes) v.ptes[va - v.start] = 1;
     pages.mapcount[pfn]!++;
@@ -245,8 +236,16 @@ export class Mm {
       this.vmas.splice(this.vmas.indexOf(v), 1);
       this.totalVm -= v.pages;
       if (v.flags & VM_LOCKED) this.lockedVm -= v.pages;
-      if (--v.obj.users === 0 && v.obj.kind === ObjKind.ANON) this.k.rmap.destroy(v.obj);
+      putObject(this.k, v.obj);
     }
+  }
+
+  /** mprotect(): set or clear VM_WRITE over [start, end); -ENOMEM-like false over a hole. */
+  protect(start: number, end: number, writable: boolean): boolean {
+    const vmas = this.range(start, end);
+    if (!vmas) return false;
+    for (const v of vmas) v.flags = writable ? v.flags | VM_WRITE : v.flags & ~VM_WRITE;
+    return true;
   }
 
   /** exit_mmap(). */

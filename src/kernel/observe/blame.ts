@@ -39,7 +39,10 @@ export interface Failure {
   area?: string;
   count?: number;
   errno: string;
+  /** fin_pfn of the first failed window */
   blocking_pfn?: number;
+  /** the distinct fin_pfns of every failed window, in window order */
+  blocking_pfns?: number[];
   blocker?: Blocker;
 }
 

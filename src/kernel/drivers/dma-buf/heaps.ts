@@ -1,0 +1,107 @@
+// DMA-BUF heaps that allocate from CMA (spec §5.5): the CMA heap (one cma_alloc per buffer), and
+// pool heaps whose first buffer takes a whole pool in one cma_alloc and whose last free releases
+// it — the MediaTek secure heap (the whole region, align 0) and the TEE protected heap (a dynamic
+// pool of min_size, align = min(order, 8)).
+import type { Sleep } from '../../../sim/engine.js';
+import { PAGE_SIZE, parseSize } from '../../../sim/units.js';
+import { CMA_ALIGNMENT, ERRNO } from '../../config.js';
+import { File } from '../../fs/file.js';
+import type { Kernel } from '../../kernel.js';
+import { type CmaArea, cmaAlloc, cmaRelease } from '../../mm/cma.js';
+import type { Task } from '../../task.js';
+
+export type HeapType = 'cma' | 'secure-region' | 'tee-protected';
+export const HEAP_TYPES: readonly HeapType[] = ['cma', 'secure-region', 'tee-protected'];
+
+export interface HeapSpec {
+  name: string;
+  type: HeapType;
+  /** the CMA area the heap allocates from */
+  area: string;
+  /** tee-protected: the pool OP-TEE asks for (min_size), default 64 MiB (C31) */
+  poolSize?: string | number;
+}
+
+/** get_order(size) */
+export const getOrder = (bytes: number): number =>
+  Math.max(0, Math.ceil(Math.log2(Math.ceil(bytes / PAGE_SIZE))));
+
+export interface DmaHeap {
+  readonly name: string;
+  readonly type: HeapType;
+  readonly area: CmaArea;
+  /** DMA_HEAP_IOCTL_ALLOC: a dma-buf fd, or a negative errno */
+  allocate(k: Kernel, task: Task, len: number): Generator<Sleep, number>;
+}
+
+/** cma_heap_allocate(): one cma_alloc per buffer, align = min(get_order(size), 8). */
+class CmaHeap implements DmaHeap {
+  readonly type = 'cma';
+  constructor(
+    readonly name: string,
+    readonly area: CmaArea,
+  ) {}
+
+  *allocate(k: Kernel, task: Task, len: number): Generator<Sleep, number> {
+    const pages = Math.ceil(len / PAGE_SIZE);
+    if (pages === 0) return -ERRNO.EINVAL;
+    const out = yield* cmaAlloc(k, this.area, pages, Math.min(getOrder(len), CMA_ALIGNMENT));
+    if (out.pfn < 0) return -ERRNO.ENOMEM; // the caller sees NULL → -ENOMEM (§2.3)
+    return task.files.install(new File('dma_buf', () => cmaRelease(k, this.area, out.pfn, pages)));
+  }
+}
+
+/** A pool taken from CMA by the first buffer and given back with the last one. */
+class PoolHeap implements DmaHeap {
+  private pfn = -1;
+  private buffers = 0;
+  private usedPages = 0;
+
+  constructor(
+    readonly name: string,
+    readonly type: HeapType,
+    readonly area: CmaArea,
+    private readonly poolPages: number,
+    private readonly align: number,
+  ) {}
+
+  *allocate(k: Kernel, task: Task, len: number): Generator<Sleep, number> {
+    const pages = Math.ceil(len / PAGE_SIZE);
+    if (pages === 0) return -ERRNO.EINVAL;
+    if (this.usedPages + pages > this.poolPages) return -ERRNO.ENOMEM;
+    if (this.buffers === 0) {
+      const out = yield* cmaAlloc(k, this.area, this.poolPages, this.align);
+      if (out.pfn < 0) return -ERRNO.ENOMEM;
+      this.pfn = out.pfn;
+    }
+    this.buffers++;
+    this.usedPages += pages;
+    return task.files.install(
+      new File('dma_buf', () => {
+        this.usedPages -= pages;
+        if (--this.buffers === 0) cmaRelease(k, this.area, this.pfn, this.poolPages);
+      }),
+    );
+  }
+}
+
+export function createHeap(spec: HeapSpec, area: CmaArea): DmaHeap {
+  switch (spec.type) {
+    case 'cma':
+      return new CmaHeap(spec.name, area);
+    case 'secure-region':
+      // mtk_svp_cma: cma_alloc(cma, cma_size >> PAGE_SHIFT, get_order(PAGE_SIZE) = 0)
+      return new PoolHeap(spec.name, spec.type, area, area.count, 0);
+    case 'tee-protected': {
+      // init_dyn_protmem → dma_alloc_pages → cma_alloc(count, min(get_order, 8)) (C31)
+      const bytes = parseSize(spec.poolSize ?? '64MiB', `pool size of heap '${spec.name}'`);
+      return new PoolHeap(
+        spec.name,
+        spec.type,
+        area,
+        bytes / PAGE_SIZE,
+        Math.min(getOrder(bytes), CMA_ALIGNMENT),
+      );
+    }
+  }
+}

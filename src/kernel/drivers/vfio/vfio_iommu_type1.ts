@@ -1,0 +1,114 @@
+// VFIO type1 DMA mappings (drivers/vfio/vfio_iommu_type1.c; spec §4.6): pin long-term in batches
+// of 512, checking mm->locked_vm (shared with mlock) page by page, then charge it.
+import type { Sleep } from '../../../sim/engine.js';
+import { sleep } from '../../../sim/engine.js';
+import { PAGE_SIZE } from '../../../sim/units.js';
+import { ERRNO } from '../../config.js';
+import { File } from '../../fs/file.js';
+import type { Kernel } from '../../kernel.js';
+import {
+  FOLL_LONGTERM,
+  FOLL_PIN,
+  FOLL_WRITE,
+  pinUserPagesFast,
+  unpinUserPages,
+} from '../../mm/gup.js';
+import { deny } from '../../mm/mlock.js';
+import { type HeldPages, hold, release } from '../../mm/pin_holder.js';
+import type { Task } from '../../task.js';
+
+/** VFIO_BATCH_MAX_CAPACITY */
+const VFIO_BATCH = 512;
+
+interface DmaMap {
+  held: HeldPages;
+  task: Task;
+  /** pages charged to mm->locked_vm (none with dma->lock_cap) */
+  lockAcct: number;
+}
+
+class Container {
+  readonly maps = new Map<number, DmaMap>();
+  nextId = 1;
+}
+
+const containers = new WeakMap<File, Container>();
+
+/** open("/dev/vfio/vfio") with a type1 IOMMU: closing it unmaps everything. */
+export function vfioOpen(k: Kernel, task: Task): number {
+  const c = new Container();
+  const file = new File('vfio', () => {
+    for (const id of [...c.maps.keys()]) unmap(k, c, id);
+  });
+  containers.set(file, c);
+  return task.files.install(file);
+}
+
+function unmap(k: Kernel, c: Container, id: number): void {
+  const m = c.maps.get(id)!;
+  c.maps.delete(id);
+  release(k, m.held);
+  m.task.mm.lockedVm -= m.lockAcct; // vfio_lock_acct(dma, -unlocked)
+}
+
+/** VFIO_IOMMU_MAP_DMA: a mapping id, or a negative errno. */
+export function* vfioMapDma(
+  k: Kernel,
+  task: Task,
+  fd: number,
+  addr: number,
+  len: number,
+): Generator<Sleep, number> {
+  const c = containers.get(task.files.get(fd)!);
+  if (!c) return -ERRNO.EBADF;
+  const start = Math.floor(addr / PAGE_SIZE);
+  const npages = Math.ceil((addr + len) / PAGE_SIZE) - start;
+  if (npages === 0 || addr % PAGE_SIZE) return -ERRNO.EINVAL;
+  const lockCap = task.cred.capIpcLock; // dma->lock_cap
+  const limit = task.memlockPages;
+  const flags = FOLL_LONGTERM | FOLL_WRITE;
+  const pfns: number[] = [];
+  let lockAcct = 0;
+  const fail = (errno: number): number => {
+    unpinUserPages(k, pfns);
+    return errno;
+  };
+  for (let done = 0; done < npages; ) {
+    const before = pfns.length;
+    const ret = pinUserPagesFast(
+      k,
+      task.mm,
+      start + done,
+      Math.min(npages - done, VFIO_BATCH),
+      flags,
+      pfns,
+    );
+    yield sleep(k.takeCharge());
+    if (ret <= 0) return fail(ret < 0 ? ret : -ERRNO.EFAULT);
+    for (let i = before; i < pfns.length; i++) {
+      if (!lockCap && task.mm.lockedVm + lockAcct + 1 > limit) {
+        k.printk(`vfio_pin_pages_remote: RLIMIT_MEMLOCK (${task.cred.rlimitMemlock}) exceeded`);
+        return fail(deny(task, -ERRNO.ENOMEM));
+      }
+      lockAcct++;
+    }
+    done += ret;
+  }
+  if (!lockCap) task.mm.lockedVm += lockAcct;
+  const id = c.nextId++;
+  c.maps.set(id, {
+    held: hold(k, task, 'vfio', id, pfns, flags | FOLL_PIN),
+    task,
+    lockAcct: lockCap ? 0 : lockAcct,
+  });
+  return id;
+}
+
+/** VFIO_IOMMU_UNMAP_DMA of one mapping. */
+export function vfioUnmapDma(k: Kernel, task: Task, fd: number, id: number): number {
+  const c = containers.get(task.files.get(fd)!);
+  if (!c) return -ERRNO.EBADF;
+  if (!c.maps.has(id)) return -ERRNO.EINVAL;
+  unmap(k, c, id);
+  return 0;
+}

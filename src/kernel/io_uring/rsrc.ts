@@ -1,0 +1,120 @@
+// io_uring fixed buffers (io_uring/rsrc.c, memmap.c; spec §4.5, §4.6): pin long-term, then charge
+// user->locked_vm (unless the ring was created with CAP_IPC_LOCK) and mm->pinned_vm.
+import type { Sleep } from '../../sim/engine.js';
+import { sleep } from '../../sim/engine.js';
+import { PAGE_SIZE } from '../../sim/units.js';
+import { ERRNO } from '../config.js';
+import { File } from '../fs/file.js';
+import type { Kernel } from '../kernel.js';
+import {
+  FOLL_LONGTERM,
+  FOLL_PIN,
+  FOLL_WRITE,
+  pinUserPages,
+  pinUserPagesFast,
+  unpinUserPages,
+} from '../mm/gup.js';
+import { type Charge, chargeIoUring, uncharge } from '../mm/pin_acct.js';
+import { type HeldPages, hold, release } from '../mm/pin_holder.js';
+import type { Task } from '../task.js';
+
+const SZ_1G = 1 << 30;
+
+interface IoBuf {
+  held: HeldPages;
+  charge: Charge;
+}
+
+class IoRing {
+  buffers: IoBuf[] | undefined;
+  constructor(
+    /** ctx->user is NULL when the creator had CAP_IPC_LOCK */
+    readonly capAtCreate: boolean,
+  ) {}
+}
+
+const rings = new WeakMap<File, IoRing>();
+
+/** io_uring_setup(): a ring fd; teardown unregisters its buffers. */
+export function ioUringSetup(k: Kernel, task: Task): number {
+  const ring = new IoRing(task.cred.capIpcLock);
+  const file = new File('io_uring', () => unregisterAll(k, ring));
+  rings.set(file, ring);
+  return task.files.install(file);
+}
+
+function unregisterAll(k: Kernel, ring: IoRing): void {
+  for (const b of ring.buffers ?? []) {
+    release(k, b.held);
+    uncharge(b.charge);
+  }
+  ring.buffers = undefined;
+}
+
+/** io_pin_pages() of one iovec: 6.18 pins with the fast path; 6.4 pins slowly and refuses files. */
+function pinBuffer(k: Kernel, task: Task, start: number, n: number, pfns: number[]): number {
+  const flags = FOLL_WRITE | FOLL_LONGTERM;
+  if (k.version !== '6.4') {
+    const rc = pinUserPagesFast(k, task.mm, start, n, flags, pfns);
+    return rc === n ? 0 : rc < 0 ? rc : -ERRNO.EFAULT; // a partial pin is -EFAULT
+  }
+  const rc = pinUserPages(k, task.mm, start, n, flags, pfns);
+  if (rc !== n) return rc < 0 ? rc : -ERRNO.EFAULT;
+  // 6.4: "don't support file backed memory" unless shmem or hugetlbfs (§4.5)
+  for (let va = start; va < start + n; va++) {
+    const inode = task.mm.findVma(va)!.inode;
+    if (inode && inode.fs !== 'tmpfs' && inode.fs !== 'memfd') return -ERRNO.EOPNOTSUPP;
+  }
+  return 0;
+}
+
+/** IORING_REGISTER_BUFFERS: every buffer or none. */
+export function* ioUringRegisterBuffers(
+  k: Kernel,
+  task: Task,
+  ringFd: number,
+  iovecs: readonly { addr: number; len: number }[],
+): Generator<Sleep, number> {
+  const ring = rings.get(task.files.get(ringFd)!);
+  if (!ring) return -ERRNO.EBADF;
+  if (ring.buffers) return -ERRNO.EBUSY;
+  const bufs: IoBuf[] = [];
+  ring.buffers = bufs;
+  for (const [i, iov] of iovecs.entries()) {
+    if (iov.len > SZ_1G || iov.len === 0) return failRegister(k, ring, -ERRNO.EFAULT);
+    const start = Math.floor(iov.addr / PAGE_SIZE);
+    const n = Math.ceil((iov.addr + iov.len) / PAGE_SIZE) - start;
+    const pfns: number[] = [];
+    const rc = pinBuffer(k, task, start, n, pfns);
+    yield sleep(k.takeCharge());
+    if (rc < 0) {
+      unpinUserPages(k, pfns);
+      return failRegister(k, ring, rc);
+    }
+    // io_buffer_account_pin(): after the pin, which has already moved the pages out of CMA (C18)
+    const charge = chargeIoUring(task, n, ring.capAtCreate);
+    if (typeof charge === 'number') {
+      unpinUserPages(k, pfns);
+      return failRegister(k, ring, charge);
+    }
+    bufs.push({
+      held: hold(k, task, 'io_uring', i, pfns, FOLL_PIN | FOLL_WRITE | FOLL_LONGTERM),
+      charge,
+    });
+  }
+  return 0;
+}
+
+function failRegister(k: Kernel, ring: IoRing, errno: number): number {
+  unregisterAll(k, ring);
+  return errno;
+}
+
+/** IORING_UNREGISTER_BUFFERS: -ENXIO when none are registered. */
+export function ioUringUnregisterBuffers(k: Kernel, task: Task, ringFd: number): number {
+  const ring = rings.get(task.files.get(ringFd)!);
+  if (!ring) return -ERRNO.EBADF;
+  if (!ring.buffers) return -ERRNO.ENXIO;
+  unregisterAll(k, ring);
+  return 0;
+}

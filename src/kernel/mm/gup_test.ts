@@ -1,0 +1,51 @@
+// /sys/kernel/debug/gup_test PIN_LONGTERM_TEST_START / _STOP: the pins the gup_longterm selftest
+// takes (spec §7 F), held until stopped.
+import type { Sleep } from '../../sim/engine.js';
+import { sleep } from '../../sim/engine.js';
+import { PAGE_SIZE } from '../../sim/units.js';
+import { ERRNO } from '../config.js';
+import type { Kernel } from '../kernel.js';
+import type { Task } from '../task.js';
+import {
+  FOLL_LONGTERM,
+  FOLL_PIN,
+  FOLL_WRITE,
+  pinUserPages,
+  pinUserPagesFast,
+  unpinUserPages,
+} from './gup.js';
+import { type HeldPages, hold, release } from './pin_holder.js';
+
+const held = new WeakMap<Task, HeldPages>();
+
+/** PIN_LONGTERM_TEST_START: pin [addr, addr+len) with FOLL_LONGTERM [| FOLL_WRITE]. */
+export function* gupTestPin(
+  k: Kernel,
+  task: Task,
+  addr: number,
+  len: number,
+  opts: { write: boolean; fast: boolean },
+): Generator<Sleep, number> {
+  if (held.has(task)) return -ERRNO.EINVAL;
+  const start = Math.floor(addr / PAGE_SIZE);
+  const n = Math.ceil((addr + len) / PAGE_SIZE) - start;
+  const flags = FOLL_LONGTERM | (opts.write ? FOLL_WRITE : 0);
+  const pfns: number[] = [];
+  const rc = (opts.fast ? pinUserPagesFast : pinUserPages)(k, task.mm, start, n, flags, pfns);
+  yield sleep(k.takeCharge());
+  if (rc !== n) {
+    unpinUserPages(k, pfns);
+    return rc < 0 ? rc : -ERRNO.EFAULT;
+  }
+  held.set(task, hold(k, task, 'gup_test', task.pid, pfns, flags | FOLL_PIN));
+  return 0;
+}
+
+/** PIN_LONGTERM_TEST_STOP. */
+export function gupTestUnpin(k: Kernel, task: Task): number {
+  const h = held.get(task);
+  if (!h) return -ERRNO.EINVAL;
+  held.delete(task);
+  release(k, h);
+  return 0;
+}

@@ -1,0 +1,37 @@
+// Pin a user range for a subsystem and register who holds it, for blame (spec §4, §6 item 4).
+import type { Kernel } from '../kernel.js';
+import type { PinHolder, PinVia } from '../observe/blame.js';
+import type { Task } from '../task.js';
+import { FOLL_LONGTERM, releaseUserPages } from './gup.js';
+
+export interface HeldPages {
+  pfns: number[];
+  flags: number;
+  holder: PinHolder;
+}
+
+/** Register `pfns`, taken with `flags` (FOLL_PIN or FOLL_GET included), as held by `task` via `via`. */
+export function hold(
+  k: Kernel,
+  task: Task,
+  via: PinVia,
+  id: number,
+  pfns: number[],
+  flags: number,
+): HeldPages {
+  const holder = k.pins.add({
+    pid: task.pid,
+    comm: task.comm,
+    via,
+    id,
+    pfns,
+    longterm: (flags & FOLL_LONGTERM) !== 0,
+  });
+  return { pfns, flags, holder };
+}
+
+/** Drop the references and the blame record. */
+export function release(k: Kernel, held: HeldPages): void {
+  releaseUserPages(k, held.pfns, held.flags);
+  k.pins.remove(held.holder);
+}

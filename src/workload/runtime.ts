@@ -1,0 +1,170 @@
+// The simulation a workload runs in: the engine, the kernel, and the actors. Actors are
+// generators that yield system calls (Call effects) and get back a value or an errno name.
+// Kernel-level failure is a result, never an exception (DESIGN.md "Workload scripts").
+
+import { type Errno, errnoName, MLOCK_LIMIT } from '../kernel/config.js';
+import { exitTask, forkTask, spawnTask } from '../kernel/fork.js';
+import { Kernel, type KernelSpec } from '../kernel/kernel.js';
+import type { SysResult } from '../kernel/syscalls.js';
+import type { Task } from '../kernel/task.js';
+import { Engine, type Task as EngineTask, type Proc, type Sleep, sleep } from '../sim/engine.js';
+import type { Rng } from '../sim/rng.js';
+import { parseDuration, parseSize } from '../sim/units.js';
+
+/** A system call an actor yields: `yield p.mmapAnon('1MiB')`, or typed: `yield* p.mmapAnon(...)`. */
+export class Call<T> {
+  constructor(
+    readonly task: Task,
+    /** the system call's name, for failure records */
+    readonly name: string,
+    readonly run: (k: Kernel, task: Task) => SysResult | Generator<Sleep, SysResult>,
+    readonly map: (r: SysResult) => T,
+  ) {}
+
+  *[Symbol.iterator](): Generator<Call<T>, T | Errno, T | Errno> {
+    return yield this;
+  }
+}
+
+export interface Credentials {
+  uid?: number;
+  /** CAP_IPC_LOCK */
+  capIpcLock?: boolean;
+  /** RLIMIT_MEMLOCK: a size, or 'unlimited'; default 8 MiB */
+  memlock?: string | number;
+}
+
+export interface LogLine {
+  t: number;
+  pid: number;
+  msg: string;
+}
+
+/** Runs one kernel-level call for a task, keeping `current` right across its sleeps. */
+function* runCall(sim: Simulation, call: Call<unknown>): Generator<Sleep, unknown> {
+  const { k } = sim;
+  const task = call.task;
+  k.currentPid = task.pid;
+  k.currentFatal = task.fatalSignal;
+  let r = call.run(k, task);
+  if (typeof r === 'object' && 'next' in r) {
+    const gen = r;
+    for (;;) {
+      k.currentPid = task.pid;
+      k.currentFatal = task.fatalSignal;
+      const step = gen.next();
+      if (step.done) {
+        r = step.value;
+        break;
+      }
+      yield step.value;
+    }
+  }
+  k.currentPid = task.pid;
+  let out: unknown;
+  if (typeof r === 'number' && r < 0) {
+    k.fail(call.name, r);
+    out = errnoName(r);
+  } else {
+    out = call.map(r);
+  }
+  k.currentPid = 0;
+  if (task.fatalSignal) sim.reap(task);
+  return out;
+}
+
+export class Simulation {
+  readonly engine: Engine;
+  readonly k: Kernel;
+  readonly results: Record<string, unknown> = {};
+  readonly logs: LogLine[] = [];
+  private readonly procs = new Map<number, Proc>();
+  private readonly inCall = new Set<number>();
+
+  constructor(spec: KernelSpec) {
+    this.engine = new Engine({
+      onEffect: (proc, effect) => {
+        if (!(effect instanceof Call))
+          throw new TypeError(`an actor yielded ${String(effect)}, not a call`);
+        return this.call(proc, effect);
+      },
+    });
+    this.k = new Kernel(spec, this.engine);
+  }
+
+  private *call(proc: Proc, c: Call<unknown>): Generator<Sleep, unknown> {
+    this.inCall.add(proc.pid);
+    try {
+      return yield* runCall(this, c);
+    } finally {
+      this.inCall.delete(proc.pid);
+    }
+  }
+
+  /** A new task running `body` from now on; it exits (closing its files) when `body` returns. */
+  spawn(comm: string, cred: Credentials, body: (task: Task) => EngineTask<unknown>): Task {
+    const memlock = cred.memlock ?? MLOCK_LIMIT;
+    const task = spawnTask(this.k, comm, {
+      uid: cred.uid ?? 0,
+      capIpcLock: cred.capIpcLock ?? false,
+      rlimitMemlock: memlock === 'unlimited' ? Infinity : parseSize(memlock, 'RLIMIT_MEMLOCK'),
+    });
+    this.start(task, body);
+    return task;
+  }
+
+  /** fork(): the child runs `body`; undefined when the copy ran out of memory. */
+  fork(parent: Task, comm: string, body: (task: Task) => EngineTask<unknown>): Task | undefined {
+    const child = forkTask(this.k, parent, comm);
+    if (child) this.start(child, body);
+    return child;
+  }
+
+  private start(task: Task, body: (task: Task) => EngineTask<unknown>): void {
+    const k = this.k;
+    function* actor(): EngineTask<unknown> {
+      try {
+        return yield* body(task);
+      } finally {
+        exitTask(k, task);
+      }
+    }
+    this.procs.set(task.pid, this.engine.spawn(task.comm, actor()));
+  }
+
+  /**
+   * SIGKILL: a task in user space dies at once; one inside a system call sees
+   * fatal_signal_pending() and dies when the call returns.
+   */
+  kill(pid: number): boolean {
+    const task = this.k.tasks.get(pid);
+    if (!task || task.state === 'exited') return false;
+    task.fatalSignal = true;
+    if (!this.inCall.has(pid)) this.reap(task);
+    return true;
+  }
+
+  /** @internal end a killed task's actor */
+  reap(task: Task): void {
+    const proc = this.procs.get(task.pid);
+    if (proc && !proc.done) this.engine.kill(proc);
+    exitTask(this.k, task);
+  }
+
+  /** The engine process of a task, to join it. */
+  procOf(pid: number): Proc | undefined {
+    return this.procs.get(pid);
+  }
+
+  rng(name: string): Rng {
+    return this.k.rng.stream(`workload:${name}`);
+  }
+
+  sleep(d: string | number): Sleep {
+    return sleep(parseDuration(d));
+  }
+
+  run(untilNs = Infinity): void {
+    this.engine.run(untilNs);
+  }
+}

@@ -1,0 +1,91 @@
+// Spec §7 C: the seed scenario, pins versus CMA — C7 (upstream TEE pins block cma_alloc) and
+// C8 (the v2 FOLL_LONGTERM patch moves the pages out first).
+import { describe, expect, it } from 'vitest';
+import type { KernelVersion, Policies } from '../../src/kernel/config.js';
+import { type Buf, type Shm, System } from '../../src/workload/api.js';
+import { Simulation } from '../../src/workload/runtime.js';
+import { B, CMA_PAGES, machineP } from '../helpers.js';
+
+const inCma = (pfn: number) => pfn >= B && pfn < B + CMA_PAGES;
+
+/** Platform P with process A (uid 1000, 8 MiB memlock) touching 64 MiB, then registering it. */
+function seed(version: KernelVersion, policies: Partial<Policies>) {
+  const sim = new Simulation({ version, policies, machine: machineP() });
+  const k = sim.k;
+  const log: Record<string, unknown> = {};
+  let buf: Buf | undefined;
+  let shm: Shm | undefined;
+  sim.spawn('tee-client', { uid: 1000 }, function* (t) {
+    const p = new System(sim, t);
+    buf = (yield* p.mmapAnon('64MiB')) as Buf;
+    yield* p.touch(buf);
+    log.freeCmaAfterTouch = k.alloc.freeCounts()[1];
+    const tee = (yield* p.open('/dev/tee0')) as number;
+    const pinBefore = { ...k.vm };
+    log.register = yield* p.teeShmRegister(tee, buf);
+    shm = log.register as Shm;
+    log.acquired = k.vm.nr_foll_pin_acquired - pinBefore.nr_foll_pin_acquired;
+    log.released = k.vm.nr_foll_pin_released - pinBefore.nr_foll_pin_released;
+    log.migrated = k.vm.pgmigrate_success - pinBefore.pgmigrate_success;
+    log.freeCmaAfterRegister = k.alloc.freeCounts()[1];
+    yield p.sleep('10s');
+    yield* p.close(shm);
+    log.releasedAfterClose = k.vm.nr_foll_pin_released - pinBefore.nr_foll_pin_released;
+    yield p.sleep('10s');
+  });
+  sim.spawn('player', { uid: 1001 }, function* (t) {
+    const p = new System(sim, t);
+    yield p.sleep('5s');
+    log.first = yield* p.dmaHeapAlloc('svp', '200MiB');
+    log.busyRetries = k.trace.count('cma_alloc_busy_retry');
+    yield p.sleep('10s'); // after the shm fd is closed
+    log.second = yield* p.dmaHeapAlloc('svp', '200MiB');
+  });
+  sim.run();
+  return { sim, k, log, task: [...k.tasks.values()][0]! };
+}
+
+describe.each(['6.18', '6.4'] as const)(
+  'C7 on %s: upstream TEE registration blocks CMA',
+  (version) => {
+    it('57 busy windows, -ENOMEM to the player, then success after close', () => {
+      const { k, log, task } = seed(version, { teePin: 'upstream' });
+      expect(log.freeCmaAfterTouch).toBe(65536 - 16384); // C1 state
+      expect(log.register).toEqual({ fd: 4, id: 1 });
+      expect(log.acquired).toBe(16384); // pinned in place
+      expect(log.released).toBe(0);
+      expect(log.migrated).toBe(0);
+      expect(task.mm.pinnedVm).toBe(0);
+      expect(task.mm.lockedVm).toBe(0);
+      expect(log.first).toBe('ENOMEM');
+      expect(log.busyRetries).toBe(57);
+      const finish = k.trace.records().filter((r) => r.name === 'cma_alloc_finish');
+      expect(finish[0]!.args[5]).toBe(-16);
+      const cmaFail = k.failures.find((f) => f.op === 'cma_alloc')!;
+      expect(cmaFail).toMatchObject({ errno: 'EBUSY', area: 'svp', count: 51200 });
+      expect(cmaFail.blocker).toMatchObject({ comm: 'tee-client', via: 'tee_shm', id: 1 });
+      expect(inCma(cmaFail.blocking_pfn!)).toBe(true);
+      expect(k.cma[0]!.allocPagesFail).toBe(51200);
+      expect(k.vm.cma_alloc_fail).toBe(1);
+      expect(k.trace.records().filter((r) => r.name === 'pr_err').length).toBe(
+        version === '6.4' ? 1 : 2,
+      );
+      expect(log.releasedAfterClose).toBe(16384);
+      expect(log.second).toBe(3); // the player's first fd: success at window 0
+      expect(k.vm.cma_alloc_success).toBe(1);
+    });
+  },
+);
+
+describe.each(['6.18', '6.4'] as const)('C8 on %s: the v2 patch (FOLL_LONGTERM)', (version) => {
+  it('migrates 16384 pages out of CMA before pinning; the heap allocation succeeds', () => {
+    const { k, log } = seed(version, { teePin: 'v2-longterm' });
+    expect(log.register).toEqual({ fd: 4, id: 1 });
+    expect(log.acquired).toBe(32768);
+    expect(log.released).toBe(16384);
+    expect(log.migrated).toBe(16384);
+    expect(log.freeCmaAfterRegister).toBe(65536);
+    expect(log.first).toBe(3);
+    expect(k.trace.count('cma_alloc_busy_retry')).toBe(0);
+  });
+});
