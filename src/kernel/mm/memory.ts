@@ -26,6 +26,7 @@ export function populatePage(
   const pages = k.alloc.pages;
   pages.owner[pfn] = obj.id;
   pages.index[pfn] = idx;
+  pages.mapcount[pfn] = 0;
   if (swapBacked) pages.flags[pfn]! |= PG_DIRTY;
   obj.pages[idx] = pfn;
   obj.nrResident++;

@@ -19,6 +19,10 @@ export const PG_PIN_LONGTERM = 1 << 2; // a long-term pin holds this page (for v
 /** No rmap owner. */
 export const NO_OWNER = 0;
 
+/**
+ * Only `kind` is kept up to date for free pages; the other fields are meaningful while a page is
+ * allocated: the allocator resets `flags`, and whoever maps the page sets mapcount, owner, index.
+ */
 export class PageArrays {
   /** PageKind */
   readonly kind: Uint8Array;
@@ -66,13 +70,5 @@ export class PageArrays {
     this.mapcount[to] = this.mapcount[from]!;
     this.owner[to] = this.owner[from]!;
     this.index[to] = this.index[from]!;
-  }
-
-  clear(i: number): void {
-    this.kind[i] = PageKind.FREE;
-    this.flags[i] = 0;
-    this.mapcount[i] = 0;
-    this.owner[i] = NO_OWNER;
-    this.index[i] = 0;
   }
 }

@@ -289,7 +289,14 @@ export class PageAlloc {
       if (!this.watermarkOk(zone, order, cma)) continue;
       const pfn = this.rmqueue(zone, order, mt, cma);
       if (pfn >= 0) {
-        this.pages.kind.fill(kind, pfn, pfn + (1 << order));
+        const { pages } = this;
+        if (order === 0) {
+          pages.kind[pfn] = kind;
+          pages.flags[pfn] = 0;
+        } else {
+          pages.kind.fill(kind, pfn, pfn + (1 << order));
+          pages.flags.fill(0, pfn, pfn + (1 << order));
+        }
         return pfn;
       }
     }
@@ -332,14 +339,14 @@ export class PageAlloc {
 
   /** Free 2^order pages at pfn: clear their state and give them back to the buddy. */
   freePages(pfn: number, order: number): void {
-    const end = pfn + (1 << order);
-    for (let p = pfn; p < end; p++) this.pages.clear(p);
+    if (order === 0) this.pages.kind[pfn] = PageKind.FREE;
+    else this.pages.kind.fill(PageKind.FREE, pfn, pfn + (1 << order));
     this.freeOneBlock(pfn, order);
   }
 
   /** Free an arbitrary page range as maximal aligned blocks (free_contig_range). */
   freeRange(start: number, end: number): void {
-    for (let p = start; p < end; p++) this.pages.clear(p);
+    this.pages.kind.fill(PageKind.FREE, start, end);
     this.freeRangeToBuddy(start, end);
   }
 

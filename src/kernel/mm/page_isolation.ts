@@ -136,6 +136,7 @@ export function allocContigRange(k: Kernel, start: number, end: number): ContigR
   if (result.ret === 0) {
     alloc.takeFreeRange(start, end); // isolate_freepages_range
     alloc.pages.kind.fill(PageKind.CMA, start, end);
+    alloc.pages.flags.fill(0, start, end);
   }
   for (let b = pbStart; b < pb; b++) alloc.unisolatePageblock(b);
   return result;

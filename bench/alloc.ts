@@ -1,0 +1,217 @@
+// The page allocator against a reference buddy allocator in C (/work/shared/bench/refbuddy.c):
+// both run the same order-0 alloc/free mix, driven by the same xorshift64 sequence.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Kernel } from '../src/kernel/kernel.js';
+import { GFP_HIGHUSER_MOVABLE } from '../src/kernel/mm/gfp.js';
+import { PageKind } from '../src/kernel/mm/page.js';
+import type { PageAlloc } from '../src/kernel/mm/page_alloc.js';
+import { type Bench, type Figure, log, median, repoRoot, round } from './figure.js';
+
+const OPS = 20_000_000; // refbuddy.c's default
+const WARMUP_OPS = 4_000_000;
+const RUNS = 3; // median of, for C and for us: the figures are wall-clock time
+const SIZES = [
+  { tag: '4g', memory: '4GiB', pages: 1 << 20 },
+  { tag: '16g', memory: '16GiB', pages: 1 << 22 },
+] as const;
+
+/** x mod n for integers x < 2^53, n > 0, without fmod. */
+function modf(x: number, n: number): number {
+  const r = x - Math.floor(x / n) * n;
+  return r < 0 ? r + n : r >= n ? r - n : r;
+}
+
+/** refbuddy.c's xr(): xorshift64 (13, 7, 17) on two 32-bit halves. */
+export class Xorshift64 {
+  hi = 0x0139408d; // 88172645463325252 = 0x0139408d_cbbf7a44
+  lo = 0xcbbf7a44 | 0;
+
+  next(): void {
+    let { hi, lo } = this;
+    hi ^= (hi << 13) | (lo >>> 19); // x ^= x << 13
+    lo ^= lo << 13;
+    lo ^= (lo >>> 7) | (hi << 25); // x ^= x >> 7
+    hi ^= hi >>> 7;
+    hi ^= (hi << 17) | (lo >>> 15); // x ^= x << 17
+    lo ^= lo << 17;
+    this.hi = hi;
+    this.lo = lo;
+  }
+
+  /** The 64-bit state mod n (n < 2^26). */
+  mod(n: number): number {
+    return modf(modf(this.hi >>> 0, n) * modf(2 ** 32, n) + (this.lo >>> 0), n);
+  }
+
+  get big(): bigint {
+    return (BigInt(this.hi >>> 0) << 32n) | BigInt(this.lo >>> 0);
+  }
+}
+
+/** The halves against a BigInt xorshift64, and mod against BigInt %. */
+function checkXorshift(): void {
+  const M = (1n << 64n) - 1n;
+  let x = 88172645463325252n;
+  const r = new Xorshift64();
+  for (let i = 0; i < 100_000; i++) {
+    x ^= (x << 13n) & M;
+    x ^= x >> 7n;
+    x ^= (x << 17n) & M;
+    r.next();
+    const n = 1 + (i % 4_200_000);
+    if (r.big !== x || BigInt(r.mod(n)) !== x % BigInt(n)) {
+      throw new Error(`xorshift64 halves diverge from BigInt at step ${i}`);
+    }
+  }
+}
+
+/**
+ * refbuddy.c's decisions for `ops` operations on `n` pages, computed before timing: -1 for an
+ * allocation, j >= 0 for "free live[j]". JavaScript has no 64-bit integers, and emulating
+ * xorshift64 on 32-bit halves costs more than the allocator itself; the C side computes its
+ * xorshift inline (a few ns per op), which this comparison counts against C.
+ */
+function opStream(n: number, ops: number): Int32Array {
+  const out = new Int32Array(ops);
+  const rng = new Xorshift64();
+  const half = n >>> 1;
+  const high = Math.floor((n * 9) / 10);
+  let nl = 0;
+  for (let i = 0; i < ops; i++) {
+    let doAlloc = nl < half;
+    if (!doAlloc && nl <= high) {
+      rng.next();
+      doAlloc = (rng.lo & 1) === 1;
+    }
+    if (doAlloc) {
+      out[i] = -1;
+      nl++;
+    } else {
+      rng.next();
+      out[i] = rng.mod(nl);
+      nl--;
+    }
+  }
+  return out;
+}
+
+/** refbuddy.c's main loop on our allocator; returns [ns per op, live pages at the end]. */
+function ourLoop(alloc: PageAlloc, n: number, stream: Int32Array): [number, number] {
+  const live = new Int32Array(n);
+  let nl = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < stream.length; i++) {
+    const j = stream[i]!;
+    if (j < 0) {
+      const p = alloc.allocPages(0, GFP_HIGHUSER_MOVABLE, PageKind.ANON);
+      if (p >= 0) live[nl++] = p;
+    } else {
+      alloc.freePages(live[j]!, 0);
+      live[j] = live[--nl]!;
+    }
+  }
+  const ns = Number(process.hrtime.bigint() - t0);
+  return [ns / stream.length, nl];
+}
+
+/**
+ * The same loop with a trivial allocator (a stack of free pfns): the cost of the harness itself,
+ * a floor for ourLoop. A separate function so that ourLoop's call sites stay monomorphic.
+ */
+function harnessLoop(n: number, stream: Int32Array): number {
+  const stack = new Int32Array(n).map((_, i) => n - 1 - i);
+  let top = n;
+  const live = new Int32Array(n);
+  let nl = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < stream.length; i++) {
+    const j = stream[i]!;
+    if (j < 0) {
+      const p = top > 0 ? stack[--top]! : -1;
+      if (p >= 0) live[nl++] = p;
+    } else {
+      stack[top++] = live[j]!;
+      live[j] = live[--nl]!;
+    }
+  }
+  return Number(process.hrtime.bigint() - t0) / stream.length;
+}
+
+const boot = (memory: string) => new Kernel({ machine: { memory, minFree: 0 } }, { now: 0 });
+
+function compileRef(root: string): string {
+  const src = resolve(root, '../shared/bench/refbuddy.c');
+  if (!existsSync(src)) {
+    throw new Error(
+      `reference allocator not found: ${src} (expected at ../shared/bench/refbuddy.c)`,
+    );
+  }
+  const out = join(root, 'bench/.out');
+  mkdirSync(out, { recursive: true });
+  const bin = join(out, 'refbuddy');
+  execFileSync('gcc', ['-O2', '-o', bin, src], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return bin;
+}
+
+function runRef(bin: string, pages: number, ops: number): [number, number] {
+  const out = execFileSync(bin, [String(pages), String(ops)], { encoding: 'utf8' });
+  const ns = /ns\/op=([\d.]+)/.exec(out);
+  const live = /live=(\d+)/.exec(out);
+  if (!ns || !live) throw new Error(`cannot parse refbuddy output: ${out.trim()}`);
+  return [Number(ns[1]), Number(live[1])];
+}
+
+export const alloc: Bench = {
+  id: 'alloc',
+  title: 'order-0 alloc/free vs refbuddy.c',
+  async figures() {
+    checkXorshift();
+    const bin = compileRef(repoRoot());
+    const figs: Figure[] = [];
+    const ratios: Figure[] = [];
+    const floors: Figure[] = [];
+    for (const s of SIZES) {
+      const refs = Array.from({ length: RUNS }, () => runRef(bin, s.pages, OPS));
+      const stream = opStream(s.pages, OPS);
+      ourLoop(boot(s.memory).alloc, s.pages, stream.subarray(0, WARMUP_OPS));
+      const ours = Array.from({ length: RUNS }, () =>
+        ourLoop(boot(s.memory).alloc, s.pages, stream),
+      );
+      const [, refLive] = refs[0]!;
+      const [, ourLive] = ours[0]!;
+      if (ourLive !== refLive) {
+        throw new Error(`op mix differs from refbuddy: ${ourLive} live pages, C has ${refLive}`);
+      }
+      const refNs = median(refs.map((r) => r[0]));
+      const ourNs = median(ours.map((r) => r[0]));
+      log(
+        `  ${s.memory}: ours ${ourNs.toFixed(1)} ns/op, refbuddy ${refNs} ns/op (median of ${RUNS})`,
+      );
+      ratios.push({
+        name: `alloc_vs_c_ratio_${s.tag}`,
+        value: round(ourNs / refNs, 2),
+        unit: 'x',
+        target: '<= 1.5',
+      });
+      figs.push(
+        { name: `alloc_ns_per_op_${s.tag}`, value: round(ourNs, 1), unit: 'ns/op', target: 'info' },
+        { name: `refbuddy_ns_per_op_${s.tag}`, value: refNs, unit: 'ns/op', target: 'info' },
+      );
+    }
+    // after every ourLoop run, so that its JIT state cannot affect them
+    for (const s of SIZES) {
+      const stream = opStream(s.pages, OPS);
+      harnessLoop(s.pages, stream.subarray(0, WARMUP_OPS));
+      const ns = median(Array.from({ length: RUNS }, () => harnessLoop(s.pages, stream)));
+      floors.push({
+        name: `alloc_harness_ns_per_op_${s.tag}`,
+        value: round(ns, 1),
+        unit: 'ns/op',
+        target: 'info',
+      });
+    }
+    return [...ratios, ...figs, ...floors];
+  },
+};

@@ -1,0 +1,18 @@
+// `npm run bench [-- --json]`: bundle the TypeScript benches with esbuild, then run them.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = dirname(fileURLToPath(import.meta.url));
+await build({
+  entryPoints: [join(here, 'main.ts'), join(here, 'rss_child.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outdir: join(here, '.out'),
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+await import('./.out/main.js');
