@@ -1,22 +1,137 @@
-// cmascope command line. Until the workload runner and the TUI exist, the default command runs
-// the platform-P story of spec §7 (C1 then C5) and prints what a kernel engineer would read.
-import yargs from 'yargs';
+// The cmascope command line (DESIGN.md "Outputs and commands"). Exit codes: 0 ok, 1 runtime
+// error, 2 usage error or invalid workload, 3 when a --fail-on condition was met.
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { summary } from './summary.js';
+import { FORMATS, type Format } from '../metrics/exporters.js';
+import { type CompareArgs, compareCommand } from './compare.js';
+import { runOptions } from './options.js';
+import { type RunCommandArgs, runCommand } from './run.js';
+
+// Quiet on EPIPE (`cmascope run ... | head`)
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+const exit = (code: number) => {
+  process.exitCode = code;
+};
+
+async function guarded(fn: () => Promise<number>): Promise<void> {
+  try {
+    exit(await fn());
+  } catch (e) {
+    process.stderr.write(`cmascope: ${e instanceof Error ? e.message : String(e)}\n`);
+    exit(2);
+  }
+}
+
+const headlessOptions = <T>(y: Argv<T>) =>
+  runOptions(y)
+    .option('format', {
+      alias: 'f',
+      choices: FORMATS,
+      default: 'text' as Format,
+      describe: 'output format',
+    })
+    .option('interval', { type: 'string', describe: 'simulated time between snapshots (e.g. 1s)' })
+    .option('fail-on', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'exit 3 if this holds at the end, e.g. cma_alloc_fail>0',
+    })
+    .option('output', {
+      alias: 'o',
+      type: 'string',
+      describe: 'write the data here instead of stdout',
+    });
 
 await yargs(hideBin(process.argv))
   .scriptName('cmascope')
-  .command(
-    '$0',
-    'run the default scenario headless and print /proc and /sys views and the trace',
-    (y) => y.option('kernel', { choices: ['6.4', '6.18'] as const, default: '6.18' as const }),
-    (argv) => {
-      process.stdout.write(summary(argv.kernel));
-    },
+  .usage(
+    '$0 [command] [workload]\n\nSimulate the Linux paths that decide whether a CMA allocation succeeds.',
   )
+  .command(
+    '$0 [workload]',
+    'run a workload (default: the bundled secure-playback) and print a report',
+    (y) =>
+      headlessOptions(
+        y.positional('workload', { type: 'string', describe: 'workload file (.ts)' }),
+      ),
+    (a) => guarded(() => runCommand(a as unknown as RunCommandArgs)),
+  )
+  .command(
+    'run <workload>',
+    'simulate headless and write snapshots (ndjson, json, csv, prom, openmetrics, text)',
+    (y) => headlessOptions(y.positional('workload', { type: 'string', demandOption: true })),
+    (a) => guarded(() => runCommand(a as unknown as RunCommandArgs)),
+  )
+  .command(
+    'check <workload>',
+    'load and validate a workload without running it',
+    (y) => runOptions(y.positional('workload', { type: 'string', demandOption: true })),
+    (a) =>
+      guarded(() =>
+        runCommand({
+          ...(a as unknown as RunCommandArgs),
+          format: 'text',
+          failOn: [],
+          check: true,
+        }),
+      ),
+  )
+  .command(
+    'compare [workload]',
+    'run one workload under several kernels and policies, side by side',
+    (y) =>
+      runOptions(
+        y.positional('workload', {
+          type: 'string',
+          describe: 'workload file (default: secure-playback)',
+        }),
+      )
+        .option('thread', {
+          type: 'boolean',
+          default: false,
+          describe: 'the four positions of the 2023 TEE thread',
+        })
+        .option('seeds', {
+          type: 'string',
+          default: '1',
+          describe: 'seeds to run each variant with: 1..50 or 1,2,5',
+        })
+        .option('shard', {
+          type: 'string',
+          describe: 'run slice i/n of the runs and print one JSON record per run',
+        })
+        .option('merge', {
+          type: 'string',
+          array: true,
+          describe: 'join the records of shards and print the table',
+        })
+        .option('workers', { type: 'number', describe: 'runs at once (default: all cores)' })
+        .option('format', {
+          alias: 'f',
+          choices: ['text', 'json', 'csv'] as const,
+          default: 'text' as const,
+        }),
+    (a) => guarded(() => compareCommand(a as unknown as CompareArgs)),
+  )
+  .example('$0 run workloads/secure-playback.ts --policy teePin=v2-longterm', 'the v2 patch')
+  .example(
+    '$0 compare --thread',
+    'does FOLL_LONGTERM fix secure playback, and what does accounting cost?',
+  )
+  .example('$0 run workloads/secure-playback.ts -f prom', 'Prometheus text format')
+  .example("$0 run w.ts --fail-on 'cma_alloc_fail>0'", 'exit 3 when a CMA allocation failed')
   .strict()
+  .help()
+  .epilogue(
+    'Exit codes: 0 ok, 1 runtime error, 2 usage error or invalid workload, 3 --fail-on condition met.',
+  )
   .fail((msg, err) => {
-    process.stderr.write(`cmascope: ${msg ?? err?.message}\n`);
+    process.stderr.write(`cmascope: ${msg ?? err?.message}\nRun 'cmascope --help' for usage.\n`);
     process.exit(2);
   })
   .parseAsync();

@@ -1,6 +1,7 @@
 // Task life cycle: creation, fork() and exit (spec §4.6 notes on fork, §5.3 and C28 on exit).
 import { FdTable, File } from './fs/file.js';
 import type { Kernel } from './kernel.js';
+import { gupTestRelease } from './mm/gup_test.js';
 import { Mm } from './mm/mmap.js';
 import { type Cred, Task, UserStruct } from './task.js';
 
@@ -53,6 +54,7 @@ export function exitTask(k: Kernel, task: Task): void {
   const pid = k.currentPid;
   k.currentPid = task.pid;
   task.files.closeAll();
+  gupTestRelease(k, task); // the gup_test file is one of the files exit_files() closes
   task.mm.exit();
   k.currentPid = pid;
 }

@@ -103,6 +103,8 @@ export class Kernel {
   nextPid = 100;
   /** O_DIRECT request ids, for blame */
   nextIoRequest = 1;
+  /** every cma_alloc call that got as far as the window loop, with its simulated latency */
+  readonly cmaCalls: { area: string; count: number; errno: number; latencyNs: number }[] = [];
   /** every failed allocation or syscall, in order (DESIGN.md snapshot `failures[]`) */
   readonly failures: Failure[] = [];
   /** pid of the task whose syscall is running (0: none), for traces and -EINTR */

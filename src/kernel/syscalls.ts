@@ -50,21 +50,18 @@ function mmapAnon(k: Kernel, task: Task, len: number, locked: boolean): SysResul
 }
 
 /** Access every page of a range (a write by default): the page faults. */
-function* touch(
-  _k: Kernel,
-  task: Task,
-  addr: number,
-  len: number,
-  write: boolean,
-): Generator<Sleep, SysResult> {
+function* touch(_k: Kernel, task: Task, addr: number, len: number, write: boolean): Generator<Sleep, SysResult> {
   const [start, n] = pagesOf(addr, len);
+  const end = start + n;
   let faulted = 0;
-  for (let va = start; va < start + n; va++) {
+  for (let va = start; va < end; ) {
     const v = task.mm.findVma(va);
     if (!v || (write && !(v.flags & VM_WRITE))) return -ERRNO.EFAULT; // SIGSEGV
-    if (task.mm.pageAt(va) >= 0) continue;
-    if (task.mm.fault(v, va, false) < 0) return -ERRNO.ENOMEM; // VM_FAULT_OOM
-    faulted++;
+    for (const stop = Math.min(end, v.end); va < stop; va++) {
+      if (v.pageAt(va) >= 0) continue;
+      if (task.mm.fault(v, va, false) < 0) return -ERRNO.ENOMEM; // VM_FAULT_OOM
+      faulted++;
+    }
   }
   yield sleep(faulted * FAULT_PAGE_NS);
   return 0;

@@ -21,8 +21,8 @@ export class Call<T> {
     readonly map: (r: SysResult) => T,
   ) {}
 
-  *[Symbol.iterator](): Generator<Call<T>, T | Errno, T | Errno> {
-    return yield this;
+  *[Symbol.iterator](): Generator<Call<T>, T | Errno, unknown> {
+    return (yield this) as T | Errno;
   }
 }
 
@@ -49,15 +49,22 @@ function* runCall(sim: Simulation, call: Call<unknown>): Generator<Sleep, unknow
   let r = call.run(k, task);
   if (typeof r === 'object' && 'next' in r) {
     const gen = r;
-    for (;;) {
-      k.currentPid = task.pid;
-      k.currentFatal = task.fatalSignal;
-      const step = gen.next();
-      if (step.done) {
-        r = step.value;
-        break;
+    let done = false;
+    try {
+      for (;;) {
+        k.currentPid = task.pid;
+        k.currentFatal = task.fatalSignal;
+        const step = gen.next();
+        if (step.done) {
+          r = step.value;
+          done = true;
+          break;
+        }
+        yield step.value;
       }
-      yield step.value;
+    } finally {
+      // the actor was ended mid-call: let the kernel path release what it holds (its finally)
+      if (!done) gen.return(-4);
     }
   }
   k.currentPid = task.pid;
@@ -92,12 +99,13 @@ export class Simulation {
     this.k = new Kernel(spec, this.engine);
   }
 
-  private *call(proc: Proc, c: Call<unknown>): Generator<Sleep, unknown> {
-    this.inCall.add(proc.pid);
+  private *call(_proc: Proc, c: Call<unknown>): Generator<Sleep, unknown> {
+    // keyed by task pid, as kill() looks it up (engine pids are a different numbering)
+    this.inCall.add(c.task.pid);
     try {
       return yield* runCall(this, c);
     } finally {
-      this.inCall.delete(proc.pid);
+      this.inCall.delete(c.task.pid);
     }
   }
 

@@ -151,6 +151,7 @@ export function* cmaAlloc(
     }
     out.errno = ret;
     out.latencyNs = k.now() - startNs;
+    k.cmaCalls.push({ area: cma.name, count, errno: ret, latencyNs: out.latencyNs });
     return out;
   };
   if (cma.count === 0 || count === 0) {

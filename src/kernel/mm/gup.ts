@@ -87,27 +87,22 @@ export function releaseUserPages(k: Kernel, pfns: readonly number[], flags: numb
 }
 
 /** gup_fast(): lockless; stops at the first page it cannot take without faulting (§4.3). */
-function gupFast(
-  k: Kernel,
-  mm: Mm,
-  start: number,
-  n: number,
-  flags: number,
-  out: number[],
-): number {
+function gupFast(k: Kernel, mm: Mm, start: number, n: number, flags: number, out: number[]): number {
   const fileCheck = k.version !== '6.4';
-  for (let i = 0; i < n; i++) {
-    const va = start + i;
+  const end = start + n;
+  for (let va = start; va < end; ) {
     const v = mm.findVma(va);
-    if (!v || v.flags & (VM_IO | VM_PFNMAP)) return i; // pte_special
-    const pfn = mm.pageAt(va);
-    if (pfn < 0 || (flags & FOLL_WRITE && !(v.flags & VM_WRITE))) return i;
-    if (flags & FOLL_LONGTERM && !isLongtermPinnable(k, pfn)) return i;
+    if (!v || v.flags & (VM_IO | VM_PFNMAP)) return va - start; // pte_special
+    if (flags & FOLL_WRITE && !(v.flags & VM_WRITE)) return va - start;
     // gup_fast_folio_allowed(): writable long-term pins of dirty-tracked files go slow (6.5+)
-    if (fileCheck && flags & FOLL_LONGTERM && flags & FOLL_WRITE && v.needsDirtyTracking())
-      return i;
-    grab(k, pfn, flags);
-    out.push(pfn);
+    if (fileCheck && flags & FOLL_LONGTERM && flags & FOLL_WRITE && v.needsDirtyTracking()) return va - start;
+    for (const stop = Math.min(end, v.end); va < stop; va++) {
+      const pfn = v.pageAt(va);
+      if (pfn < 0) return va - start;
+      if (flags & FOLL_LONGTERM && !isLongtermPinnable(k, pfn)) return va - start;
+      grab(k, pfn, flags);
+      out.push(pfn);
+    }
   }
   return n;
 }

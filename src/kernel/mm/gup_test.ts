@@ -31,14 +31,37 @@ export function* gupTestPin(
   const n = Math.ceil((addr + len) / PAGE_SIZE) - start;
   const flags = FOLL_LONGTERM | (opts.write ? FOLL_WRITE : 0);
   const pfns: number[] = [];
-  const rc = (opts.fast ? pinUserPagesFast : pinUserPages)(k, task.mm, start, n, flags, pfns);
-  yield sleep(k.takeCharge());
-  if (rc !== n) {
-    unpinUserPages(k, pfns);
-    return rc < 0 ? rc : -ERRNO.EFAULT;
+  // pin_longterm_test_start() loops over partial counts; the first error unpins everything
+  for (let done = 0; done < n; ) {
+    const rc = (opts.fast ? pinUserPagesFast : pinUserPages)(
+      k,
+      task.mm,
+      start + done,
+      n - done,
+      flags,
+      pfns,
+    );
+    if (rc <= 0) {
+      yield sleep(k.takeCharge());
+      unpinUserPages(k, pfns);
+      return rc < 0 ? rc : -ERRNO.EFAULT;
+    }
+    done += rc;
   }
+  yield sleep(k.takeCharge());
   held.set(task, hold(k, task, 'gup_test', task.pid, pfns, flags | FOLL_PIN));
   return 0;
+}
+
+/**
+ * Closing /sys/kernel/debug/gup_test (gup_test_release → pin_longterm_test_stop): the pins the
+ * task still holds go when it exits (§7 F; exit_files closes the file).
+ */
+export function gupTestRelease(k: Kernel, task: Task): void {
+  const h = held.get(task);
+  if (!h) return;
+  held.delete(task);
+  release(k, h);
 }
 
 /** PIN_LONGTERM_TEST_STOP. */

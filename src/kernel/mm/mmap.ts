@@ -52,6 +52,12 @@ export class Vma {
     return this.pgoff + (va - this.start);
   }
 
+  /** The page mapped at `va` (inside this VMA), or -1. */
+  pageAt(va: number): number {
+    if (this.ptes && !this.ptes[va - this.start]) return -1;
+    return this.obj.pages[this.pgoff + (va - this.start)]!;
+  }
+
   /** vma_needs_dirty_tracking(): a shared, writable mapping of a file system with writeback. */
   needsDirtyTracking(): boolean {
     return (
@@ -151,10 +157,7 @@ export class Mm {
 
   /** The page mapped at `va`, or -1 (follow_page). */
   pageAt(va: number): number {
-    const v = this.findVma(va);
-    if (!v) return -1;
-    if (v.ptes && !v.ptes[va - v.start]) return -1;
-    return v.obj.pages[v.index(va)]!;
+    return this.findVma(va)?.pageAt(va) ?? -1;
   }
 
   /**
@@ -211,7 +214,8 @@ export class Mm {
     const pages = this.k.alloc.pages;
     if (v.ptes) {
       v.ptes[va - v.start] = 0;
-      pages.mapcount[pfn]!--; // the page stays in the page cache
+      // the page stays in the page cache; unmapped from its last (locked) VMA it is munlocked (§3.5)
+      if (--pages.mapcount[pfn]! === 0) pages.flags[pfn]! &= ~PG_MLOCKED;
       return;
     }
     pages.mapcount[pfn]!--;

@@ -57,7 +57,8 @@ const SUBSYSTEM: Record<TraceName, string> = {
 };
 
 export class TraceLog {
-  private readonly ring: (TraceRecord | undefined)[];
+  /** grows to `capacity`, then wraps at `head` */
+  private readonly ring: TraceRecord[] = [];
   private head = 0;
   /** events emitted since boot, per name, including those the ring dropped */
   readonly counts = new Map<TraceName, number>();
@@ -66,12 +67,12 @@ export class TraceLog {
   constructor(
     readonly version: KernelVersion,
     readonly capacity = 65536,
-  ) {
-    this.ring = new Array(capacity);
-  }
+  ) {}
 
   emit(t: number, pid: number, name: TraceName, args: readonly (number | string)[]): void {
-    this.ring[this.head] = { t, pid, name, args };
+    const r = { t, pid, name, args };
+    if (this.ring.length < this.capacity) this.ring.push(r);
+    else this.ring[this.head] = r;
     this.head = (this.head + 1) % this.capacity;
     this.total++;
     this.counts.set(name, (this.counts.get(name) ?? 0) + 1);

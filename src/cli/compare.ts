@@ -1,0 +1,104 @@
+// `cmascope compare`: one workload under several kernels and policies, side by side (issue #7).
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { parseSeeds, parseShard, plan, THREAD_VARIANTS, type Variant } from '../compare/plan.js';
+import { runPool } from '../compare/pool.js';
+import { type RunRecord, sortRecords, variantsOf } from '../compare/record.js';
+import { csvTable, summarize, textTable } from '../compare/table.js';
+import { KERNEL_VERSIONS, type KernelVersion } from '../kernel/config.js';
+import { parseDuration } from '../sim/units.js';
+import { parsePolicies, type RunArgs, runRequest, workloadPath } from './options.js';
+import { UsageError } from './run.js';
+
+export interface CompareArgs extends RunArgs {
+  workload?: string | undefined;
+  thread: boolean;
+  seeds: string;
+  shard?: string | undefined;
+  merge?: string[] | undefined;
+  workers?: number | undefined;
+  format: 'text' | 'json' | 'csv';
+}
+
+/** 'kernel=6.4,teePin=upstream' → a variant; `kernel` picks the version, the rest are policies. */
+export function parseVariant(name: string): Variant {
+  const parts = name.split(',').filter((s) => s !== '');
+  const kernel = parts.find((p) => p.startsWith('kernel='))?.slice('kernel='.length);
+  if (kernel !== undefined && !KERNEL_VERSIONS.includes(kernel as KernelVersion)) {
+    throw new UsageError(
+      `invalid kernel '${kernel}' in variant '${name}': choose one of ${KERNEL_VERSIONS.join(', ')}`,
+    );
+  }
+  const v: Variant = {
+    name,
+    policies: parsePolicies(parts.filter((p) => !p.startsWith('kernel='))),
+  };
+  if (kernel !== undefined) v.version = kernel as KernelVersion;
+  return v;
+}
+
+function readRecords(files: string[]): RunRecord[] {
+  return files.flatMap((f) =>
+    readFileSync(f, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l, i) => {
+        try {
+          return JSON.parse(l) as RunRecord;
+        } catch {
+          throw new UsageError(`${f}:${i + 1}: not a compare record (JSON expected)`);
+        }
+      }),
+  );
+}
+
+function render(records: RunRecord[], format: CompareArgs['format']): string {
+  const sorted = sortRecords(records);
+  const rows = summarize(sorted, variantsOf(sorted));
+  if (format === 'json') return `${JSON.stringify({ variants: rows }, null, 2)}\n`;
+  if (format === 'csv') return csvTable(rows);
+  return textTable(rows);
+}
+
+export async function compareCommand(a: CompareArgs): Promise<number> {
+  if (a.merge) {
+    process.stdout.write(render(readRecords(a.merge), a.format));
+    return 0;
+  }
+  const names = a.thread ? [...THREAD_VARIANTS, ...a.policy] : a.policy;
+  if (names.length === 0)
+    throw new UsageError(
+      'give the variants to compare with --policy (one per variant), or --thread',
+    );
+  const variants = names.map(parseVariant);
+  const seeds = parseSeeds(a.seeds);
+  const shard = a.shard === undefined ? undefined : parseShard(a.shard);
+  const { policies: _shared, ...base } = runRequest(workloadPath(a.workload), { ...a, policy: [] });
+  const runs = plan(variants.length, seeds, shard);
+  const t0 = performance.now();
+  const workers = a.workers ?? availableParallelism();
+  const records = await runPool(runs, {
+    base,
+    variants,
+    workers,
+    watchdogMs: parseDuration(a.watchdog, '--watchdog') / 1e6,
+  });
+  process.stderr.write(
+    `cmascope: ${runs.length} runs on ${workers} workers in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
+  if (shard) {
+    for (const r of sortRecords(records)) process.stdout.write(`${JSON.stringify(r)}\n`);
+  } else {
+    if (a.thread) process.stdout.write(THREAD_HEADER);
+    process.stdout.write(render(records, a.format));
+  }
+  return records.some((r) => r.error !== undefined) ? 1 : 0;
+}
+
+const THREAD_HEADER = `The four positions of "tee: add FOLL_LONGTERM for CMA case when alloc shm" (2023):
+  upstream      TEE registration pins with FOLL_PIN|FOLL_WRITE, no FOLL_LONGTERM (what was and is merged)
+  v1-cma-ifdef  FOLL_LONGTERM only under CONFIG_CMA (v1)
+  v2-longterm   FOLL_LONGTERM always (v2)
+  + io_uring    v2 with the RLIMIT_MEMLOCK accounting the reviewers asked for (io_uring style)
+
+`;

@@ -1,0 +1,93 @@
+// Options shared by run, tui, watch and compare: which workload, kernel, policies, seed, params.
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Argv } from 'yargs';
+import { KERNEL_VERSIONS, type KernelVersion, type Policies } from '../kernel/config.js';
+import { parseDuration } from '../sim/units.js';
+import { checkPolicy } from '../workload/define.js';
+import type { RunRequest } from '../workload/protocol.js';
+
+/** The bundled default workload. */
+export const DEFAULT_WORKLOAD = fileURLToPath(
+  new URL('../../workloads/secure-playback.ts', import.meta.url),
+);
+
+export const runOptions = <T>(y: Argv<T>) =>
+  y
+    .option('kernel', {
+      choices: KERNEL_VERSIONS,
+      describe: 'kernel version (default: the workload’s)',
+    })
+    .option('policy', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'policy switch key=value[,key=value] (teePin, teeAccounting, cmaRetry, ...)',
+    })
+    .option('seed', { type: 'number', default: 1, describe: 'seed of every random stream' })
+    .option('set', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'workload parameter key=value',
+    })
+    .option('until', {
+      type: 'string',
+      describe: 'simulated time to stop at (default: the workload’s duration)',
+    })
+    .option('watchdog', {
+      type: 'string',
+      default: '10s',
+      describe: 'wall time a workload may run without yielding before it is stopped',
+    });
+
+export interface RunArgs {
+  kernel?: KernelVersion | undefined;
+  policy: string[];
+  seed: number;
+  set: string[];
+  until?: string | undefined;
+  watchdog: string;
+}
+
+function pairs(items: string[], what: string): [string, string][] {
+  return items
+    .flatMap((s) => s.split(','))
+    .filter((s) => s !== '')
+    .map((s) => {
+      const i = s.indexOf('=');
+      if (i <= 0) throw new Error(`invalid ${what} '${s}': expected key=value`);
+      return [s.slice(0, i), s.slice(i + 1)];
+    });
+}
+
+/** --policy key=value lists into policies, checked against the valid values. */
+export function parsePolicies(items: string[]): Partial<Policies> {
+  const out: Record<string, unknown> = {};
+  for (const [key, raw] of pairs(items, '--policy')) {
+    const value = raw === 'true' ? true : raw === 'false' ? false : raw;
+    checkPolicy(key, value);
+    out[key] = value;
+  }
+  return out as Partial<Policies>;
+}
+
+export function workloadPath(file: string | undefined): string {
+  if (file === undefined) return DEFAULT_WORKLOAD;
+  return isAbsolute(file) ? file : resolve(process.cwd(), file);
+}
+
+export function runRequest(file: string, a: RunArgs, intervalNs?: number): RunRequest {
+  const req: RunRequest = {
+    file,
+    seed: a.seed,
+    set: Object.fromEntries(pairs(a.set, '--set')),
+    policies: parsePolicies(a.policy),
+  };
+  if (!Number.isSafeInteger(a.seed) || a.seed < 0)
+    throw new Error(`invalid --seed ${a.seed}: expected a non-negative integer`);
+  if (a.kernel) req.version = a.kernel;
+  if (a.until !== undefined) req.untilNs = parseDuration(a.until, '--until');
+  if (intervalNs !== undefined) req.intervalNs = intervalNs;
+  return req;
+}

@@ -1,0 +1,55 @@
+// `cmascope run <workload>`: simulate headless and write snapshots in a machine-readable format.
+import { createWriteStream, existsSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { exporter, type Format } from '../metrics/exporters.js';
+import { holds, parseCondition } from '../metrics/fail_on.js';
+import { parseDuration } from '../sim/units.js';
+import { errorLine } from '../workload/errors.js';
+import { startRun } from '../workload/loader.js';
+import { type RunArgs, runRequest, workloadPath } from './options.js';
+
+export interface RunCommandArgs extends RunArgs {
+  workload?: string | undefined;
+  format: Format;
+  interval?: string | undefined;
+  failOn: string[];
+  output?: string | undefined;
+  check?: boolean;
+}
+
+/** A usage problem found before running: one line on stderr, exit 2. */
+export class UsageError extends Error {}
+
+export async function runCommand(a: RunCommandArgs): Promise<number> {
+  const file = workloadPath(a.workload);
+  if (!existsSync(file)) throw new UsageError(`no such workload file: ${a.workload}`);
+  const interval = a.interval === undefined ? undefined : parseDuration(a.interval, '--interval');
+  if (interval === 0) throw new UsageError('--interval must be greater than 0');
+  const req = runRequest(file, a, interval);
+  if (a.check) req.check = true;
+  const conditions = a.failOn.map(parseCondition);
+  const out: Writable = a.output ? createWriteStream(a.output) : process.stdout;
+  const exp = exporter(a.format);
+  out.write(exp.begin());
+  const run = startRun(req, {
+    watchdogMs: parseDuration(a.watchdog, '--watchdog') / 1e6,
+    onMessage: (m) => {
+      if (m.type === 'snapshot') out.write(exp.snapshot(m.snapshot));
+    },
+  });
+  const outcome = await run.done;
+  if (!outcome.ok) {
+    const e = outcome.error;
+    process.stderr.write(`cmascope: ${errorLine(e)}\n${e.frame ? `${e.frame}\n` : ''}`);
+    return e.phase === 'load' ? 2 : 1;
+  }
+  if (a.check) {
+    process.stderr.write(`cmascope: ${a.workload ?? 'the default workload'} is valid\n`);
+    return 0;
+  }
+  out.write(exp.end(outcome.final));
+  if (out !== process.stdout) await new Promise((r) => out.end(r));
+  const met = conditions.filter((c) => holds(c, outcome.final));
+  for (const c of met) process.stderr.write(`cmascope: --fail-on ${c.text}: condition met\n`);
+  return met.length > 0 ? 3 : 0;
+}

@@ -1,0 +1,61 @@
+// What a comparison runs: variants (policy sets) × seeds, in a fixed order, optionally a shard
+// of it (issue #7). A run's result depends only on its key, never on workers or shards.
+import type { KernelVersion, Policies } from '../kernel/config.js';
+
+export interface Variant {
+  /** as the user wrote it, e.g. 'teePin=v2-longterm,teeAccounting=io_uring' */
+  name: string;
+  policies: Partial<Policies>;
+  version?: KernelVersion;
+}
+
+export interface PlannedRun {
+  variant: number;
+  seed: number;
+}
+
+/** The four positions of the 2023 thread "tee: add FOLL_LONGTERM for CMA case when alloc shm". */
+export const THREAD_VARIANTS = [
+  'teePin=upstream',
+  'teePin=v1-cma-ifdef',
+  'teePin=v2-longterm',
+  'teePin=v2-longterm,teeAccounting=io_uring',
+];
+
+/** '1..50', '7', or '1,2,5' */
+export function parseSeeds(spec: string): number[] {
+  const range = /^(\d+)\.\.(\d+)$/.exec(spec.trim());
+  const seeds = range
+    ? Array.from(
+        { length: Math.max(0, Number(range[2]) - Number(range[1]) + 1) },
+        (_, i) => Number(range[1]) + i,
+      )
+    : spec.split(',').map((s) => Number(s.trim()));
+  if (seeds.length === 0 || seeds.some((s) => !Number.isSafeInteger(s) || s < 0)) {
+    throw new Error(
+      `invalid --seeds '${spec}': expected a range such as 1..50 or a list such as 1,2,5`,
+    );
+  }
+  return seeds;
+}
+
+/** 'i/n' with 0 <= i < n */
+export function parseShard(spec: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(spec.trim());
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index >= count)
+    throw new Error(`invalid --shard '${spec}': expected i/n with 0 <= i < n, e.g. 0/4`);
+  return { index, count };
+}
+
+/** Every (variant, seed), variant-major; a shard takes every n-th run starting at i. */
+export function plan(
+  variants: number,
+  seeds: readonly number[],
+  shard = { index: 0, count: 1 },
+): PlannedRun[] {
+  const runs: PlannedRun[] = [];
+  for (let v = 0; v < variants; v++) for (const seed of seeds) runs.push({ variant: v, seed });
+  return runs.filter((_, i) => i % shard.count === shard.index);
+}

@@ -1,0 +1,45 @@
+// The headless outputs of a run (DESIGN.md "Outputs and commands"; docs/snapshot.md "Formats").
+// The CLI writes begin(), then snapshot(s) for every interval snapshot as the run goes, then
+// end(final) with the snapshot taken when the run ended, each to stdout as returned.
+//
+// Formats that list several snapshots (json, csv) take every interval snapshot and then the final
+// one; when the last interval snapshot has the final one's simTimeNs, the final one replaces it, so
+// no instant appears twice. ndjson writes every line it is given, final included. prom,
+// openmetrics and text show the final snapshot only. Every non-empty string ends with a newline
+// (CRLF for csv).
+import { csvExporter } from './csv.js';
+import { openMetricsText, promExporter, prometheusText } from './exposition.js';
+import { jsonExporter, ndjsonExporter } from './json.js';
+import type { Snapshot } from './snapshot.js';
+import { textExporter } from './text.js';
+
+export type Format = 'ndjson' | 'json' | 'csv' | 'prom' | 'openmetrics' | 'text';
+export const FORMATS: readonly Format[] = ['ndjson', 'json', 'csv', 'prom', 'openmetrics', 'text'];
+
+export interface Exporter {
+  begin(): string;
+  snapshot(s: Snapshot): string;
+  end(final: Snapshot): string;
+}
+
+/** A fresh exporter (json and csv keep state between calls: use one per run). */
+export function exporter(format: Format): Exporter {
+  switch (format) {
+    case 'ndjson':
+      return ndjsonExporter();
+    case 'json':
+      return jsonExporter();
+    case 'csv':
+      return csvExporter();
+    case 'prom':
+      return promExporter(prometheusText);
+    case 'openmetrics':
+      return promExporter(openMetricsText);
+    case 'text':
+      return textExporter();
+    default:
+      throw new TypeError(`unknown format '${String(format)}': one of ${FORMATS.join(', ')}`);
+  }
+}
+
+export { type ReloadInfo, reloadRecord } from './json.js';

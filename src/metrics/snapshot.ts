@@ -1,0 +1,189 @@
+// The snapshot: one versioned record of everything a run shows, built from the kernel's
+// observables (DESIGN.md "The snapshot"; docs/snapshot.md). The UI and every exporter read only
+// this.
+import type { KernelVersion, Policies } from '../kernel/config.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { CmaArea } from '../kernel/mm/cma.js';
+import { PageKind, PG_PIN_LONGTERM } from '../kernel/mm/page.js';
+import type { Blocker, Failure } from '../kernel/observe/blame.js';
+import { cmaDebugfs, cmaSysfs, meminfo, vmstat } from '../kernel/observe/procfs.js';
+import type { LogLine } from '../workload/runtime.js';
+import { type JsonValue, jsonValue } from './json-value.js';
+
+export const SCHEMA = 'cmascope/1';
+/** failures and log lines kept in a snapshot: the first ones (they explain the rest) */
+export const MAX_LIST = 1000;
+
+export interface CmaAreaSnapshot {
+  base_pfn: number;
+  count: number;
+  order_per_bit: number;
+  used: number;
+  maxchunk: number;
+  total_pages: number;
+  available_pages: number;
+  alloc_pages_success: number;
+  alloc_pages_fail: number;
+  /** absent on 6.4, which has no such sysfs file */
+  release_pages_success?: number;
+  free_ranges: [number, number][];
+  pages_by_state: {
+    free: number;
+    cma_client: number;
+    movable: number;
+    pinned_short: number;
+    pinned_long: number;
+    isolated: number;
+  };
+}
+
+export interface ProcessSnapshot {
+  pid: number;
+  comm: string;
+  uid: number;
+  state: 'running' | 'exited';
+  /** kB, as /proc/<pid>/status */
+  VmRSS: number;
+  VmLck: number;
+  VmPin: number;
+  /** pages this process holds pinned, by kind of pin, and how many of them are in CMA */
+  pinned: { short: number; long: number; in_cma: number };
+  /** RLIMIT_MEMLOCK in bytes, or 'unlimited' */
+  rlimit_memlock: number | 'unlimited';
+  cap_ipc_lock: boolean;
+  memlock_denied: number;
+}
+
+export interface Snapshot {
+  schema: typeof SCHEMA;
+  workload: string;
+  seed: number;
+  kernel: { version: KernelVersion } & Policies;
+  simTimeNs: number;
+  meminfo: ReturnType<typeof meminfo>;
+  vmstat: ReturnType<typeof vmstat>;
+  cma: Record<string, CmaAreaSnapshot>;
+  processes: ProcessSnapshot[];
+  users: Record<string, { locked_vm: number }>;
+  failures: Failure[];
+  failures_total: number;
+  /** what the workload recorded, as plain JSON (json-value.ts says how other values convert) */
+  results: Record<string, JsonValue>;
+  logs: LogLine[];
+}
+
+function pagesByState(k: Kernel, cma: CmaArea): CmaAreaSnapshot['pages_by_state'] {
+  const s = { free: 0, cma_client: 0, movable: 0, pinned_short: 0, pinned_long: 0, isolated: 0 };
+  const { pages, pbIsolated } = k.alloc;
+  for (let pfn = cma.basePfn; pfn < cma.basePfn + cma.count; pfn++) {
+    const kind = pages.kind[pfn];
+    if (kind === PageKind.FREE) {
+      if (pbIsolated[pfn >> 9]) s.isolated++;
+      else s.free++;
+    } else if (kind === PageKind.CMA) s.cma_client++;
+    else if (pages.flags[pfn]! & PG_PIN_LONGTERM) s.pinned_long++;
+    else if (pages.hasExtraRefs(pfn)) s.pinned_short++;
+    else s.movable++;
+  }
+  return s;
+}
+
+function cmaSnapshot(k: Kernel, cma: CmaArea): CmaAreaSnapshot {
+  const d = cmaDebugfs(k, cma);
+  const sys = cmaSysfs(k, cma);
+  // keys in the contract's order (docs/snapshot.md); release_pages_success only where it exists
+  return {
+    base_pfn: d.base_pfn,
+    count: d.count,
+    order_per_bit: d.order_per_bit,
+    used: d.used,
+    maxchunk: d.maxchunk,
+    total_pages: cma.count,
+    available_pages: cma.availableCount,
+    alloc_pages_success: cma.allocPagesSuccess,
+    alloc_pages_fail: cma.allocPagesFail,
+    ...(sys.release_pages_success === undefined
+      ? {}
+      : { release_pages_success: sys.release_pages_success }),
+    free_ranges: cma.freeRanges(),
+    pages_by_state: pagesByState(k, cma),
+  };
+}
+
+function processes(k: Kernel): ProcessSnapshot[] {
+  const pinned = new Map<number, ProcessSnapshot['pinned']>();
+  for (const h of k.pins.all()) {
+    const p = pinned.get(h.pid) ?? { short: 0, long: 0, in_cma: 0 };
+    for (const pfn of h.pfns) {
+      if (pfn < 0) continue; // the zero page
+      if (h.longterm) p.long++;
+      else p.short++;
+      if (k.cmaOf(pfn)) p.in_cma++;
+    }
+    pinned.set(h.pid, p);
+  }
+  return [...k.tasks.values()].map((t) => ({
+    pid: t.pid,
+    comm: t.comm,
+    uid: t.cred.uid,
+    state: t.state,
+    VmRSS: t.state === 'running' ? t.mm.rss() * 4 : 0,
+    VmLck: t.mm.lockedVm * 4,
+    VmPin: t.mm.pinnedVm * 4,
+    pinned: pinned.get(t.pid) ?? { short: 0, long: 0, in_cma: 0 },
+    rlimit_memlock: Number.isFinite(t.cred.rlimitMemlock) ? t.cred.rlimitMemlock : 'unlimited',
+    cap_ipc_lock: t.cred.capIpcLock,
+    memlock_denied: t.memlockDenied,
+  }));
+}
+
+/**
+ * A copy of a kernel failure record, keys in the contract's order: the snapshot must not change
+ * when the kernel's objects do, and its key order must not depend on how the kernel built them.
+ */
+function failureSnapshot(f: Failure): Failure {
+  const out = { t: f.t, op: f.op } as Failure;
+  if (f.pid !== undefined) out.pid = f.pid;
+  if (f.area !== undefined) out.area = f.area;
+  if (f.count !== undefined) out.count = f.count;
+  out.errno = f.errno;
+  if (f.blocking_pfn !== undefined) out.blocking_pfn = f.blocking_pfn;
+  if (f.blocking_pfns !== undefined) out.blocking_pfns = [...f.blocking_pfns];
+  if (f.blocker !== undefined) {
+    const b: Blocker = { pid: f.blocker.pid, comm: f.blocker.comm, via: f.blocker.via };
+    if (f.blocker.id !== undefined) b.id = f.blocker.id;
+    out.blocker = b;
+  }
+  return out;
+}
+
+export interface RunInfo {
+  workload: string;
+  seed: number;
+  results: Record<string, unknown>;
+  logs: LogLine[];
+}
+
+/** Take a snapshot of the kernel now. */
+export function snapshot(k: Kernel, run: RunInfo, simTimeNs: number): Snapshot {
+  const cma: Record<string, CmaAreaSnapshot> = {};
+  for (const c of k.cma) cma[c.name] = cmaSnapshot(k, c);
+  const users: Record<string, { locked_vm: number }> = {};
+  for (const [uid, u] of k.users) users[uid] = { locked_vm: u.lockedVm };
+  return {
+    schema: SCHEMA,
+    workload: run.workload,
+    seed: run.seed,
+    kernel: { version: k.version, ...k.policies },
+    simTimeNs,
+    meminfo: meminfo(k),
+    vmstat: vmstat(k),
+    cma,
+    processes: processes(k),
+    users,
+    failures: k.failures.slice(0, MAX_LIST).map(failureSnapshot),
+    failures_total: k.failures.length,
+    results: jsonValue(run.results) as Record<string, JsonValue>,
+    logs: run.logs.slice(0, MAX_LIST).map((l) => ({ t: l.t, pid: l.pid, msg: l.msg })),
+  };
+}

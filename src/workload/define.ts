@@ -1,0 +1,105 @@
+// defineWorkload(): the shape of a workload module, checked when it is loaded.
+import {
+  KERNEL_VERSIONS,
+  type KernelVersion,
+  POLICY_VALUES,
+  type Policies,
+} from '../kernel/config.js';
+import type { HeapSpec } from '../kernel/drivers/dma-buf/heaps.js';
+import type { CmaAreaSpec, MachineSpec } from '../kernel/kernel.js';
+import type { Task as EngineTask } from '../sim/engine.js';
+import type { System } from './api.js';
+
+export type ParamValue = number | string | boolean;
+export type Params = Record<string, ParamValue>;
+
+export interface WorkloadDef<P extends Params = Params> {
+  name: string;
+  description?: string;
+  machine: MachineSpec;
+  /** the kernel version and the policies this workload is meant for; the CLI may override them */
+  kernel?: { version?: KernelVersion } & Partial<Policies>;
+  /** parameters with their defaults; `--set key=value` overrides them */
+  params?: P;
+  /** how long to simulate by default ('10min'); otherwise until every actor has finished */
+  duration?: string | number;
+  /** the main actor: runs as a process named after the workload */
+  main: (sys: System, params: P) => EngineTask<unknown>;
+}
+
+/** Where defineWorkload() was called, for errors about the definition itself. */
+export const DEFINED_AT = Symbol('cmascope.definedAt');
+
+export interface LoadedWorkload extends WorkloadDef {
+  [DEFINED_AT]?: string;
+}
+
+/** Declare a workload; the default export of a workload module. */
+export function defineWorkload<P extends Params>(def: WorkloadDef<P>): WorkloadDef<P> {
+  const stack = new Error().stack ?? '';
+  Object.defineProperty(def, DEFINED_AT, { value: stack, enumerable: false });
+  return def;
+}
+
+function fail(msg: string): never {
+  throw new TypeError(msg);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** Check a module's default export; throws a TypeError naming the first problem. */
+export function checkWorkload(def: unknown): LoadedWorkload {
+  if (!isObject(def)) fail('the workload module must `export default defineWorkload({...})`');
+  if (typeof def.name !== 'string' || def.name === '')
+    fail('workload: `name` must be a non-empty string');
+  if (typeof def.main !== 'function')
+    fail('workload: `main` must be a generator function `*main(sys, params) {...}`');
+  if (!isObject(def.machine))
+    fail("workload: `machine` must describe the machine, e.g. { memory: '4GiB' }");
+  if (def.params !== undefined) {
+    if (!isObject(def.params))
+      fail('workload: `params` must be an object of numbers, strings and booleans');
+    for (const [key, v] of Object.entries(def.params)) {
+      if (!['number', 'string', 'boolean'].includes(typeof v)) {
+        fail(`workload: param '${key}' must be a number, string or boolean`);
+      }
+    }
+  }
+  const m = def.machine;
+  if (m.cma !== undefined && !Array.isArray(m.cma)) fail('machine.cma must be an array of areas');
+  for (const a of (m.cma ?? []) as CmaAreaSpec[]) {
+    if (!isObject(a) || typeof a.name !== 'string')
+      fail('machine.cma: every area needs a `name` string');
+  }
+  for (const h of (m.heaps ?? []) as HeapSpec[]) {
+    if (!isObject(h) || typeof h.name !== 'string')
+      fail('machine.heaps: every heap needs a `name` string');
+  }
+  if (def.kernel !== undefined) checkKernel(def.kernel);
+  return def as unknown as LoadedWorkload;
+}
+
+function checkKernel(kernel: unknown): void {
+  if (!isObject(kernel)) fail('workload: `kernel` must be an object');
+  for (const [key, v] of Object.entries(kernel)) {
+    if (key === 'version') {
+      if (!KERNEL_VERSIONS.includes(v as KernelVersion)) {
+        fail(`kernel.version '${String(v)}' is not one of ${KERNEL_VERSIONS.join(', ')}`);
+      }
+      continue;
+    }
+    checkPolicy(key, v);
+  }
+}
+
+/** A policy name and value, valid or a TypeError listing the valid ones. */
+export function checkPolicy(key: string, value: unknown): void {
+  const valid = POLICY_VALUES[key as keyof Policies] as readonly unknown[] | undefined;
+  if (!valid)
+    fail(`unknown policy '${key}': valid policies are ${Object.keys(POLICY_VALUES).join(', ')}`);
+  if (!valid.includes(value)) {
+    fail(
+      `policy ${key}=${String(value)} is not valid: choose one of ${valid.map(String).join(', ')}`,
+    );
+  }
+}

@@ -1,0 +1,79 @@
+// Mistakes in a workload, reported as `file:line:column: message` with a code frame, never as a
+// bare stack trace.
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** A workload error as it crosses from the worker: plain data. */
+export interface WorkloadErrorInfo {
+  /** 'load': found before the simulation started (exit 2); 'run': while running (exit 1) */
+  phase: 'load' | 'run';
+  message: string;
+  location?: SourceLocation;
+  /** the offending source line with a caret under the column */
+  frame?: string;
+}
+
+/** The first stack frame inside `file`, after source maps. */
+export function locate(err: unknown, file: string): SourceLocation | undefined {
+  const stack = err instanceof Error ? (err.stack ?? '') : '';
+  for (const line of stack.split('\n').slice(1)) {
+    const m = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?$/.exec(line.trim());
+    if (!m) continue;
+    const path = m[1]!.replace(/^file:\/\//, '');
+    if (path === file) return { file, line: Number(m[2]), column: Number(m[3]) };
+  }
+  return undefined;
+}
+
+/** A two-line code frame: the source line and a caret (columns are 1-based). */
+export function codeFrame(loc: SourceLocation, source?: string): string | undefined {
+  let text = source;
+  if (text === undefined) {
+    try {
+      text = readFileSync(loc.file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  const lineText = text.split('\n')[loc.line - 1];
+  if (lineText === undefined) return undefined;
+  const gutter = String(loc.line);
+  const pad = ' '.repeat(gutter.length);
+  return `  ${gutter} | ${lineText}\n  ${pad} | ${' '.repeat(Math.max(0, loc.column - 1))}^`;
+}
+
+/** Build the error record for `err` thrown by (or on behalf of) the workload in `file`. */
+export function workloadError(
+  phase: 'load' | 'run',
+  err: unknown,
+  file: string,
+  fallback?: SourceLocation,
+): WorkloadErrorInfo {
+  const cause =
+    err instanceof Error && err.name === 'ProcError' && err.cause !== undefined ? err.cause : err;
+  const message =
+    cause instanceof Error
+      ? `${cause.name === 'Error' ? '' : `${cause.name}: `}${cause.message}`
+      : String(cause);
+  const location = locate(cause, file) ?? fallback;
+  const info: WorkloadErrorInfo = { phase, message };
+  if (location) {
+    info.location = location;
+    const frame = codeFrame(location);
+    if (frame) info.frame = frame;
+  }
+  return info;
+}
+
+/** The one-line form: `workloads/x.ts:12:5: TypeError: ...` (path relative to the cwd). */
+export function errorLine(e: WorkloadErrorInfo): string {
+  if (!e.location) return e.message;
+  const { file, line, column } = e.location;
+  return `${relative(process.cwd(), file)}:${line}:${column}: ${e.message}`;
+}

@@ -1,0 +1,84 @@
+// Start a workload in a fresh worker and follow it: snapshots, the final result, or an error.
+// A watchdog terminates a worker that stops reporting for longer than its wall-time budget.
+import { Worker } from 'node:worker_threads';
+import type { Snapshot } from '../metrics/snapshot.js';
+import type { WorkloadErrorInfo } from './errors.js';
+import type { ControlMessage, HostMessage, RunRequest, RunStats } from './protocol.js';
+
+export type Outcome =
+  | { ok: true; final: Snapshot; events: number; stats: RunStats; hash: string }
+  | { ok: false; error: WorkloadErrorInfo };
+
+export interface RunOptions {
+  /** wall-clock ms without a message from the worker before it is stopped (default 10 s) */
+  watchdogMs?: number;
+  /** the worker's heap limit (default 2048 MiB) */
+  maxHeapMb?: number;
+  onMessage?: (m: HostMessage) => void;
+}
+
+export interface RunHandle {
+  readonly done: Promise<Outcome>;
+  /** Steer a live run (RunRequest.live). */
+  control(m: ControlMessage): void;
+  /** Terminate the worker (the outcome becomes an error if it was still running). */
+  stop(): Promise<void>;
+}
+
+const HOST = new URL('./host.js', import.meta.url);
+
+export function startRun(req: RunRequest, opts: RunOptions = {}): RunHandle {
+  const watchdogMs = opts.watchdogMs ?? 10_000;
+  const worker = new Worker(HOST, {
+    workerData: req,
+    resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 2048 },
+    stderr: true,
+  });
+  let timer: NodeJS.Timeout | undefined;
+  let hash = '';
+  let settle: (o: Outcome) => void = () => {};
+  const done = new Promise<Outcome>((resolve) => {
+    settle = (o) => {
+      clearTimeout(timer);
+      settle = () => {};
+      void worker.terminate();
+      resolve(o);
+    };
+  });
+  const fail = (message: string) => settle({ ok: false, error: { phase: 'run', message } });
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(
+      () =>
+        fail(
+          `the workload did not yield for ${watchdogMs / 1000} s of wall time (an endless loop in an actor?); stopped`,
+        ),
+      watchdogMs,
+    );
+  };
+  arm();
+  worker.on('message', (m: HostMessage) => {
+    arm();
+    opts.onMessage?.(m);
+    if (m.type === 'loaded') hash = m.hash;
+    if (m.type === 'done')
+      settle({ ok: true, final: m.snapshot, events: m.events, stats: m.stats, hash });
+    else if (m.type === 'error') settle({ ok: false, error: m.error });
+  });
+  worker.on('error', (e: Error & { code?: string }) =>
+    fail(
+      e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? `the workload ran out of memory (worker heap limit ${opts.maxHeapMb ?? 2048} MiB); stopped`
+        : `the workload's worker failed: ${e.message}`,
+    ),
+  );
+  worker.on('exit', () => fail('the workload worker exited unexpectedly'));
+  return {
+    done,
+    control: (m) => worker.postMessage(m),
+    stop: async () => {
+      fail('stopped');
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// Messages between the main thread and a workload worker (host.ts).
+import type { KernelVersion, Policies } from '../kernel/config.js';
+import type { Snapshot } from '../metrics/snapshot.js';
+import type { View } from '../metrics/view.js';
+import type { WorkloadErrorInfo } from './errors.js';
+
+export interface RunRequest {
+  /** absolute path of the workload file */
+  file: string;
+  seed: number;
+  /** --set key=value, parsed against the workload's params in the worker */
+  set: Record<string, string>;
+  version?: KernelVersion;
+  policies: Partial<Policies>;
+  /** simulated time between snapshots, ns */
+  intervalNs?: number;
+  /** stop here (simulated ns); default the workload's duration */
+  untilNs?: number;
+  /** load and validate only: report 'done' at t = 0 without running */
+  check?: boolean;
+  /** run paced against the wall clock, controlled by ControlMessages (the TUI) */
+  live?: LiveOptions;
+}
+
+export interface LiveOptions {
+  /** snapshots per second at most */
+  refreshHz: number;
+  /** simulated seconds per wall second; Infinity: as fast as possible */
+  speed: number;
+  paused: boolean;
+  /** map cells per CMA area in the view */
+  mapCells: number;
+  traceLines: number;
+}
+
+/** Main thread → live worker. */
+export type ControlMessage =
+  | { type: 'speed'; speed: number }
+  | { type: 'pause'; paused: boolean }
+  /** run exactly one event, then stay paused */
+  | { type: 'step' }
+  /** run until the next failure is recorded, then pause */
+  | { type: 'toFailure' };
+
+/** A live snapshot: the snapshot plus the TUI's view and the pacing state. */
+export interface LiveFrame {
+  snapshot: Snapshot;
+  view: View;
+  speed: number;
+  paused: boolean;
+  /** the run reached its end (duration or no more events) */
+  finished: boolean;
+  events: number;
+}
+
+export type HostMessage =
+  | {
+      type: 'loaded';
+      workload: string;
+      description: string;
+      params: Record<string, unknown>;
+      hash: string;
+    }
+  | { type: 'progress'; simTimeNs: number; events: number }
+  | { type: 'snapshot'; snapshot: Snapshot }
+  | { type: 'frame'; frame: LiveFrame }
+  | { type: 'done'; snapshot: Snapshot; events: number; stats: RunStats }
+  | { type: 'error'; error: WorkloadErrorInfo };
+
+/** What a finished run reports besides its final snapshot (compare, issue #7). */
+export interface RunStats {
+  /** simulated latency of every cma_alloc call, ns, in call order */
+  cmaLatenciesNs: number[];
+  /** wall time of the simulation, ms (not deterministic: never part of an output that must be) */
+  wallMs: number;
+}

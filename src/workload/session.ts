@@ -1,0 +1,97 @@
+// A live run that can be restarted: with other policies (the TUI's `p`) or from a new version of
+// the workload file (watch mode). Blue/green: the new run starts in a fresh worker and replaces
+// the running one only once it has produced its first frame; if it fails, the old one keeps
+// going and the error is reported (research/ecosystem.md §5.3).
+import { EventEmitter } from 'node:events';
+import type { WorkloadErrorInfo } from './errors.js';
+import { type RunHandle, startRun } from './loader.js';
+import type { ControlMessage, LiveFrame, RunRequest } from './protocol.js';
+
+export interface SessionEvents {
+  frame: [LiveFrame];
+  /** a run (re)started; `reason` says why */
+  started: [{ workload: string; description: string; reason: 'start' | 'restart' | 'reload' }];
+  /** the newest attempt failed; the previous run (if any) keeps going */
+  error: [WorkloadErrorInfo];
+}
+
+export class Session extends EventEmitter<SessionEvents> {
+  private current: RunHandle | undefined;
+  private pending: RunHandle | undefined;
+  private stopped = false;
+  /** the pacing the user chose, re-applied to every new run */
+  private pacing: { speed: number; paused: boolean };
+
+  constructor(
+    private req: RunRequest & { live: NonNullable<RunRequest['live']> },
+    private readonly opts: { watchdogMs?: number; maxHeapMb?: number } = {},
+  ) {
+    super();
+    this.pacing = { speed: req.live.speed, paused: req.live.paused };
+  }
+
+  get request(): RunRequest {
+    return this.req;
+  }
+
+  start(): void {
+    this.launch(this.req, 'start');
+  }
+
+  /** Restart with changed request fields (policies, params), same seed, at t = 0. */
+  restart(changes: Partial<RunRequest>, reason: 'restart' | 'reload' = 'restart'): void {
+    this.launch({ ...this.req, ...changes }, reason);
+  }
+
+  control(m: ControlMessage): void {
+    if (m.type === 'speed') this.pacing.speed = m.speed;
+    if (m.type === 'pause') this.pacing.paused = m.paused;
+    if (m.type === 'step') this.pacing.paused = true;
+    if (m.type === 'toFailure') this.pacing.paused = false;
+    this.current?.control(m);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([this.current?.stop(), this.pending?.stop()]);
+  }
+
+  private launch(
+    req: RunRequest & { live: NonNullable<RunRequest['live']> },
+    reason: 'start' | 'restart' | 'reload',
+  ): void {
+    if (this.stopped) return;
+    void this.pending?.stop();
+    const live = { ...req.live, ...this.pacing };
+    let info = { workload: '', description: '' };
+    let promoted = false;
+    const handle: RunHandle = startRun(
+      { ...req, live },
+      {
+        ...this.opts,
+        onMessage: (m) => {
+          if (this.pending !== handle && this.current !== handle) return; // superseded
+          if (m.type === 'loaded') info = { workload: m.workload, description: m.description };
+          if (m.type !== 'frame') return;
+          if (!promoted) {
+            promoted = true;
+            const old = this.current;
+            this.current = handle;
+            this.pending = undefined;
+            this.req = req;
+            void old?.stop();
+            this.emit('started', { ...info, reason });
+          }
+          this.emit('frame', m.frame);
+        },
+      },
+    );
+    this.pending = handle;
+    void handle.done.then((o) => {
+      if (o.ok || this.stopped) return;
+      if (o.error.message === 'stopped') return;
+      if (this.pending === handle) this.pending = undefined;
+      this.emit('error', o.error);
+    });
+  }
+}
