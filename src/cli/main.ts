@@ -6,6 +6,7 @@ import { FORMATS, type Format } from '../metrics/exporters.js';
 import { type CompareArgs, compareCommand } from './compare.js';
 import { runOptions } from './options.js';
 import { type RunCommandArgs, runCommand } from './run.js';
+import { watchRunCommand } from './watch.js';
 
 // Quiet on EPIPE (`cmascope run ... | head`)
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -45,6 +46,11 @@ const headlessOptions = <T>(y: Argv<T>) =>
       alias: 'o',
       type: 'string',
       describe: 'write the data here instead of stdout',
+    })
+    .option('watch', {
+      type: 'boolean',
+      default: false,
+      describe: 'run again on every save of the workload (ndjson or text)',
     });
 
 await yargs(hideBin(process.argv))
@@ -65,7 +71,7 @@ await yargs(hideBin(process.argv))
     'run <workload>',
     'simulate headless and write snapshots (ndjson, json, csv, prom, openmetrics, text)',
     (y) => headlessOptions(y.positional('workload', { type: 'string', demandOption: true })),
-    (a) => guarded(() => runCommand(a as unknown as RunCommandArgs)),
+    (a) => guarded(() => (a.watch ? watchRunCommand : runCommand)(a as unknown as RunCommandArgs)),
   )
   .command(
     'check <workload>',

@@ -4,18 +4,25 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
-import { build, formatMessagesSync, type Message } from 'esbuild';
+import { build, type Message } from 'esbuild';
 import { MLOCK_LIMIT } from '../kernel/config.js';
-import { type RunInfo, snapshot } from '../metrics/snapshot.js';
+import { type Blocker, blame } from '../kernel/observe/blame.js';
+import { MAX_LIST, type RunInfo, snapshot } from '../metrics/snapshot.js';
 import { view } from '../metrics/view.js';
 import { parseDuration } from '../sim/units.js';
 import { System } from './api.js';
 import { checkWorkload, DEFINED_AT, type LoadedWorkload, type Params } from './define.js';
-import { locate, workloadError } from './errors.js';
-import type { ControlMessage, HostMessage, LiveOptions, RunRequest } from './protocol.js';
+import { codeFrame, locate, type WorkloadErrorInfo, workloadError } from './errors.js';
+import {
+  type ControlMessage,
+  HOLDERS_PER_FAILURE,
+  type HostMessage,
+  type LiveOptions,
+  type RunRequest,
+} from './protocol.js';
 import { Simulation } from './runtime.js';
 
 const INDEX = join(dirname(fileURLToPath(import.meta.url)), '..', 'index.js');
@@ -29,7 +36,7 @@ const SLICE_MS = 30;
 const post = (m: HostMessage) => parentPort!.postMessage(m);
 
 /** esbuild: bundle the workload and what it imports; `cmascope` resolves to this package. */
-async function bundle(file: string): Promise<string> {
+async function bundle(file: string): Promise<{ code: string; inputs: string[] }> {
   const out = await build({
     entryPoints: [file],
     bundle: true,
@@ -40,6 +47,7 @@ async function bundle(file: string): Promise<string> {
     sourcemap: 'inline',
     sourcesContent: false,
     logLevel: 'silent',
+    metafile: true,
     outdir: dirname(file),
     plugins: [
       {
@@ -53,7 +61,8 @@ async function bundle(file: string): Promise<string> {
       },
     ],
   });
-  return out.outputFiles[0]!.text;
+  const inputs = Object.keys(out.metafile.inputs).map((p) => resolve(process.cwd(), p));
+  return { code: out.outputFiles[0]!.text, inputs };
 }
 
 /** Import the bundle from a temporary file so that stack traces map back through its source map. */
@@ -91,28 +100,31 @@ function parseParam(def: Params, key: string, raw: string): string | number | bo
 }
 
 function esbuildError(e: unknown, file: string): HostMessage {
-  const errors = (e as { errors?: Message[] }).errors;
-  const first = errors?.[0];
+  const first = (e as { errors?: Message[] }).errors?.[0];
   if (!first?.location) return { type: 'error', error: workloadError('load', e, file) };
-  const loc = first.location;
-  const frame = formatMessagesSync([first], { kind: 'error', color: false }).join('').trimEnd();
-  return {
-    type: 'error',
-    error: {
-      phase: 'load',
-      message: first.text,
-      location: { file: join(process.cwd(), loc.file), line: loc.line, column: loc.column + 1 },
-      frame,
-    },
+  const loc = first.location; // line 1-based, column 0-based
+  const location = {
+    file: resolve(process.cwd(), loc.file),
+    line: loc.line,
+    column: loc.column + 1,
   };
+  const error: WorkloadErrorInfo = {
+    phase: 'load',
+    message: first.text,
+    location,
+  };
+  const frame = codeFrame(location, `${'\n'.repeat(loc.line - 1)}${loc.lineText}`);
+  if (frame) error.frame = frame;
+  return { type: 'error', error };
 }
 
 async function main(req: RunRequest): Promise<void> {
   process.setSourceMapsEnabled(true);
   const file = req.file;
   let code: string;
+  let inputs: string[];
   try {
-    code = await bundle(file);
+    ({ code, inputs } = await bundle(file));
   } catch (e) {
     post(esbuildError(e, file));
     return;
@@ -159,7 +171,14 @@ async function main(req: RunRequest): Promise<void> {
     main(new System(sim, t), params),
   );
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
-  post({ type: 'loaded', workload: def.name, description: def.description ?? '', params, hash });
+  post({
+    type: 'loaded',
+    workload: def.name,
+    description: def.description ?? '',
+    params,
+    hash,
+    inputs,
+  });
   if (req.check) {
     post({
       type: 'done',
@@ -242,6 +261,16 @@ function runLive(
     anchorSim = engine.now;
   };
   const finished = () => engine.peekTime() > limit;
+  // The holder of every blocking page, named right after the event that recorded the failure
+  // (the kernel's own blame covers only the first): the TUI's failure drill-down.
+  const holders: (Blocker | null)[][] = [];
+  const step = () => {
+    engine.step();
+    while (holders.length < k.failures.length && holders.length < MAX_LIST) {
+      const pfns = k.failures[holders.length]!.blocking_pfns ?? [];
+      holders.push(pfns.slice(0, HOLDERS_PER_FAILURE).map((pfn) => blame(k, pfn) ?? null));
+    }
+  };
   const publish = () => {
     lastFrame = performance.now();
     post({
@@ -253,19 +282,20 @@ function runLive(
         paused,
         finished: finished(),
         events: engine.eventsRun,
+        holders,
       },
     });
   };
   /** Run events while `more()` and at most SLICE_MS of wall time. */
   const slice = (more: () => boolean) => {
     const t0 = performance.now();
-    while (more() && performance.now() - t0 < SLICE_MS) engine.step();
+    while (more() && performance.now() - t0 < SLICE_MS) step();
   };
   const tick = () => {
     try {
       if (stepOne) {
         stepOne = false;
-        if (!finished()) engine.step();
+        if (!finished()) step();
         publish();
       } else if (toFailure) {
         const before = k.failures.length;

@@ -1,5 +1,6 @@
 // Messages between the main thread and a workload worker (host.ts).
 import type { KernelVersion, Policies } from '../kernel/config.js';
+import type { Blocker } from '../kernel/observe/blame.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { View } from '../metrics/view.js';
 import type { WorkloadErrorInfo } from './errors.js';
@@ -51,7 +52,16 @@ export interface LiveFrame {
   /** the run reached its end (duration or no more events) */
   finished: boolean;
   events: number;
+  /**
+   * Who held each blocking page when the failure happened: `holders[i][j]` is the holder of
+   * `snapshot.failures[i].blocking_pfns[j]` (null: nobody the kernel can name). Failures without
+   * blocking pfns get []. At most HOLDERS_PER_FAILURE per failure.
+   */
+  holders?: (Blocker | null)[][];
 }
+
+/** Blocking pages per failure whose holders a live frame names (LiveFrame.holders). */
+export const HOLDERS_PER_FAILURE = 64;
 
 export type HostMessage =
   | {
@@ -59,7 +69,10 @@ export type HostMessage =
       workload: string;
       description: string;
       params: Record<string, unknown>;
+      /** hash of the bundle: the workload and everything it imports */
       hash: string;
+      /** the files of the bundle (absolute paths), for watch mode */
+      inputs: string[];
     }
   | { type: 'progress'; simTimeNs: number; events: number }
   | { type: 'snapshot'; snapshot: Snapshot }
