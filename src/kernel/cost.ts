@@ -18,3 +18,9 @@ export const MIGRATE_FAIL_PASSES_NS = 10 * 2_000;
 export const RECLAIM_PAGE_NS = 2_000;
 /** A page fault that allocates and zeroes a 4 KiB page. */
 export const FAULT_PAGE_NS = 1_500;
+/**
+ * A GCMA allocation (§6 item 1): GCMA RFC v2 on the same board, 1 page in 26 us on average and
+ * 32000 pages in 44.7 ms: ~25 us per call and ~1.3 us per page (research/simulators.md §2.1).
+ */
+export const GCMA_ATTEMPT_NS = 25_000;
+export const GCMA_PAGE_NS = 1_300;

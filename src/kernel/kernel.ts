@@ -33,6 +33,11 @@ export interface CmaAreaSpec {
   /** physical base address; default: top-down below the end of memory and earlier areas */
   base?: string | number;
   orderPerBit?: number;
+  /**
+   * Guaranteed CMA (§6 item 1): the area lends its pages only to discardable clean cache, never
+   * to the buddy allocator, so cma_alloc never migrates and is never blocked by a pin.
+   */
+  gcma?: boolean;
 }
 
 export interface MachineSpec {
@@ -199,7 +204,7 @@ export class Kernel {
           throw new ConfigError(`CMA areas '${other.name}' and '${s.name}' overlap`);
         }
       }
-      this.cma.push(new CmaArea(this.cma.length, s.name, base, count, opb));
+      this.cma.push(new CmaArea(this.cma.length, s.name, base, count, opb, s.gcma === true));
       top = Math.min(top, base);
     }
   }
@@ -210,6 +215,7 @@ export class Kernel {
     const reservedEnd = basePfn + this.reservedPages;
     a.pages.kind.fill(PageKind.KERNEL, basePfn, reservedEnd);
     for (const c of this.cma) {
+      if (c.gcma) a.pages.kind.fill(PageKind.GCMA, c.basePfn, c.basePfn + c.count); // reserved, not in the buddy
       for (
         let pb = c.basePfn >> PAGEBLOCK_ORDER;
         pb < (c.basePfn + c.count) >> PAGEBLOCK_ORDER;
@@ -227,7 +233,8 @@ export class Kernel {
     for (let i = 0; i + 1 < sorted.length; i++) {
       const lo = sorted[i]!;
       const hi = sorted[i + 1]!;
-      if (hi > lo) a.bootFree(lo, hi, this.cmaOf(lo) !== undefined);
+      const cma = this.cmaOf(lo);
+      if (hi > lo && !cma?.gcma) a.bootFree(lo, hi);
     }
   }
 

@@ -21,7 +21,7 @@ import { ioUringRegisterBuffers, ioUringSetup, ioUringUnregisterBuffers } from '
 import type { Kernel } from './kernel.js';
 import { cmaDebugfsAlloc, cmaDebugfsFree } from './mm/cma.js';
 import { gupTestPin, gupTestUnpin } from './mm/gup_test.js';
-import { mlock, mlockall, munlock, munlockall } from './mm/mlock.js';
+import { mlock, mlockall, mlockFutureOk, munlock, munlockall } from './mm/mlock.js';
 import { type FsType, VM_LOCKED, VM_READ, VM_WRITE } from './mm/mmap.js';
 import { ObjKind } from './mm/rmap.js';
 import type { Task } from './task.js';
@@ -38,10 +38,10 @@ const pagesOf = (addr: number, len: number): [number, number] => {
 function mmapAnon(k: Kernel, task: Task, len: number, locked: boolean): SysResult {
   const pages = Math.ceil(len / PAGE_SIZE);
   if (pages === 0) return -ERRNO.EINVAL;
-  if (locked) {
-    // MAP_LOCKED is accounted like mlock (mlock_future_ok)
-    if (!task.canDoMlock()) return -ERRNO.EPERM;
-    if (task.mm.lockedVm + pages > task.memlockPages && !task.cred.capIpcLock) return -ERRNO.EAGAIN;
+  if (locked && !task.canDoMlock()) return -ERRNO.EPERM;
+  // do_mmap: vm_flags include mm->def_flags, so mlockall(MCL_FUTURE) mappings are checked too
+  if (!mlockFutureOk(task, (locked ? VM_LOCKED : 0) | task.mm.defFlags, pages)) {
+    return -ERRNO.EAGAIN;
   }
   const obj = k.rmap.create(ObjKind.ANON, pages, `anon:${task.pid}`);
   const v = task.mm.insert(pages, VM_READ | VM_WRITE | (locked ? VM_LOCKED : 0), obj, 0);
@@ -50,7 +50,13 @@ function mmapAnon(k: Kernel, task: Task, len: number, locked: boolean): SysResul
 }
 
 /** Access every page of a range (a write by default): the page faults. */
-function* touch(_k: Kernel, task: Task, addr: number, len: number, write: boolean): Generator<Sleep, SysResult> {
+function* touch(
+  _k: Kernel,
+  task: Task,
+  addr: number,
+  len: number,
+  write: boolean,
+): Generator<Sleep, SysResult> {
   const [start, n] = pagesOf(addr, len);
   const end = start + n;
   let faulted = 0;
@@ -58,8 +64,11 @@ function* touch(_k: Kernel, task: Task, addr: number, len: number, write: boolea
     const v = task.mm.findVma(va);
     if (!v || (write && !(v.flags & VM_WRITE))) return -ERRNO.EFAULT; // SIGSEGV
     for (const stop = Math.min(end, v.end); va < stop; va++) {
-      if (v.pageAt(va) >= 0) continue;
-      if (task.mm.fault(v, va, false) < 0) return -ERRNO.ENOMEM; // VM_FAULT_OOM
+      if (v.pageAt(va) >= 0) {
+        if (write && v.ptes) task.mm.fault(v, va, false, true); // dirties a clean shared page
+        continue;
+      }
+      if (task.mm.fault(v, va, false, write) < 0) return -ERRNO.ENOMEM; // VM_FAULT_OOM
       faulted++;
     }
   }

@@ -4,7 +4,7 @@
 import type { KernelVersion, Policies } from '../kernel/config.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { CmaArea } from '../kernel/mm/cma.js';
-import { PageKind, PG_PIN_LONGTERM } from '../kernel/mm/page.js';
+import { PageKind, PG_CLEANCACHE, PG_PIN_LONGTERM } from '../kernel/mm/page.js';
 import type { Blocker, Failure } from '../kernel/observe/blame.js';
 import { cmaDebugfs, cmaSysfs, meminfo, vmstat } from '../kernel/observe/procfs.js';
 import type { LogLine } from '../workload/runtime.js';
@@ -81,7 +81,11 @@ function pagesByState(k: Kernel, cma: CmaArea): CmaAreaSnapshot['pages_by_state'
       if (pbIsolated[pfn >> 9]) s.isolated++;
       else s.free++;
     } else if (kind === PageKind.CMA) s.cma_client++;
-    else if (pages.flags[pfn]! & PG_PIN_LONGTERM) s.pinned_long++;
+    else if (kind === PageKind.GCMA) {
+      // GCMA: free, or lent to discardable clean cache (counted as movable)
+      if (pages.flags[pfn]! & PG_CLEANCACHE) s.movable++;
+      else s.free++;
+    } else if (pages.flags[pfn]! & PG_PIN_LONGTERM) s.pinned_long++;
     else if (pages.hasExtraRefs(pfn)) s.pinned_short++;
     else s.movable++;
   }

@@ -2,7 +2,7 @@
 // of the trace buffer.
 import type { Kernel } from '../kernel/kernel.js';
 import type { CmaArea } from '../kernel/mm/cma.js';
-import { PageKind, PG_PIN_LONGTERM } from '../kernel/mm/page.js';
+import { PageKind, PG_CLEANCACHE, PG_PIN_LONGTERM } from '../kernel/mm/page.js';
 
 /** Cell states, worst first wins within a cell: what would block an allocation there. */
 export enum Cell {
@@ -26,6 +26,7 @@ function cellOf(k: Kernel, pfn: number): Cell {
   const kind = pages.kind[pfn];
   if (kind === PageKind.FREE) return pbIsolated[pfn >> 9] ? Cell.ISOLATED : Cell.FREE;
   if (kind === PageKind.CMA) return Cell.CMA_CLIENT;
+  if (kind === PageKind.GCMA) return pages.flags[pfn]! & PG_CLEANCACHE ? Cell.MOVABLE : Cell.FREE;
   if (pages.flags[pfn]! & PG_PIN_LONGTERM) return Cell.PINNED_LONG;
   return pages.hasExtraRefs(pfn) ? Cell.PINNED_SHORT : Cell.MOVABLE;
 }

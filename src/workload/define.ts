@@ -16,7 +16,8 @@ export type Params = Record<string, ParamValue>;
 export interface WorkloadDef<P extends Params = Params> {
   name: string;
   description?: string;
-  machine: MachineSpec;
+  /** the machine, or a function of the parameters (so `--set` can change it) */
+  machine: MachineSpec | ((params: P) => MachineSpec);
   /** the kernel version and the policies this workload is meant for; the CLI may override them */
   kernel?: { version?: KernelVersion } & Partial<Policies>;
   /** parameters with their defaults; `--set key=value` overrides them */
@@ -54,8 +55,7 @@ export function checkWorkload(def: unknown): LoadedWorkload {
     fail('workload: `name` must be a non-empty string');
   if (typeof def.main !== 'function')
     fail('workload: `main` must be a generator function `*main(sys, params) {...}`');
-  if (!isObject(def.machine))
-    fail("workload: `machine` must describe the machine, e.g. { memory: '4GiB' }");
+  if (typeof def.machine !== 'function') checkMachine(def.machine);
   if (def.params !== undefined) {
     if (!isObject(def.params))
       fail('workload: `params` must be an object of numbers, strings and booleans');
@@ -65,7 +65,17 @@ export function checkWorkload(def: unknown): LoadedWorkload {
       }
     }
   }
-  const m = def.machine;
+  if (def.kernel !== undefined) checkKernel(def.kernel);
+  return def as unknown as LoadedWorkload;
+}
+
+/** The parts of a machine description that the kernel would misread rather than reject. */
+export function checkMachine(m: unknown): MachineSpec {
+  if (!isObject(m)) {
+    fail(
+      "workload: `machine` must describe the machine, e.g. { memory: '4GiB' }, or be a function of the params",
+    );
+  }
   if (m.cma !== undefined && !Array.isArray(m.cma)) fail('machine.cma must be an array of areas');
   for (const a of (m.cma ?? []) as CmaAreaSpec[]) {
     if (!isObject(a) || typeof a.name !== 'string')

@@ -14,7 +14,13 @@ import { MAX_LIST, type RunInfo, snapshot } from '../metrics/snapshot.js';
 import { view } from '../metrics/view.js';
 import { parseDuration } from '../sim/units.js';
 import { System } from './api.js';
-import { checkWorkload, DEFINED_AT, type LoadedWorkload, type Params } from './define.js';
+import {
+  checkMachine,
+  checkWorkload,
+  DEFINED_AT,
+  type LoadedWorkload,
+  type Params,
+} from './define.js';
 import { codeFrame, locate, type WorkloadErrorInfo, workloadError } from './errors.js';
 import {
   type ControlMessage,
@@ -46,6 +52,9 @@ async function bundle(file: string): Promise<{ code: string; inputs: string[] }>
     target: 'node20',
     sourcemap: 'inline',
     sourcesContent: false,
+    // the bundle is imported from a temporary directory: absolute sources, so that stack traces
+    // name the workload's own file (errors.ts locate())
+    sourceRoot: `${pathToFileURL(dirname(file)).href}/`,
     logLevel: 'silent',
     metafile: true,
     outdir: dirname(file),
@@ -144,8 +153,10 @@ async function main(req: RunRequest): Promise<void> {
     for (const [key, raw] of Object.entries(req.set))
       params[key] = parseParam(def.params ?? {}, key, raw);
     const { version, ...policies } = def.kernel ?? {};
+    const machine =
+      typeof def.machine === 'function' ? checkMachine(def.machine(params)) : def.machine;
     sim = new Simulation({
-      machine: def.machine,
+      machine,
       version: req.version ?? version ?? '6.18',
       policies: { ...policies, ...req.policies },
       seed: req.seed,

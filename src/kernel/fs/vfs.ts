@@ -3,15 +3,18 @@
 import { PAGE_SIZE } from '../../sim/units.js';
 import { ERRNO } from '../config.js';
 import type { Kernel } from '../kernel.js';
+import { cleancachePut } from '../mm/cma.js';
 import { populatePage, putObject } from '../mm/memory.js';
 import {
   type FsType,
   type Inode,
   needsWriteback,
+  VM_LOCKED,
   VM_READ,
   VM_SHARED,
   VM_WRITE,
 } from '../mm/mmap.js';
+import { mlockFutureOk } from '../mm/mlock.js';
 import { PageKind, PG_DIRTY, PG_MLOCKED } from '../mm/page.js';
 import { ObjKind } from '../mm/rmap.js';
 import type { Task } from '../task.js';
@@ -84,10 +87,15 @@ export function mmapFile(
   const pgoff = Math.floor((opts.offset ?? 0) / PAGE_SIZE);
   if (pages === 0 || pgoff + pages > inode.obj.pages.length) return -ERRNO.EINVAL;
   const flags = VM_READ | (opts.writable ? VM_WRITE : 0) | (opts.shared ? VM_SHARED : 0);
+  // do_mmap: mlockall(MCL_FUTURE)'s def_flags make the mapping VM_LOCKED, limit-checked (§4.6)
+  if (!mlockFutureOk(task, flags | task.mm.defFlags, pages)) return -ERRNO.EAGAIN;
   const obj = opts.shared
     ? inode.obj
     : k.rmap.create(ObjKind.ANON, inode.obj.pages.length, `cow:${inode.path}`);
-  return task.mm.insert(pages, flags, obj, pgoff, inode).start * PAGE_SIZE;
+  const v = task.mm.insert(pages, flags, obj, pgoff, inode);
+  // mm_populate() of a VM_LOCKED mapping, as for anon memory
+  if (v.flags & VM_LOCKED) for (let va = v.start; va < v.end; va++) task.mm.fault(v, va, false);
+  return v.start * PAGE_SIZE;
 }
 
 /** Drop one clean page-cache page if nothing maps or references it. */
@@ -100,6 +108,7 @@ function dropPage(k: Kernel, inode: Inode, idx: number): boolean {
   inode.obj.pages[idx] = -1;
   inode.obj.nrResident--;
   k.alloc.freePages(pfn, 0);
+  cleancachePut(k); // a copy survives in a GCMA area, if there is room (§6 item 1)
   return true;
 }
 

@@ -2,10 +2,12 @@
 import type { Sleep } from '../../sim/engine.js';
 import { sleep } from '../../sim/engine.js';
 import { ANDROID_CMA_RETRIES, CMA_RETRY_SLEEP_NS, ERRNO } from '../config.js';
+import { GCMA_ATTEMPT_NS, GCMA_PAGE_NS } from '../cost.js';
 import type { Kernel } from '../kernel.js';
 import { bitmapFindNextZeroAreaOff, findNextBit, setBits } from './bitmap.js';
 import { __GFP_NORETRY } from './gfp.js';
-import { allocContigRange } from './page_isolation.js';
+import { PageKind, PG_CLEANCACHE } from './page.js';
+import { allocContigRange, type ContigResult } from './page_isolation.js';
 
 export class CmaArea {
   readonly bitmap: Uint32Array;
@@ -15,6 +17,10 @@ export class CmaArea {
   allocPagesSuccess = 0;
   allocPagesFail = 0;
   releasePagesSuccess = 0;
+  /** GCMA: clean-cache pages dropped to make room for cma_alloc */
+  cleancacheEvictions = 0;
+  /** GCMA: where the next clean-cache page is looked for */
+  cleancacheCursor = 0;
   /** debugfs `alloc` allocations, newest last: [pfn, count] (§2.6) */
   readonly debugfsMem: [number, number][] = [];
 
@@ -24,6 +30,8 @@ export class CmaArea {
     readonly basePfn: number,
     readonly count: number,
     readonly orderPerBit: number,
+    /** guaranteed CMA: lends pages to clean cache only (§6 item 1) */
+    readonly gcma = false,
   ) {
     this.bitmap = new Uint32Array(((count >> orderPerBit) + 31) >>> 5);
     this.availableCount = count;
@@ -188,7 +196,7 @@ export function* cmaAlloc(
     cma.markRange(pfn, count, true);
     lastPfn = pfn;
     out.windows++;
-    const r = allocContigRange(k, pfn, pfn + count);
+    const r = cma.gcma ? gcmaTake(k, cma, pfn, count) : allocContigRange(k, pfn, pfn + count);
     out.migrated += r.migrated;
     ret = r.ret;
     yield sleep(k.takeCharge());
@@ -206,10 +214,50 @@ export function* cmaAlloc(
   return finish(ret, v64 ? lastPfn : Math.max(out.pfn, 0));
 }
 
+/**
+ * A GCMA window (§6 item 1): the pages hold nothing but discardable clean cache, so they are
+ * taken at once, dropping that cache; nothing is isolated or migrated and nothing can block.
+ */
+function gcmaTake(k: Kernel, cma: CmaArea, pfn: number, count: number): ContigResult {
+  const { pages } = k.alloc;
+  for (let p = pfn; p < pfn + count; p++) {
+    if (pages.flags[p]! & PG_CLEANCACHE) cma.cleancacheEvictions++;
+    pages.kind[p] = PageKind.CMA;
+    pages.flags[p] = 0;
+  }
+  k.charge(GCMA_ATTEMPT_NS + count * GCMA_PAGE_NS);
+  return { ret: 0, finPfn: -1, migrated: 0 };
+}
+
+/**
+ * cleancache put: a clean page-cache page that is dropped keeps a copy in a free GCMA page, if
+ * any area has one. Returns whether it was kept.
+ */
+export function cleancachePut(k: Kernel): boolean {
+  const { pages } = k.alloc;
+  for (const cma of k.cma) {
+    if (!cma.gcma) continue;
+    for (let i = 0; i < cma.count; i++) {
+      const pfn = cma.basePfn + ((cma.cleancacheCursor + i) % cma.count);
+      if (pages.kind[pfn] === PageKind.GCMA && !(pages.flags[pfn]! & PG_CLEANCACHE)) {
+        pages.flags[pfn]! |= PG_CLEANCACHE;
+        cma.cleancacheCursor = (pfn - cma.basePfn + 1) % cma.count;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 /** cma_release(): false if the pages are not in the area (§2.5). */
 export function cmaRelease(k: Kernel, cma: CmaArea, pfn: number, count: number): boolean {
   if (!cma.contains(pfn) || pfn + count > cma.basePfn + cma.count) return false;
-  k.alloc.freeRange(pfn, pfn + count); // free_contig_range: back to the MIGRATE_CMA lists
+  if (cma.gcma) {
+    k.alloc.pages.kind.fill(PageKind.GCMA, pfn, pfn + count); // back to the reservation
+    k.alloc.pages.flags.fill(0, pfn, pfn + count);
+  } else {
+    k.alloc.freeRange(pfn, pfn + count); // free_contig_range: back to the MIGRATE_CMA lists
+  }
   cma.markRange(pfn, count, false);
   cma.releasePagesSuccess += count;
   k.tracepoint('cma_release', [cma.name, pfn, count]);

@@ -6,7 +6,7 @@ import { __GFP_NOWARN, GFP_USER } from './gfp.js';
 import { migratePages } from './migrate.js';
 import type { Mm, Vma } from './mmap.js';
 import { VM_IO, VM_PFNMAP, VM_WRITE } from './mmap.js';
-import { NO_OWNER, PG_PIN_LONGTERM } from './page.js';
+import { NO_OWNER, PG_DIRTY, PG_PIN_LONGTERM } from './page.js';
 import { ObjKind } from './rmap.js';
 
 export const FOLL_WRITE = 1 << 0;
@@ -87,7 +87,14 @@ export function releaseUserPages(k: Kernel, pfns: readonly number[], flags: numb
 }
 
 /** gup_fast(): lockless; stops at the first page it cannot take without faulting (§4.3). */
-function gupFast(k: Kernel, mm: Mm, start: number, n: number, flags: number, out: number[]): number {
+function gupFast(
+  k: Kernel,
+  mm: Mm,
+  start: number,
+  n: number,
+  flags: number,
+  out: number[],
+): number {
   const fileCheck = k.version !== '6.4';
   const end = start + n;
   for (let va = start; va < end; ) {
@@ -95,10 +102,14 @@ function gupFast(k: Kernel, mm: Mm, start: number, n: number, flags: number, out
     if (!v || v.flags & (VM_IO | VM_PFNMAP)) return va - start; // pte_special
     if (flags & FOLL_WRITE && !(v.flags & VM_WRITE)) return va - start;
     // gup_fast_folio_allowed(): writable long-term pins of dirty-tracked files go slow (6.5+)
-    if (fileCheck && flags & FOLL_LONGTERM && flags & FOLL_WRITE && v.needsDirtyTracking()) return va - start;
+    if (fileCheck && flags & FOLL_LONGTERM && flags & FOLL_WRITE && v.needsDirtyTracking())
+      return va - start;
+    // a clean dirty-tracked PTE is write-protected: the slow path's write fault dirties the page;
+    // the fast path takes only pages already writable, i.e. dirty (§4.5)
+    const clean = flags & FOLL_WRITE && v.ptes ? k.alloc.pages.flags : undefined;
     for (const stop = Math.min(end, v.end); va < stop; va++) {
       const pfn = v.pageAt(va);
-      if (pfn < 0) return va - start;
+      if (pfn < 0 || (clean && !(clean[pfn]! & PG_DIRTY))) return va - start;
       if (flags & FOLL_LONGTERM && !isLongtermPinnable(k, pfn)) return va - start;
       grab(k, pfn, flags);
       out.push(pfn);
@@ -142,8 +153,9 @@ function getUserPagesLocked(
     let pfn = mm.pageAt(va);
     if (pfn < 0 && !(flags & FOLL_WRITE) && vma.obj.kind === ObjKind.ANON && !vma.inode) {
       pfn = ZERO_PAGE; // read fault of untouched anon memory maps the zero page (§4.2)
-    } else if (pfn < 0) {
-      pfn = mm.fault(vma, va, memallocPin);
+    } else if (pfn < 0 || (flags & FOLL_WRITE && vma.ptes)) {
+      // FOLL_WRITE faults with FAULT_FLAG_WRITE: a shared file page becomes dirty (§4.5)
+      pfn = mm.fault(vma, va, memallocPin, (flags & FOLL_WRITE) !== 0);
       if (pfn < 0) return i || -ERRNO.ENOMEM;
     }
     grab(k, pfn, flags);

@@ -81,6 +81,16 @@ export function munlockall(k: Kernel, task: Task): number {
   return 0;
 }
 
+/**
+ * mlock_future_ok(): a mapping created VM_LOCKED (MAP_LOCKED, or mlockall(MCL_FUTURE)'s
+ * def_flags) must fit under RLIMIT_MEMLOCK unless the task has CAP_IPC_LOCK; do_mmap() turns a
+ * refusal into -EAGAIN.
+ */
+export function mlockFutureOk(task: Task, vmFlags: number, pages: number): boolean {
+  if (!(vmFlags & VM_LOCKED) || task.cred.capIpcLock) return true;
+  return task.mm.lockedVm + pages <= task.memlockPages;
+}
+
 /** Count a memlock refusal against the task and return the errno. */
 export function deny(task: Task, errno: number): number {
   task.memlockDenied++;

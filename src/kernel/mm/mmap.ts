@@ -3,8 +3,8 @@
 import { PAGEBLOCK_ORDER } from '../config.js';
 import type { Kernel } from '../kernel.js';
 import { GFP_KERNEL } from './gfp.js';
-import { populatePage, putObject } from './memory.js';
-import { NO_OWNER, PageKind, PG_MLOCKED } from './page.js';
+import { populatePage, putObject, releasePage } from './memory.js';
+import { NO_OWNER, PageKind, PG_DIRTY, PG_MLOCKED } from './page.js';
 import { type MemObject, ObjKind } from './rmap.js';
 
 export const VM_READ = 1 << 0;
@@ -161,23 +161,33 @@ export class Mm {
   }
 
   /**
-   * handle_mm_fault() for a write (or read) access to `va`: returns the pfn, -EFAULT-like -2 for
+   * handle_mm_fault() for a read or (`write`) write access to `va`: returns the pfn, -EFAULT-like -2 for
    * no VMA, or -1 when no page could be allocated. Under PF_MEMALLOC_PIN the page is never
    * movable, so never CMA (§1.6).
    */
-  fault(v: Vma, va: number, memallocPin: boolean): number {
+  fault(v: Vma, va: number, memallocPin: boolean, write = false): number {
     const idx = v.index(va);
     const present = v.obj.pages[idx]!;
     const mapped = v.ptes ? v.ptes[va - v.start] === 1 : present >= 0;
-    if (mapped) return present;
     const pages = this.k.alloc.pages;
+    if (mapped) {
+      if (write && v.ptes) pages.flags[present]! |= PG_DIRTY; // write-notify fault (§4.5)
+      return present;
+    }
     const swapBacked = v.inode !== undefined && !needsWriteback(v.inode.fs);
     const pfn = present >= 0 ? present : populatePage(this.k, v.obj, idx, memallocPin, swapBacked);
     if (pfn < 0) return -1;
-    if (!this.mapPte(va)) return -1;
+    if (!this.mapPte(va)) {
+      // no page-table page (VM_FAULT_OOM): an anon page is resident only while mapped, so the
+      // page just allocated goes back; a page-cache page stays in the cache, unmapped
+      if (present < 0 && !v.ptes) releasePage(this.k, v.obj, idx);
+      return -1;
+    }
     if (v.ptes) v.ptes[va - v.start] = 1;
     pages.mapcount[pfn]!++;
     if (v.flags & VM_LOCKED) pages.flags[pfn]! |= PG_MLOCKED;
+    // do_shared_fault → fault_dirty_shared_page: a written shared file page is dirty
+    if (write && v.ptes) pages.flags[pfn]! |= PG_DIRTY;
     return pfn;
   }
 

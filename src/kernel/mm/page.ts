@@ -8,13 +8,15 @@ export enum PageKind {
   FILE = 2, // page-cache page (LRU)
   KERNEL = 3, // unmovable kernel allocation: page tables, TEE shm pool, slab
   CMA = 4, // handed to a CMA client by cma_alloc / alloc_contig_range
+  GCMA = 5, // a guaranteed-CMA page: free, or holding discardable clean cache (§6 item 1)
 }
-export const PAGE_KIND_NAMES = ['free', 'anon', 'file', 'kernel', 'cma_client'];
+export const PAGE_KIND_NAMES = ['free', 'anon', 'file', 'kernel', 'cma_client', 'gcma'];
 
 /** Page flags (a subset of the kernel's). */
 export const PG_MLOCKED = 1 << 0;
 export const PG_DIRTY = 1 << 1;
 export const PG_PIN_LONGTERM = 1 << 2; // a long-term pin holds this page (for views and blame)
+export const PG_CLEANCACHE = 1 << 3; // a GCMA page holding a clean page-cache copy
 
 /** No rmap owner. */
 export const NO_OWNER = 0;

@@ -59,7 +59,6 @@ export class Zone {
   freeCma = 0;
   /** pages managed by the buddy (MemTotal share) */
   managedPages = 0;
-  cmaPages = 0;
 
   constructor(
     readonly name: string,
@@ -443,10 +442,9 @@ export class PageAlloc {
   }
 
   /** Give [start, end) to the buddy at boot (memblock_free_all / init_cma_reserved_pageblock). */
-  bootFree(start: number, end: number, cmaPages: boolean): void {
+  bootFree(start: number, end: number): void {
     const zone = this.zoneOf(start);
     zone.managedPages += end - start;
-    if (cmaPages) zone.cmaPages += end - start;
     this.freeRangeToBuddy(start, end);
   }
 

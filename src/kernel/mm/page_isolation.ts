@@ -8,6 +8,7 @@ import {
   RECLAIM_PAGE_NS,
 } from '../cost.js';
 import type { Kernel } from '../kernel.js';
+import { cleancachePut } from './cma.js';
 import { __GFP_MOVABLE, __GFP_RETRY_MAYFAIL, GFP_KERNEL, GFP_USER } from './gfp.js';
 import { migratePages } from './migrate.js';
 import { PageKind, PG_DIRTY, PG_MLOCKED } from './page.js';
@@ -59,6 +60,7 @@ function reclaimCleanPages(k: Kernel, list: number[]): void {
       k.rmap.get(pages.owner[pfn]!).pages[pages.index[pfn]!] = -1;
       k.rmap.get(pages.owner[pfn]!).nrResident--;
       k.alloc.freePages(pfn, 0);
+      cleancachePut(k);
       k.charge(RECLAIM_PAGE_NS);
     } else {
       list[keep++] = pfn;

@@ -2,13 +2,16 @@
 // pool heaps whose first buffer takes a whole pool in one cma_alloc and whose last free releases
 // it — the MediaTek secure heap (the whole region, align 0) and the TEE protected heap (a dynamic
 // pool of min_size, align = min(order, 8)).
-import type { Sleep } from '../../../sim/engine.js';
+import { type Sleep, sleep } from '../../../sim/engine.js';
 import { PAGE_SIZE, parseSize } from '../../../sim/units.js';
 import { CMA_ALIGNMENT, ERRNO } from '../../config.js';
 import { File } from '../../fs/file.js';
 import type { Kernel } from '../../kernel.js';
-import { type CmaArea, cmaAlloc, cmaRelease } from '../../mm/cma.js';
+import { type CmaAllocOutcome, type CmaArea, cmaAlloc, cmaRelease } from '../../mm/cma.js';
 import type { Task } from '../../task.js';
+
+/** How often a task waiting for the pool mutex looks again (the model has no wait queue here). */
+const POOL_MUTEX_POLL_NS = 1_000_000;
 
 export type HeapType = 'cma' | 'secure-region' | 'tee-protected';
 export const HEAP_TYPES: readonly HeapType[] = ['cma', 'secure-region', 'tee-protected'];
@@ -56,6 +59,8 @@ class PoolHeap implements DmaHeap {
   private pfn = -1;
   private buffers = 0;
   private usedPages = 0;
+  /** the pool mutex (protmem `rp->mutex`), held across the first buffer's cma_alloc */
+  private locked = false;
 
   constructor(
     readonly name: string,
@@ -68,9 +73,18 @@ class PoolHeap implements DmaHeap {
   *allocate(k: Kernel, task: Task, len: number): Generator<Sleep, number> {
     const pages = Math.ceil(len / PAGE_SIZE);
     if (pages === 0) return -ERRNO.EINVAL;
+    // mutex_lock(): a buffer allocated while the pool's cma_alloc sleeps waits for its outcome
+    // instead of taking a second pool (§5.5: one cma_alloc for the whole pool)
+    while (this.locked) yield sleep(POOL_MUTEX_POLL_NS);
     if (this.usedPages + pages > this.poolPages) return -ERRNO.ENOMEM;
     if (this.buffers === 0) {
-      const out = yield* cmaAlloc(k, this.area, this.poolPages, this.align);
+      this.locked = true;
+      let out: CmaAllocOutcome;
+      try {
+        out = yield* cmaAlloc(k, this.area, this.poolPages, this.align);
+      } finally {
+        this.locked = false;
+      }
       if (out.pfn < 0) return -ERRNO.ENOMEM;
       this.pfn = out.pfn;
     }

@@ -23,7 +23,7 @@ const VFIO_BATCH = 512;
 interface DmaMap {
   held: HeldPages;
   task: Task;
-  /** pages charged to mm->locked_vm (none with dma->lock_cap) */
+  /** pages charged to mm->locked_vm */
   lockAcct: number;
 }
 
@@ -94,13 +94,11 @@ export function* vfioMapDma(
     }
     done += ret;
   }
-  if (!lockCap) task.mm.lockedVm += lockAcct;
+  // vfio_lock_acct → __account_locked_vm(..., bypass_rlim = lock_cap): the cap skips the limit
+  // check, never the charge (§4.6)
+  task.mm.lockedVm += lockAcct;
   const id = c.nextId++;
-  c.maps.set(id, {
-    held: hold(k, task, 'vfio', id, pfns, flags | FOLL_PIN),
-    task,
-    lockAcct: lockCap ? 0 : lockAcct,
-  });
+  c.maps.set(id, { held: hold(k, task, 'vfio', id, pfns, flags | FOLL_PIN), task, lockAcct });
   return id;
 }
 
