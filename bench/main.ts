@@ -6,9 +6,10 @@ import { alloc } from './alloc.js';
 import { cma } from './cma.js';
 import { type Bench, type Figure, log, status } from './figure.js';
 import { rss } from './rss.js';
+import { simBench } from './sim.js';
 
 /** Add a bench here. */
-const BENCHES: readonly Bench[] = [alloc, cma, rss];
+const BENCHES: readonly Bench[] = [alloc, cma, rss, simBench];
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');

@@ -78,6 +78,9 @@ export class Zone {
 }
 
 export interface AllocStats {
+  /** pages handed out and given back (vmstat pgalloc_* and pgfree) */
+  pgalloc: number;
+  pgfree: number;
   /** allocations that failed; the kernel's slow path would have run reclaim and compaction */
   allocFail: number;
   /** failures where the real kernel would invoke the OOM killer (§8.2) */
@@ -97,7 +100,7 @@ export class PageAlloc {
   private readonly headCount: Uint16Array;
   readonly nrPageblocks: number;
   readonly zones: Zone[];
-  readonly stats: AllocStats = { allocFail: 0, oomWouldKill: 0 };
+  readonly stats: AllocStats = { pgalloc: 0, pgfree: 0, allocFail: 0, oomWouldKill: 0 };
 
   constructor(
     readonly startPfn: number,
@@ -289,6 +292,7 @@ export class PageAlloc {
       const pfn = this.rmqueue(zone, order, mt, cma);
       if (pfn >= 0) {
         const { pages } = this;
+        this.stats.pgalloc += 1 << order;
         if (order === 0) {
           pages.kind[pfn] = kind;
           pages.flags[pfn] = 0;
@@ -338,6 +342,7 @@ export class PageAlloc {
 
   /** Free 2^order pages at pfn: clear their state and give them back to the buddy. */
   freePages(pfn: number, order: number): void {
+    this.stats.pgfree += 1 << order;
     if (order === 0) this.pages.kind[pfn] = PageKind.FREE;
     else this.pages.kind.fill(PageKind.FREE, pfn, pfn + (1 << order));
     this.freeOneBlock(pfn, order);
@@ -345,6 +350,7 @@ export class PageAlloc {
 
   /** Free an arbitrary page range as maximal aligned blocks (free_contig_range). */
   freeRange(start: number, end: number): void {
+    this.stats.pgfree += end - start;
     this.pages.kind.fill(PageKind.FREE, start, end);
     this.freeRangeToBuddy(start, end);
   }
