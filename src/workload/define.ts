@@ -85,8 +85,7 @@ export function checkMachine(m: unknown): MachineSpec {
     if (!isObject(h) || typeof h.name !== 'string')
       fail('machine.heaps: every heap needs a `name` string');
   }
-  if (def.kernel !== undefined) checkKernel(def.kernel);
-  return def as unknown as LoadedWorkload;
+  return m as unknown as MachineSpec;
 }
 
 function checkKernel(kernel: unknown): void {
