@@ -89,7 +89,7 @@ export async function compareCommand(a: CompareArgs): Promise<number> {
   if (shard) {
     for (const r of sortRecords(records)) process.stdout.write(`${JSON.stringify(r)}\n`);
   } else {
-    if (a.thread) process.stdout.write(THREAD_HEADER);
+    if (a.thread && a.format === 'text') process.stdout.write(THREAD_HEADER);
     process.stdout.write(render(records, a.format));
   }
   return records.some((r) => r.error !== undefined) ? 1 : 0;

@@ -1,0 +1,120 @@
+// `cmascope compare` as a user runs it (issue #7): the thread's verdicts (C7, C8, C24), sharding,
+// and errors.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+function cmascope(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['bin/cmascope.js', ...args], {
+      env: { ...process.env, CI: 'true' },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+interface Row {
+  variant: string;
+  runs: number;
+  results: Record<string, Record<string, number>>;
+  memlock_denied: number;
+  cma_alloc_fail: number;
+  first_failure: { op: string; errno: string; blocker?: { comm: string; via: string } } | null;
+}
+
+describe('compare --thread', () => {
+  it('answers the thread: upstream fails (C7), v1 and v2 start playback (C8), accounting refuses the shm (C24)', async () => {
+    const r = await cmascope('compare', '--thread', '--format', 'json');
+    expect(r.code).toBe(0);
+    const rows = (JSON.parse(r.stdout) as { variants: Row[] }).variants;
+    expect(rows.map((v) => v.variant)).toEqual([
+      'teePin=upstream',
+      'teePin=v1-cma-ifdef',
+      'teePin=v2-longterm',
+      'teePin=v2-longterm,teeAccounting=io_uring',
+    ]);
+    const [up, v1, v2, acct] = rows as [Row, Row, Row, Row];
+    expect(up.results.playback_start).toEqual({ ENOMEM: 1 });
+    expect(up.first_failure).toMatchObject({
+      op: 'cma_alloc',
+      errno: 'EBUSY',
+      blocker: { comm: 'drm-client', via: 'tee_shm' },
+    });
+    expect(v1.results.playback_start).toEqual({ ok: 1 }); // the board has CMA: v1 pins long-term too
+    expect(v2.results.playback_start).toEqual({ ok: 1 });
+    expect(v2.cma_alloc_fail).toBe(0);
+    expect(acct.results.tee_register).toEqual({ ENOMEM: 1 }); // 64 MiB against an 8 MiB limit
+    expect(acct.results.playback_start).toEqual({ ok: 1 });
+    expect(acct.memlock_denied).toBeGreaterThan(0);
+  });
+});
+
+describe('sharding', () => {
+  it('merged shards equal an unsharded run byte for byte', async () => {
+    const args = [
+      'compare',
+      '--policy',
+      'teePin=upstream',
+      '--policy',
+      'teePin=v2-longterm',
+      '--seeds',
+      '1..3',
+      '--until',
+      '20s',
+      '--workers',
+      '1',
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'cmascope-shards-'));
+    const [whole, s0, s1] = await Promise.all([
+      cmascope(...args, '--format', 'json'),
+      cmascope(...args, '--shard', '0/2'),
+      cmascope(...args, '--shard', '1/2'),
+    ]);
+    const files = [s1, s0].map((s, i) => {
+      expect(s.code).toBe(0);
+      const f = join(dir, `shard${i}.jsonl`);
+      writeFileSync(f, s.stdout);
+      return f;
+    });
+    expect(s0.stdout.trim().split('\n')).toHaveLength(3); // runs 0, 2 and 4 of 6
+    const [json, text] = await Promise.all([
+      cmascope('compare', '--merge', ...files, '--format', 'json'),
+      cmascope('compare', '--merge', ...files, '--format', 'text'),
+    ]);
+    expect(json.code).toBe(0);
+    expect(json.stdout).toBe(whole.stdout);
+    const rows = JSON.parse(json.stdout).variants as Row[];
+    expect(rows.map((r) => r.runs)).toEqual([3, 3]);
+    expect(text.stdout).toContain('▸ teePin=upstream  (3 runs)');
+  });
+});
+
+describe('bad variants', () => {
+  it('an unknown policy name lists the valid ones', async () => {
+    const r = await cmascope('compare', '--policy', 'teePinn=v2');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "cmascope: unknown policy 'teePinn': valid policies are teePin, teeAccounting, cmaRetry, cmaEligibility, placement, pinsLongtermByDefault\n",
+    );
+  });
+
+  it('an invalid value lists the valid values', async () => {
+    const r = await cmascope('compare', '--policy', 'teePin=v3');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'cmascope: policy teePin=v3 is not valid: choose one of upstream, v1-cma-ifdef, v2-longterm\n',
+    );
+  });
+
+  it('no variant at all is a usage error', async () => {
+    const r = await cmascope('compare');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--policy');
+  });
+});
