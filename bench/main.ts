@@ -4,12 +4,13 @@
 import { cpus } from 'node:os';
 import { alloc } from './alloc.js';
 import { cma } from './cma.js';
+import { compareBench } from './compare.js';
 import { type Bench, type Figure, log, status } from './figure.js';
 import { rss } from './rss.js';
 import { simBench } from './sim.js';
 
 /** Add a bench here. */
-const BENCHES: readonly Bench[] = [alloc, cma, rss, simBench];
+const BENCHES: readonly Bench[] = [alloc, cma, rss, simBench, compareBench];
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
