@@ -1,5 +1,8 @@
 // Start a workload in a fresh worker and follow it: snapshots, the final result, or an error.
 // A watchdog terminates a worker that stops reporting for longer than its wall-time budget.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { WorkloadErrorInfo } from './errors.js';
@@ -25,7 +28,19 @@ export interface RunHandle {
   stop(): Promise<void>;
 }
 
-const HOST = new URL('./host.js', import.meta.url);
+/**
+ * The worker's script: next to this module in dist/, or — when this module runs from its
+ * TypeScript source (tests) or inside a bundle (benches) — the package's build.
+ */
+function hostUrl(): URL {
+  const local = new URL('./host.js', import.meta.url);
+  if (existsSync(local)) return local;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return pathToFileURL(join(dir, 'dist', 'workload', 'host.js'));
+}
+
+const HOST = hostUrl();
 
 export function startRun(req: RunRequest, opts: RunOptions = {}): RunHandle {
   const watchdogMs = opts.watchdogMs ?? 10_000;
