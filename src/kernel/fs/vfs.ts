@@ -5,6 +5,7 @@ import { ERRNO } from '../config.js';
 import type { Kernel } from '../kernel.js';
 import { cleancachePut } from '../mm/cma.js';
 import { populatePage, putObject } from '../mm/memory.js';
+import { mlockFutureOk } from '../mm/mlock.js';
 import {
   type FsType,
   type Inode,
@@ -14,7 +15,6 @@ import {
   VM_SHARED,
   VM_WRITE,
 } from '../mm/mmap.js';
-import { mlockFutureOk } from '../mm/mlock.js';
 import { PageKind, PG_DIRTY, PG_MLOCKED } from '../mm/page.js';
 import { ObjKind } from '../mm/rmap.js';
 import type { Task } from '../task.js';

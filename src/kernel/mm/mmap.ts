@@ -161,9 +161,9 @@ export class Mm {
   }
 
   /**
-   * handle_mm_fault() for a read or (`write`) write access to `va`: returns the pfn, -EFAULT-like -2 for
-   * no VMA, or -1 when no page could be allocated. Under PF_MEMALLOC_PIN the page is never
-   * movable, so never CMA (§1.6).
+   * handle_mm_fault() for a read (or, `write`, a write) access to `va`: returns the pfn, or -1
+   * when no page could be allocated. Under PF_MEMALLOC_PIN the page is never movable, so never
+   * CMA (§1.6). A write to a shared file page marks it dirty.
    */
   fault(v: Vma, va: number, memallocPin: boolean, write = false): number {
     const idx = v.index(va);

@@ -1,0 +1,290 @@
+// The policy switches of spec §6 and §8.1 item 10, each against its upstream default: teePin
+// (§5.4: upstream / v1 `#if IS_ENABLED(CONFIG_CMA)` / v2 unconditional FOLL_LONGTERM),
+// pinsLongtermByDefault (§6 item 7), cmaRetry (§6 items 2–3), cmaEligibility (§6 item 5).
+// teeAccounting is C24 in memlock.test.ts.
+import { describe, expect, it } from 'vitest';
+import { CMA_RETRY_SLEEP_NS, type KernelVersion, type Policies } from '../../src/kernel/config.js';
+import type { KernelSpec } from '../../src/kernel/kernel.js';
+import { PG_PIN_LONGTERM } from '../../src/kernel/mm/page.js';
+import type { Buf, System } from '../../src/workload/api.js';
+import {
+  actor,
+  counters,
+  delta,
+  freeCma,
+  inCma,
+  ok,
+  pfnsOf,
+  pinsOn,
+  simP,
+  VERSIONS,
+} from './actors.js';
+
+function* touched(p: System, size: string) {
+  const buf = ok(yield* p.mmapAnon(size));
+  ok(yield* p.touch(buf));
+  return buf;
+}
+
+/** 64 MiB of DRAM whose top 32 MiB is ZONE_MOVABLE, and no CMA area (§6 item 9). */
+const MOVABLE_NO_CMA: KernelSpec['machine'] = { memory: '64MiB', movable: '32MiB', minFree: 0 };
+
+/** A registers `size` of anon memory it touched; what moved and how it is pinned. */
+function teeRegister(
+  version: KernelVersion,
+  policies: Partial<Policies>,
+  machine?: KernelSpec['machine'],
+  size = '16MiB',
+) {
+  const s = simP({ version, policies, machine });
+  const k = s.k;
+  const out: Record<string, unknown> = {};
+  actor(s, 'A', { uid: 1000 }, function* (p) {
+    const buf = yield* touched(p, size);
+    out.before = pfnsOf(p.task, buf);
+    const tee = ok(yield* p.open('/dev/tee0'));
+    const c = counters(k);
+    out.rc = yield* p.teeShmRegister(tee, buf);
+    out.d = delta(k, c);
+    out.after = pfnsOf(p.task, buf);
+    out.pins = pinsOn(k, out.after as number[]);
+    out.longtermFlag = (out.after as number[]).every(
+      (pfn) => (k.alloc.pages.flags[pfn]! & PG_PIN_LONGTERM) !== 0,
+    );
+    out.holder = [...k.pins.all()].map((h) => h.longterm);
+    out.zones = new Set((out.after as number[]).map((pfn) => k.alloc.zoneOf(pfn).name));
+  });
+  s.run();
+  return out;
+}
+
+describe.each(VERSIONS)('teePin on %s (§5.4)', (version) => {
+  it('upstream: FOLL_PIN|FOLL_WRITE in place, in CMA', () => {
+    const o = teeRegister(version, { teePin: 'upstream' });
+    expect(o.rc).toEqual({ fd: 4, id: 1 });
+    expect((o.before as number[]).every(inCma)).toBe(true);
+    expect(o.after).toEqual(o.before);
+    expect(o.d).toMatchObject({
+      pgmigrate_success: 0,
+      nr_foll_pin_acquired: 4096,
+      nr_foll_pin_released: 0,
+    });
+    expect(o.holder).toEqual([false]);
+    expect(o.longtermFlag).toBe(false);
+  });
+
+  it.each(['v2-longterm', 'v1-cma-ifdef'] as const)(
+    '%s with a CMA area: FOLL_LONGTERM, migrated out first (C8)',
+    (teePin) => {
+      const o = teeRegister(version, { teePin });
+      expect(o.rc).toEqual({ fd: 4, id: 1 });
+      expect((o.after as number[]).some(inCma)).toBe(false);
+      expect(o.d).toMatchObject({
+        pgmigrate_success: 4096,
+        nr_foll_pin_acquired: 8192,
+        nr_foll_pin_released: 4096,
+      });
+      expect(o.pins).toEqual(new Array(4096).fill(1));
+      expect(o.holder).toEqual([true]);
+      expect(o.longtermFlag).toBe(true);
+    },
+  );
+
+  it('without a CMA area, v1 pins short-term (in ZONE_MOVABLE); v2 still moves out (§4.4)', () => {
+    const up = teeRegister(version, { teePin: 'upstream' }, MOVABLE_NO_CMA);
+    const v1 = teeRegister(version, { teePin: 'v1-cma-ifdef' }, MOVABLE_NO_CMA);
+    const v2 = teeRegister(version, { teePin: 'v2-longterm' }, MOVABLE_NO_CMA);
+    for (const o of [up, v1]) {
+      expect(o.zones).toEqual(new Set(['Movable']));
+      expect(o.after).toEqual(o.before);
+      expect(o.d).toMatchObject({ pgmigrate_success: 0, nr_foll_pin_acquired: 4096 });
+      expect(o.holder).toEqual([false]);
+    }
+    expect(v2.zones).toEqual(new Set(['Normal']));
+    expect(v2.d).toMatchObject({
+      pgmigrate_success: 4096,
+      nr_foll_pin_acquired: 8192,
+      nr_foll_pin_released: 4096,
+    });
+    expect(v2.holder).toEqual([true]);
+  });
+});
+
+/** Register a writable MAP_SHARED ext4 mapping with the TEE. */
+function teeExt4(
+  version: KernelVersion,
+  policies: Partial<Policies>,
+  machine?: KernelSpec['machine'],
+) {
+  const s = simP({ version, policies, machine });
+  let rc: unknown;
+  actor(s, 'A', { uid: 1000 }, function* (p) {
+    const fd = ok(yield* p.open('/data/f', { fs: 'ext4', size: '1MiB' }));
+    const buf = ok(yield* p.mmapFile(fd, '1MiB', { shared: true, write: true }));
+    ok(yield* p.touch(buf));
+    const tee = ok(yield* p.open('/dev/tee0'));
+    rc = yield* p.teeShmRegister(tee, buf);
+  });
+  s.run();
+  return rc;
+}
+
+describe('teePin and a writable MAP_SHARED ext4 buffer on 6.18 (§5.4 last paragraph)', () => {
+  it('upstream: success; v2: -EFAULT; v1: -EFAULT with a CMA area, success without', () => {
+    expect(teeExt4('6.18', { teePin: 'upstream' })).toEqual({ fd: 5, id: 1 });
+    expect(teeExt4('6.18', { teePin: 'v2-longterm' })).toBe('EFAULT');
+    expect(teeExt4('6.18', { teePin: 'v1-cma-ifdef' })).toBe('EFAULT');
+    expect(teeExt4('6.18', { teePin: 'v1-cma-ifdef' }, MOVABLE_NO_CMA)).toEqual({ fd: 5, id: 1 });
+    expect(teeExt4('6.18', { teePin: 'v2-longterm' }, MOVABLE_NO_CMA)).toBe('EFAULT');
+  });
+});
+
+describe.each(VERSIONS)('pinsLongtermByDefault on %s (§6 item 7)', (version) => {
+  it('makes the upstream TEE registration long-term', () => {
+    const o = teeRegister(version, { teePin: 'upstream', pinsLongtermByDefault: true });
+    expect(o.rc).toEqual({ fd: 4, id: 1 });
+    expect((o.after as number[]).some(inCma)).toBe(false);
+    expect(o.d).toMatchObject({
+      pgmigrate_success: 4096,
+      nr_foll_pin_acquired: 8192,
+      nr_foll_pin_released: 4096,
+    });
+    expect(o.holder).toEqual([true]);
+    if (version === '6.18') {
+      expect(teeExt4(version, { pinsLongtermByDefault: true })).toBe('EFAULT');
+    }
+  });
+
+  it('leaves O_DIRECT short-term (pin → DMA → unpin in one operation, §4.7)', () => {
+    const s = simP({ version, policies: { pinsLongtermByDefault: true } });
+    const k = s.k;
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const buf = yield* touched(p, '1MiB');
+      out.before = pfnsOf(p.task, buf);
+      const c = counters(k);
+      out.rc = yield* p.directIo(buf, { duration: '1ms' });
+      out.d = delta(k, c);
+      out.after = pfnsOf(p.task, buf);
+    });
+    s.run();
+    expect(out.rc).toBe(1 << 20);
+    expect(out.after).toEqual(out.before);
+    expect((out.after as number[]).every(inCma)).toBe(true);
+    expect(out.d).toMatchObject({
+      pgmigrate_success: 0,
+      // 6.4 takes FOLL_GET references (iov_iter_get_pages), 6.18 FOLL_PIN (§4.7)
+      nr_foll_pin_acquired: version === '6.4' ? 0 : 256,
+      nr_foll_pin_released: version === '6.4' ? 0 : 256,
+    });
+  });
+});
+
+// ---- cmaRetry: an O_DIRECT read holds A's CMA pages while a whole-area allocation runs ----
+
+/** 48 MiB: 16 MiB non-CMA below a 32 MiB area 'c' (so Fc > Fn and A lands in CMA). */
+const SMALL: KernelSpec['machine'] = {
+  memory: '48MiB',
+  minFree: 0,
+  cma: [{ name: 'c', size: '32MiB' }],
+};
+
+function retryCase(version: KernelVersion, cmaRetry: Policies['cmaRetry'], ioDuration: string) {
+  const s = simP({ version, policies: { cmaRetry }, machine: SMALL });
+  const k = s.k;
+  const out: {
+    inCma?: boolean;
+    io?: unknown;
+    ioDone?: number;
+    start?: number;
+    rc?: unknown;
+    end?: number;
+  } = {};
+  actor(s, 'A', { uid: 1000 }, function* (p) {
+    const buf: Buf = yield* touched(p, '1MiB');
+    out.inCma = pfnsOf(p.task, buf).every((pfn) => k.cmaOf(pfn) !== undefined);
+    out.io = yield* p.directIo(buf, { duration: ioDuration });
+    out.ioDone = p.now();
+  });
+  actor(s, 'player', { uid: 1001 }, function* (p) {
+    yield p.sleep('10ms');
+    out.start = p.now();
+    out.rc = yield* p.dmaHeapAlloc('c', '32MiB'); // count 8192, align 8: a single window
+    out.end = p.now();
+  });
+  s.run();
+  const finish = k.trace.records().filter((r) => r.name === 'cma_alloc_finish');
+  return {
+    ...(out as Required<typeof out>),
+    busy: k.trace.count('cma_alloc_busy_retry'),
+    errorno: finish.map((r) => r.args[5]),
+    pins: k.vm.nr_foll_pin_acquired - k.vm.nr_foll_pin_released,
+  };
+}
+
+describe.each(VERSIONS)('cmaRetry on %s (§6 items 2–3)', (version) => {
+  it('upstream: the single window fails once and cma_alloc gives up (-ENOMEM)', () => {
+    const o = retryCase(version, 'upstream', '250ms');
+    expect(o.inCma).toBe(true);
+    expect(o.rc).toBe('ENOMEM');
+    expect(o.busy).toBe(1);
+    expect(o.errorno).toEqual([-16]);
+    expect(o.end).toBeLessThan(o.ioDone);
+  });
+
+  it('android: rescans after 100 ms sleeps and succeeds once the I/O completed', () => {
+    const o = retryCase(version, 'android', '250ms');
+    // scans at ~10, ~110, ~210 ms fail; the O_DIRECT pin is gone at ~250 ms; ~310 ms succeeds
+    expect(o.rc).toBe(3);
+    expect(o.busy).toBe(3);
+    expect(o.errorno).toEqual([0]);
+    expect(o.end).toBeGreaterThan(o.ioDone);
+    expect(o.end - o.start).toBeGreaterThanOrEqual(3 * CMA_RETRY_SLEEP_NS);
+  });
+
+  it('android: at most 10 retries (11 scans, ~1 s of sleep), then -EBUSY → -ENOMEM', () => {
+    const o = retryCase(version, 'android', '2s');
+    expect(o.rc).toBe('ENOMEM');
+    expect(o.busy).toBe(11);
+    expect(o.errorno).toEqual([-16]);
+    expect(o.end - o.start).toBeGreaterThanOrEqual(10 * CMA_RETRY_SLEEP_NS);
+    expect(o.end).toBeLessThan(o.ioDone);
+  });
+
+  it('nofail: rescans every 100 ms until the pin is gone', () => {
+    const o = retryCase(version, 'nofail', '2s');
+    // scans at ~10 + 100·i ms; the I/O ends at ~2000 ms, so scans 0–19 fail and scan 20 succeeds
+    expect(o.rc).toBe(3);
+    expect(o.busy).toBe(20);
+    expect(o.errorno).toEqual([0]);
+    expect(o.end).toBeGreaterThan(o.ioDone);
+    expect(o.pins).toBe(0);
+  });
+});
+
+describe.each(VERSIONS)('cmaEligibility on %s (§6 item 5)', (version) => {
+  it("'tagged-only' keeps anon and page cache out of CMA; the C7 pins then block nothing", () => {
+    for (const cmaEligibility of ['movable', 'tagged-only'] as const) {
+      const s = simP({ version, policies: { cmaEligibility } });
+      const k = s.k;
+      const out: Record<string, unknown> = {};
+      actor(s, 'A', { uid: 1000 }, function* (p) {
+        const buf = yield* touched(p, '64MiB');
+        out.anon = pfnsOf(p.task, buf);
+        const fd = ok(yield* p.open('/data/cache', { fs: 'ext4', size: '1MiB' }));
+        ok(yield* p.read(fd, '1MiB'));
+        out.cache = [...k.inodes.get('/data/cache')!.obj.pages];
+        const tee = ok(yield* p.open('/dev/tee0'));
+        ok(yield* p.teeShmRegister(tee, buf));
+        out.heap = yield* p.dmaHeapAlloc('svp', '200MiB');
+      });
+      s.run();
+      const tagged = cmaEligibility === 'tagged-only';
+      expect((out.anon as number[]).some(inCma)).toBe(!tagged);
+      expect((out.cache as number[]).some(inCma)).toBe(!tagged);
+      expect(out.heap).toBe(tagged ? 6 : 'ENOMEM');
+      expect(k.trace.count('cma_alloc_busy_retry')).toBe(tagged ? 0 : 57);
+      expect(freeCma(k)).toBe(65536);
+    }
+  });
+});
