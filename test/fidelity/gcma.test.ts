@@ -61,3 +61,38 @@ describe('GCMA area', () => {
     expect(r.migrated).toBeGreaterThan(0);
   });
 });
+
+describe('reclaim of a mapped clean page-cache page (§2.4 reclaim_clean_pages_from_list)', () => {
+  it('unmaps it from every mapping first, so the next access faults it back in', async () => {
+    const sim = new Simulation({
+      machine: { memory: '48MiB', minFree: 0, cma: [{ name: 'svp', size: '32MiB' }] },
+    });
+    const { k } = sim;
+    const seen: Record<string, unknown> = {};
+    sim.spawn('reader', { uid: 1000 }, function* (t) {
+      const p = new System(sim, t);
+      const fd = (yield* p.open('/data/a', { fs: 'ext4', size: '4KiB' })) as number;
+      const map = (yield* p.mmapFile(fd, '4KiB', { shared: true, write: false })) as Buf;
+      yield* p.touch(map, { write: false });
+      seen.before = t.mm.pageAt(map.addr / 4096);
+      yield p.sleep('2s'); // the camera allocates the whole area meanwhile
+      seen.after = t.mm.pageAt(map.addr / 4096);
+      seen.rss = t.mm.rss();
+      seen.touch = yield* p.touch(map, { write: false });
+      seen.again = t.mm.pageAt(map.addr / 4096);
+      yield p.sleep('1h');
+    });
+    sim.spawn('camera', { uid: 1047 }, function* (t) {
+      const p = new System(sim, t);
+      yield p.sleep('1s');
+      seen.alloc = yield* p.cmaDebugfsAlloc('svp', 8192);
+    });
+    sim.run(5e9);
+    expect(k.cmaOf(seen.before as number)).toBeDefined(); // CMA-first put the page cache in CMA
+    expect(seen.alloc).toBe(0);
+    expect(seen.after).toBe(-1); // dropped and unmapped
+    expect(seen.rss).toBe(0);
+    expect(seen.touch).toBe(0);
+    expect(seen.again).toBeGreaterThanOrEqual(0);
+  });
+});

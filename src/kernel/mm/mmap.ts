@@ -29,6 +29,7 @@ export interface Inode {
 
 export class Vma {
   constructor(
+    readonly mm: Mm,
     public start: number,
     public end: number,
     public flags: number,
@@ -50,6 +51,12 @@ export class Vma {
   /** The object index backing virtual page `va`. */
   index(va: number): number {
     return this.pgoff + (va - this.start);
+  }
+
+  /** try_to_unmap() for object index `idx`, if this VMA maps it (page-cache mappings). */
+  unmapIndex(idx: number): void {
+    const va = this.start + (idx - this.pgoff);
+    if (va >= this.start && va < this.end && this.ptes?.[va - this.start]) this.mm.zap(this, va);
   }
 
   /** The page mapped at `va` (inside this VMA), or -1. */
@@ -104,6 +111,7 @@ export class Mm {
     this.nextVa += pages + 1;
     const ptes = inode && obj.kind === ObjKind.FILE ? new Uint8Array(pages) : undefined;
     const vma = new Vma(
+      this,
       start,
       start + pages,
       flags | this.defFlags,
@@ -114,6 +122,7 @@ export class Mm {
       ptes,
     );
     obj.users++;
+    if (ptes) obj.mappers.add(vma);
     this.vmas.push(vma);
     this.totalVm += pages;
     if (vma.flags & VM_LOCKED) this.lockedVm += pages;
@@ -125,6 +134,7 @@ export class Mm {
     const v = this.findVma(va);
     if (!v || v.start === va) return;
     const tail = new Vma(
+      this,
       va,
       v.end,
       v.flags,
@@ -137,6 +147,7 @@ export class Mm {
     v.ptes = v.ptes?.slice(0, va - v.start);
     v.end = va;
     v.obj.users++;
+    if (tail.ptes) v.obj.mappers.add(tail);
     this.vmas.splice(this.vmas.indexOf(v) + 1, 0, tail);
   }
 
@@ -215,7 +226,7 @@ export class Mm {
   }
 
   /** zap_pte_range for one page: unmap it; free it unless something else still holds it. */
-  private zap(v: Vma, va: number): void {
+  zap(v: Vma, va: number): void {
     const idx = v.index(va);
     const pfn = v.obj.pages[idx]!;
     const mapped = v.ptes ? v.ptes[va - v.start] === 1 : pfn >= 0;
@@ -248,6 +259,7 @@ export class Mm {
     for (const v of this.vmas.filter((x) => x.start >= start && x.end <= end)) {
       for (let va = v.start; va < v.end; va++) this.zap(v, va);
       this.vmas.splice(this.vmas.indexOf(v), 1);
+      v.obj.mappers.delete(v);
       this.totalVm -= v.pages;
       if (v.flags & VM_LOCKED) this.lockedVm -= v.pages;
       putObject(this.k, v.obj);
@@ -301,6 +313,7 @@ export class Mm {
     const ptes = parent.ptes ? new Uint8Array(parent.pages) : undefined;
     const flags = parent.flags & ~VM_LOCKED;
     const v = new Vma(
+      this,
       parent.start,
       parent.end,
       flags,
@@ -311,6 +324,7 @@ export class Mm {
       ptes,
     );
     obj.users++;
+    if (ptes) obj.mappers.add(v);
     this.vmas.push(v);
     this.totalVm += v.pages;
     this.nextVa = Math.max(this.nextVa, v.end + 1);

@@ -57,8 +57,11 @@ function reclaimCleanPages(k: Kernel, list: number[]): void {
     const clean =
       pages.kind[pfn] === PageKind.FILE && !(pages.flags[pfn]! & (PG_DIRTY | PG_MLOCKED));
     if (clean && !pages.hasExtraRefs(pfn)) {
-      k.rmap.get(pages.owner[pfn]!).pages[pages.index[pfn]!] = -1;
-      k.rmap.get(pages.owner[pfn]!).nrResident--;
+      const obj = k.rmap.get(pages.owner[pfn]!);
+      const idx = pages.index[pfn]!;
+      for (const m of [...obj.mappers]) m.unmapIndex(idx); // try_to_unmap (may_unmap = 1)
+      obj.pages[idx] = -1;
+      obj.nrResident--;
       k.alloc.freePages(pfn, 0);
       cleancachePut(k);
       k.charge(RECLAIM_PAGE_NS);

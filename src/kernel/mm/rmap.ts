@@ -16,6 +16,8 @@ export interface MemObject {
   nrResident: number;
   /** VMAs and inodes that refer to the object */
   users: number;
+  /** the VMAs mapping a page cache (i_mmap), to unmap a page from all of them */
+  readonly mappers: Set<{ unmapIndex(idx: number): void }>;
   /** a human label for views and blame: "anon:pid 42" or a file path */
   readonly label: string;
 }
@@ -33,6 +35,7 @@ export class Rmap {
       pages: new Int32Array(nrPages).fill(-1),
       nrResident: 0,
       users: 0,
+      mappers: new Set(),
       label,
     };
     this.objects[id] = obj;
