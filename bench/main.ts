@@ -6,11 +6,13 @@ import { alloc } from './alloc.js';
 import { cma } from './cma.js';
 import { compareBench } from './compare.js';
 import { type Bench, type Figure, log, status } from './figure.js';
+import { reloadBench } from './reload.js';
 import { rss } from './rss.js';
 import { simBench } from './sim.js';
+import { tuiBench } from './tui.js';
 
 /** Add a bench here. */
-const BENCHES: readonly Bench[] = [alloc, cma, rss, simBench, compareBench];
+const BENCHES: readonly Bench[] = [alloc, cma, rss, simBench, compareBench, tuiBench, reloadBench];
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');

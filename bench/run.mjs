@@ -19,4 +19,6 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+// React's production build, as the TUI runs it (src/cli/tui.ts): bench/tui.ts renders frames
+process.env.NODE_ENV ??= 'production';
 await import('./.out/main.js');

@@ -74,7 +74,7 @@ export default defineWorkload({
         if (ok + failed === 0) sys.record('playback_start', typeof fd === 'string' ? fd : 'ok');
         if (typeof fd === 'string') {
           failed++;
-          sys.log(`secure buffer allocation failed: ${fd}`);
+          p.log(`secure buffer allocation failed: ${fd}`);
         } else {
           ok++;
           yield p.sleep('20s'); // a playback session

@@ -1,12 +1,20 @@
 // `cmascope compare`: one workload under several kernels and policies, side by side (issue #7).
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { parseSeeds, parseShard, plan, THREAD_VARIANTS, type Variant } from '../compare/plan.js';
-import { runPool } from '../compare/pool.js';
+import {
+  type PlannedRun,
+  parseSeeds,
+  parseShard,
+  plan,
+  THREAD_VARIANTS,
+  type Variant,
+} from '../compare/plan.js';
+import { type PoolOptions, runPool } from '../compare/pool.js';
 import { type RunRecord, sortRecords, variantsOf } from '../compare/record.js';
 import { csvTable, summarize, textTable } from '../compare/table.js';
 import { KERNEL_VERSIONS, type KernelVersion } from '../kernel/config.js';
 import { parseDuration } from '../sim/units.js';
+import type { CompareProgress } from '../tui/compare.js';
 import { parsePolicies, type RunArgs, runRequest, workloadPath } from './options.js';
 import { UsageError } from './run.js';
 
@@ -18,6 +26,8 @@ export interface CompareArgs extends RunArgs {
   merge?: string[] | undefined;
   workers?: number | undefined;
   format: 'text' | 'json' | 'csv';
+  tui: boolean;
+  color: boolean;
 }
 
 /** 'kernel=6.4,teePin=upstream' → a variant; `kernel` picks the version, the rest are policies. */
@@ -77,12 +87,14 @@ export async function compareCommand(a: CompareArgs): Promise<number> {
   const runs = plan(variants.length, seeds, shard);
   const t0 = performance.now();
   const workers = a.workers ?? availableParallelism();
-  const records = await runPool(runs, {
+  const pool = {
     base,
     variants,
     workers,
     watchdogMs: parseDuration(a.watchdog, '--watchdog') / 1e6,
-  });
+  };
+  if (a.tui) return compareTui(runs, pool, names, a.color);
+  const records = await runPool(runs, pool);
   process.stderr.write(
     `cmascope: ${runs.length} runs on ${workers} workers in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
   );
@@ -102,3 +114,42 @@ const THREAD_HEADER = `The four positions of "tee: add FOLL_LONGTERM for CMA cas
   + io_uring    v2 with the RLIMIT_MEMLOCK accounting the reviewers asked for (io_uring style)
 
 `;
+
+/** `--tui`: the variants side by side, filled in as runs finish; q quits. */
+async function compareTui(
+  runs: PlannedRun[],
+  pool: PoolOptions,
+  names: string[],
+  color: boolean,
+): Promise<number> {
+  if (!process.stdout.isTTY || !process.stdin.isTTY) throw new UsageError('--tui needs a terminal');
+  const { runCompareTui } = await import('../tui/compare.js');
+  const { colorEnabled, makeTheme } = await import('../tui/theme.js');
+  const records: RunRecord[] = [];
+  let finished = false;
+  let listener: ((p: CompareProgress) => void) | undefined;
+  const progress = (): CompareProgress => ({
+    rows: summarize(sortRecords(records), names),
+    done: records.length,
+    total: runs.length,
+    finished,
+  });
+  const onRecord = (r: RunRecord) => {
+    records.push(r);
+    listener?.(progress());
+  };
+  void runPool(runs, { ...pool, onRecord }).then(() => {
+    finished = true;
+    listener?.(progress());
+  });
+  const theme = makeTheme({ color: colorEnabled(process.env, !color), ascii: false });
+  await runCompareTui(
+    progress(),
+    (fn) => {
+      listener = fn;
+    },
+    theme,
+    () => {},
+  );
+  process.exit(0); // the pool's workers go with the process
+}

@@ -6,6 +6,7 @@ import { FORMATS, type Format } from '../metrics/exporters.js';
 import { type CompareArgs, compareCommand } from './compare.js';
 import { runOptions } from './options.js';
 import { type RunCommandArgs, runCommand } from './run.js';
+import { MAX_REFRESH_HZ, type TuiArgs, tuiCommand, tuiOptions, wantsTui } from './tui.js';
 import { watchRunCommand } from './watch.js';
 
 // Quiet on EPIPE (`cmascope run ... | head`)
@@ -56,7 +57,7 @@ const headlessOptions = <T>(y: Argv<T>) =>
 await yargs(hideBin(process.argv))
   .scriptName('cmascope')
   .usage(
-    '$0 [command] [workload]\n\nSimulate the Linux paths that decide whether a CMA allocation succeeds.',
+    '$0 [command] [workload]\n\nSimulate the Linux paths that decide whether a CMA allocation succeeds.\nWith no arguments on a terminal: the live TUI on the default workload.',
   )
   .command(
     '$0 [workload]',
@@ -65,7 +66,31 @@ await yargs(hideBin(process.argv))
       headlessOptions(
         y.positional('workload', { type: 'string', describe: 'workload file (.ts)' }),
       ),
-    (a) => guarded(() => runCommand(a as unknown as RunCommandArgs)),
+    (a) =>
+      guarded(() =>
+        // `cmascope` alone on a terminal: the live TUI on the default workload
+        wantsTui(hideBin(process.argv))
+          ? tuiCommand({
+              ...(a as unknown as TuiArgs),
+              refresh: MAX_REFRESH_HZ,
+              speed: '1',
+              color: true,
+              ascii: false,
+            })
+          : runCommand(a as unknown as RunCommandArgs),
+      ),
+  )
+  .command(
+    'tui [workload]',
+    'the live terminal UI (default workload: secure-playback)',
+    (y) =>
+      tuiOptions(
+        y.positional('workload', {
+          type: 'string',
+          describe: 'workload file (default: secure-playback)',
+        }),
+      ),
+    (a) => guarded(() => tuiCommand(a as unknown as TuiArgs)),
   )
   .command(
     'run <workload>',
@@ -117,6 +142,16 @@ await yargs(hideBin(process.argv))
           describe: 'join the records of shards and print the table',
         })
         .option('workers', { type: 'number', describe: 'runs at once (default: all cores)' })
+        .option('tui', {
+          type: 'boolean',
+          default: false,
+          describe: 'show the variants side by side, live',
+        })
+        .option('color', {
+          type: 'boolean',
+          default: true,
+          describe: 'colours in --tui (or set NO_COLOR)',
+        })
         .option('format', {
           alias: 'f',
           choices: ['text', 'json', 'csv'] as const,
@@ -124,6 +159,7 @@ await yargs(hideBin(process.argv))
         }),
     (a) => guarded(() => compareCommand(a as unknown as CompareArgs)),
   )
+  .example('$0 tui --speed 10', 'the live TUI on the default workload, 10× real time')
   .example('$0 run workloads/secure-playback.ts --policy teePin=v2-longterm', 'the v2 patch')
   .example(
     '$0 compare --thread',

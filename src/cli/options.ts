@@ -15,6 +15,7 @@ export const DEFAULT_WORKLOAD = fileURLToPath(
 export const runOptions = <T>(y: Argv<T>) =>
   y
     .option('kernel', {
+      type: 'string', // not a number: 6.4 and 6.18 are names, and 6.40 is not 6.4
       choices: KERNEL_VERSIONS,
       describe: 'kernel version (default: the workload’s)',
     })

@@ -1,5 +1,5 @@
 // `cmascope run <workload>`: simulate headless and write snapshots in a machine-readable format.
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { exporter, type Format } from '../metrics/exporters.js';
 import { holds, parseCondition } from '../metrics/fail_on.js';
@@ -20,6 +20,22 @@ export interface RunCommandArgs extends RunArgs {
 /** A usage problem found before running: one line on stderr, exit 2. */
 export class UsageError extends Error {}
 
+/** `-o <file>`: opened now, so that a path that cannot be written is a usage error (exit 2). */
+function outputFile(path: string): Writable {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (e) {
+    throw new UsageError(`cannot write -o ${path}: ${(e as Error).message}`);
+  }
+  const out = createWriteStream('', { fd });
+  out.on('error', (e) => {
+    process.stderr.write(`cmascope: writing ${path}: ${e.message}\n`);
+    process.exit(1);
+  });
+  return out;
+}
+
 export async function runCommand(a: RunCommandArgs): Promise<number> {
   const file = workloadPath(a.workload);
   if (!existsSync(file)) throw new UsageError(`no such workload file: ${a.workload}`);
@@ -28,7 +44,7 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
   const req = runRequest(file, a, interval);
   if (a.check) req.check = true;
   const conditions = a.failOn.map(parseCondition);
-  const out: Writable = a.output ? createWriteStream(a.output) : process.stdout;
+  const out: Writable = a.output ? outputFile(a.output) : process.stdout;
   const exp = exporter(a.format);
   out.write(exp.begin());
   const run = startRun(req, {

@@ -13,7 +13,9 @@ export interface Condition {
 }
 
 export function parseCondition(text: string): Condition {
-  const m = /^\s*([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$/.exec(text);
+  // the value is a number or a word (ENOMEM, ok): never an operator character, so that a typo
+  // such as `x>>0` is an error before the run rather than after it
+  const m = /^\s*([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*([^\s<>=!]+)\s*$/.exec(text);
   if (!m) {
     throw new Error(
       `invalid --fail-on '${text}': expected <name><op><value> with op one of ${OPS.join(' ')}, e.g. cma_alloc_fail>0`,

@@ -322,6 +322,11 @@ export class Process {
 
   // ---- processes and time ------------------------------------------------------------------
 
+  /** A log line, with this process's pid: it appears in every output (`sys.log` is the main actor's). */
+  log(msg: string): void {
+    this.sim.logs.push({ t: this.sim.engine.now, pid: this.pid, msg: String(msg) });
+  }
+
   sleep(d: Duration): Sleep {
     return this.sim.sleep(d);
   }
@@ -359,10 +364,6 @@ export class System extends Process {
   /** Record a result: it appears in every output. */
   record(key: string, value: unknown): void {
     this.sim.results[key] = value;
-  }
-
-  log(msg: string): void {
-    this.sim.logs.push({ t: this.sim.engine.now, pid: this.pid, msg: String(msg) });
   }
 
   /** A seeded random number in [0, 1) from the named stream. */

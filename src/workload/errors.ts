@@ -19,14 +19,44 @@ export interface WorkloadErrorInfo {
   frame?: string;
 }
 
-/** The first stack frame inside `file`, after source maps. */
+/** The first stack frame inside `file`, after source maps (`err`: an Error or a `{ stack }`). */
 export function locate(err: unknown, file: string): SourceLocation | undefined {
-  const stack = err instanceof Error ? (err.stack ?? '') : '';
+  const raw = typeof err === 'object' && err !== null ? (err as { stack?: unknown }).stack : '';
+  const stack = typeof raw === 'string' ? raw : '';
   for (const line of stack.split('\n').slice(1)) {
     const m = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?$/.exec(line.trim());
     if (!m) continue;
     const path = m[1]!.replace(/^file:\/\//, '');
     if (path === file) return { file, line: Number(m[2]), column: Number(m[3]) };
+  }
+  return undefined;
+}
+
+/**
+ * Where a value that `err`'s message quotes ('1 GiBs', 'mtk_svp_typo') is written in `file`: the
+ * last quoted value that occurs exactly once in the source, in quotes. For errors about the
+ * workload's definition, which cmascope's own code throws (no stack frame in the file).
+ */
+export function locateQuoted(err: unknown, file: string): SourceLocation | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const quoted = [...message.matchAll(/'([^'\n]+)'/g)].map((m) => m[1]!).reverse();
+  for (const value of quoted) {
+    const hits = [`'${value}'`, `"${value}"`, `\`${value}\``].flatMap((q) => {
+      const at: number[] = [];
+      for (let i = text.indexOf(q); i >= 0; i = text.indexOf(q, i + 1)) at.push(i);
+      return at;
+    });
+    if (hits.length !== 1) continue;
+    const before = text.slice(0, hits[0]);
+    const line = before.split('\n').length;
+    const column = hits[0]! - before.lastIndexOf('\n');
+    return { file, line, column };
   }
   return undefined;
 }

@@ -1,19 +1,19 @@
-// The worker that runs one workload: bundle it with esbuild, import it, simulate, and post
-// snapshots to the main thread. A fresh worker per run (or reload) throws away the whole module
+// The worker that runs one workload: import its bundle (made by the main thread, bundle.ts),
+// simulate, and post snapshots to the main thread. A fresh worker per run (or reload) throws away the whole module
 // graph; terminate() stops a runaway workload (research/ecosystem.md §5.3).
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parentPort, workerData } from 'node:worker_threads';
-import { build, type Message } from 'esbuild';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parentPort } from 'node:worker_threads';
 import { MLOCK_LIMIT } from '../kernel/config.js';
 import { type Blocker, blame } from '../kernel/observe/blame.js';
 import { MAX_LIST, type RunInfo, snapshot } from '../metrics/snapshot.js';
 import { view } from '../metrics/view.js';
 import { parseDuration } from '../sim/units.js';
 import { System } from './api.js';
+import type { Bundle } from './bundle.js';
 import {
   checkMachine,
   checkWorkload,
@@ -21,7 +21,8 @@ import {
   type LoadedWorkload,
   type Params,
 } from './define.js';
-import { codeFrame, locate, type WorkloadErrorInfo, workloadError } from './errors.js';
+import { installDeterminismGuards } from './determinism.js';
+import { locate, locateQuoted, workloadError } from './errors.js';
 import {
   type ControlMessage,
   HOLDERS_PER_FAILURE,
@@ -31,48 +32,16 @@ import {
 } from './protocol.js';
 import { Simulation } from './runtime.js';
 
-const INDEX = join(dirname(fileURLToPath(import.meta.url)), '..', 'index.js');
 /** Without a duration or --until, a run stops here even if actors are still sleeping. */
 const DEFAULT_LIMIT_NS = 24 * 3600e9;
 /** Events per slice between progress messages (the watchdog listens for them). */
 const SLICE = 20_000;
+/** A paused live run still says it is alive this often (the loader's watchdog). */
+const HEARTBEAT_MS = 1000;
 /** Wall time a live slice may take before control messages get a turn. */
 const SLICE_MS = 30;
 
 const post = (m: HostMessage) => parentPort!.postMessage(m);
-
-/** esbuild: bundle the workload and what it imports; `cmascope` resolves to this package. */
-async function bundle(file: string): Promise<{ code: string; inputs: string[] }> {
-  const out = await build({
-    entryPoints: [file],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    sourcemap: 'inline',
-    sourcesContent: false,
-    // the bundle is imported from a temporary directory: absolute sources, so that stack traces
-    // name the workload's own file (errors.ts locate())
-    sourceRoot: `${pathToFileURL(dirname(file)).href}/`,
-    logLevel: 'silent',
-    metafile: true,
-    outdir: dirname(file),
-    plugins: [
-      {
-        name: 'cmascope',
-        setup(b) {
-          b.onResolve({ filter: /^cmascope$/ }, () => ({
-            path: pathToFileURL(INDEX).href,
-            external: true,
-          }));
-        },
-      },
-    ],
-  });
-  const inputs = Object.keys(out.metafile.inputs).map((p) => resolve(process.cwd(), p));
-  return { code: out.outputFiles[0]!.text, inputs };
-}
 
 /** Import the bundle from a temporary file so that stack traces map back through its source map. */
 async function importBundle(code: string): Promise<unknown> {
@@ -108,50 +77,50 @@ function parseParam(def: Params, key: string, raw: string): string | number | bo
   return raw;
 }
 
-function esbuildError(e: unknown, file: string): HostMessage {
-  const first = (e as { errors?: Message[] }).errors?.[0];
-  if (!first?.location) return { type: 'error', error: workloadError('load', e, file) };
-  const loc = first.location; // line 1-based, column 0-based
-  const location = {
-    file: resolve(process.cwd(), loc.file),
-    line: loc.line,
-    column: loc.column + 1,
-  };
-  const error: WorkloadErrorInfo = {
-    phase: 'load',
-    message: first.text,
-    location,
-  };
-  const frame = codeFrame(location, `${'\n'.repeat(loc.line - 1)}${loc.lineText}`);
-  if (frame) error.frame = frame;
-  return { type: 'error', error };
+/** What the main thread sends first: the run, and the workload bundled there (bundle.ts). */
+export interface Start {
+  req: RunRequest;
+  bundle: Bundle;
 }
 
-async function main(req: RunRequest): Promise<void> {
+async function main({ req, bundle }: Start): Promise<void> {
   process.setSourceMapsEnabled(true);
   const file = req.file;
-  let code: string;
-  let inputs: string[];
-  try {
-    ({ code, inputs } = await bundle(file));
-  } catch (e) {
-    post(esbuildError(e, file));
-    return;
-  }
+  const { code, inputs } = bundle;
   let def: LoadedWorkload;
   let sim: Simulation;
   let params: Params;
+  let exported: unknown;
+  installDeterminismGuards();
   try {
-    def = checkWorkload(await importBundle(code));
+    exported = await importBundle(code);
   } catch (e) {
     post({ type: 'error', error: workloadError('load', e, file) });
     return;
   }
-  const definedAt = locate({ stack: def[DEFINED_AT] ?? '' }, file);
+  // Mistakes in the definition itself (a bad machine, unit or policy) are thrown by cmascope's
+  // code, not the workload's: point at the offending value's line, else at defineWorkload().
+  const definedAt = locate(
+    { stack: (exported as { [DEFINED_AT]?: string } | null)?.[DEFINED_AT] ?? '' },
+    file,
+  );
+  const inDefinition = (e: unknown) =>
+    workloadError('load', e, file, locateQuoted(e, file) ?? definedAt);
+  try {
+    def = checkWorkload(exported);
+  } catch (e) {
+    post({ type: 'error', error: inDefinition(e) });
+    return;
+  }
   try {
     params = { ...(def.params ?? {}) };
     for (const [key, raw] of Object.entries(req.set))
       params[key] = parseParam(def.params ?? {}, key, raw);
+  } catch (e) {
+    post({ type: 'error', error: workloadError('load', e, '') }); // --set: a usage error
+    return;
+  }
+  try {
     const { version, ...policies } = def.kernel ?? {};
     const machine =
       typeof def.machine === 'function' ? checkMachine(def.machine(params)) : def.machine;
@@ -162,7 +131,7 @@ async function main(req: RunRequest): Promise<void> {
       seed: req.seed,
     });
   } catch (e) {
-    post({ type: 'error', error: workloadError('load', e, file, definedAt) });
+    post({ type: 'error', error: inDefinition(e) });
     return;
   }
   const run = { workload: def.name, seed: req.seed, results: sim.results, logs: sim.logs };
@@ -174,13 +143,19 @@ async function main(req: RunRequest): Promise<void> {
         ? DEFAULT_LIMIT_NS
         : parseDuration(def.duration, 'workload duration'));
   } catch (e) {
-    post({ type: 'error', error: workloadError('load', e, file, definedAt) });
+    post({ type: 'error', error: inDefinition(e) });
     return;
   }
   const main = def.main;
-  sim.spawn(def.name, { uid: 0, capIpcLock: true, memlock: MLOCK_LIMIT }, (t) =>
-    main(new System(sim, t), params),
-  );
+  sim.spawn(def.name, { uid: 0, capIpcLock: true, memlock: MLOCK_LIMIT }, (t) => {
+    const it = main(new System(sim, t), params);
+    if (typeof (it as { next?: unknown } | undefined)?.next !== 'function') {
+      throw new TypeError(
+        `workload: \`main\` must be a generator function \`*main(sys, params) {...}\`, but it returned ${String(it)}`,
+      );
+    }
+    return it;
+  });
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
   post({
     type: 'loaded',
@@ -267,6 +242,10 @@ function runLive(
   let anchorWall = performance.now();
   let anchorSim = engine.now;
   let lastFrame = -Infinity;
+  let lastMessage = performance.now();
+  /** what the last frame showed; a frame that would show the same is not sent (paused runs) */
+  let shown = { events: -1, now: -1 };
+  let timer: NodeJS.Timeout | undefined;
   const reanchor = () => {
     anchorWall = performance.now();
     anchorSim = engine.now;
@@ -284,6 +263,8 @@ function runLive(
   };
   const publish = () => {
     lastFrame = performance.now();
+    lastMessage = lastFrame;
+    shown = { events: engine.eventsRun, now: engine.now };
     post({
       type: 'frame',
       frame: {
@@ -325,12 +306,33 @@ function runLive(
         slice(() => engine.peekTime() <= target);
         if (engine.peekTime() > target && target > engine.now) sim.run(Math.floor(target)); // the clock moves on between events
       }
-      if (performance.now() - lastFrame >= 1000 / opts.refreshHz) publish();
+      const now = performance.now();
+      const changed = engine.eventsRun !== shown.events || engine.now !== shown.now;
+      if (changed && now - lastFrame >= 1000 / opts.refreshHz) publish();
+      else if (now - lastMessage >= HEARTBEAT_MS) {
+        // nothing to show (paused): tell the watchdog we are alive
+        lastMessage = now;
+        post({ type: 'progress', simTimeNs: engine.now, events: engine.eventsRun });
+      }
     } catch (e) {
       post({ type: 'error', error: workloadError('run', e, file) });
       return;
     }
-    setTimeout(tick, paused || finished() ? 20 : 1);
+    timer = setTimeout(tick, nextTick());
+  };
+  /**
+   * Wall ms until the next tick: when the next event is due or the next frame, whichever comes
+   * first — not a fixed 1 ms poll, which alone cost several % of a core at 1× (bench/tui.ts).
+   * Control messages wake the loop at once.
+   */
+  const nextTick = (): number => {
+    if (stepOne || toFailure) return 0;
+    if (paused || finished()) return HEARTBEAT_MS;
+    if (speed === Infinity) return 0;
+    const now = performance.now();
+    const nextEvent = anchorWall + (engine.peekTime() - anchorSim) / (1e6 * speed);
+    const nextFrame = lastFrame + 1000 / opts.refreshHz;
+    return Math.max(1, Math.min(nextEvent, nextFrame) - now);
   };
   parentPort!.on('message', (m: ControlMessage) => {
     if (m.type === 'speed') speed = m.speed;
@@ -344,10 +346,14 @@ function runLive(
     }
     reanchor();
     lastFrame = -Infinity;
+    shown = { events: -1, now: -1 }; // show the new pacing even when paused
+    clearTimeout(timer);
+    timer = setTimeout(tick, 0);
   });
   tick();
 }
 
-main(workerData as RunRequest).catch((e: unknown) =>
-  post({ type: 'error', error: workloadError('run', e, '') }),
+// a worker may boot before its run is known (a spare, loader.ts): it waits for the start message
+parentPort!.once('message', (start: Start) =>
+  main(start).catch((e: unknown) => post({ type: 'error', error: workloadError('run', e, '') })),
 );

@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Snapshot } from '../metrics/snapshot.js';
+import { bundle, bundleError } from './bundle.js';
 import type { WorkloadErrorInfo } from './errors.js';
+import type { Start } from './host.js';
 import type { ControlMessage, HostMessage, RunRequest, RunStats } from './protocol.js';
 
 export type Outcome =
@@ -41,19 +43,45 @@ function hostUrl(): URL {
 }
 
 const HOST = hostUrl();
+const DEFAULT_HEAP_MB = 2048;
+
+const spawnWorker = (heapMb: number) =>
+  new Worker(HOST, { resourceLimits: { maxOldGenerationSizeMb: heapMb }, stderr: true });
+
+/** A booted worker that has run nothing yet, kept ready for the next run (watch mode). */
+let spare: { worker: Worker; heapMb: number } | undefined;
+
+/** Boot a spare worker now, so that the next run starts without waiting for one. */
+export function prewarm(maxHeapMb = DEFAULT_HEAP_MB): void {
+  if (spare?.heapMb === maxHeapMb) return;
+  void spare?.worker.terminate();
+  spare = { worker: spawnWorker(maxHeapMb), heapMb: maxHeapMb };
+  spare.worker.unref(); // an idle spare does not keep the process alive
+}
+
+function takeWorker(heapMb: number): Worker {
+  const w = spare?.heapMb === heapMb ? spare.worker : undefined;
+  if (!w) return spawnWorker(heapMb);
+  spare = undefined;
+  w.ref();
+  return w;
+}
 
 export function startRun(req: RunRequest, opts: RunOptions = {}): RunHandle {
   const watchdogMs = opts.watchdogMs ?? 10_000;
-  const worker = new Worker(HOST, {
-    workerData: req,
-    resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 2048 },
-    stderr: true,
-  });
+  const worker = takeWorker(opts.maxHeapMb ?? DEFAULT_HEAP_MB);
   let timer: NodeJS.Timeout | undefined;
   let hash = '';
+  // bundle here while the worker boots; it waits for the start message (host.ts)
+  bundle(req.file).then(
+    (b) => worker.postMessage({ req, bundle: b } satisfies Start),
+    (e: unknown) => settle({ ok: false, error: bundleError(e, req.file) }),
+  );
+  let settled = false;
   let settle: (o: Outcome) => void = () => {};
   const done = new Promise<Outcome>((resolve) => {
     settle = (o) => {
+      settled = true;
       clearTimeout(timer);
       settle = () => {};
       void worker.terminate();
@@ -63,6 +91,9 @@ export function startRun(req: RunRequest, opts: RunOptions = {}): RunHandle {
   const fail = (message: string) => settle({ ok: false, error: { phase: 'run', message } });
   const arm = () => {
     clearTimeout(timer);
+    // messages still queued when the run was stopped must not start a new watchdog: it would
+    // keep the process alive for watchdogMs after everything else is done
+    if (settled) return;
     timer = setTimeout(
       () =>
         fail(

@@ -80,6 +80,14 @@ function* runCall(sim: Simulation, call: Call<unknown>): Generator<Sleep, unknow
   return out;
 }
 
+/** A value as a workload author would recognise it in a message. */
+function describeYield(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'function') return `a function (${v.name || 'anonymous'}); call it`;
+  if (typeof v === 'object' && v !== null) return `an object (${v.constructor?.name ?? 'Object'})`;
+  return String(v);
+}
+
 export class Simulation {
   readonly engine: Engine;
   readonly k: Kernel;
@@ -91,8 +99,11 @@ export class Simulation {
   constructor(spec: KernelSpec) {
     this.engine = new Engine({
       onEffect: (proc, effect) => {
-        if (!(effect instanceof Call))
-          throw new TypeError(`an actor yielded ${String(effect)}, not a call`);
+        if (!(effect instanceof Call)) {
+          throw new TypeError(
+            `actor '${proc.name}' yielded ${describeYield(effect)}, not a system call: yield p.sleep('1s') or yield* p.mmapAnon('1MiB')`,
+          );
+        }
         return this.call(proc, effect);
       },
     });
@@ -132,7 +143,13 @@ export class Simulation {
     const k = this.k;
     function* actor(): EngineTask<unknown> {
       try {
-        return yield* body(task);
+        const it = body(task);
+        if (typeof (it as { next?: unknown } | undefined)?.next !== 'function') {
+          throw new TypeError(
+            `the body of '${task.comm}' must be a generator function (function* (p) { ... }), but it returned ${describeYield(it)}`,
+          );
+        }
+        return yield* it;
       } finally {
         exitTask(k, task);
       }

@@ -4,7 +4,7 @@
 // going and the error is reported (research/ecosystem.md §5.3).
 import { EventEmitter } from 'node:events';
 import type { WorkloadErrorInfo } from './errors.js';
-import { type RunHandle, startRun } from './loader.js';
+import { prewarm, type RunHandle, startRun } from './loader.js';
 import type { ControlMessage, LiveFrame, RunRequest } from './protocol.js';
 
 export interface SessionEvents {
@@ -49,6 +49,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (m.type === 'step') this.pacing.paused = true;
     if (m.type === 'toFailure') this.pacing.paused = false;
     this.current?.control(m);
+    this.pending?.control(m); // a run still starting gets the user's pacing too
   }
 
   async stop(): Promise<void> {
@@ -82,11 +83,14 @@ export class Session extends EventEmitter<SessionEvents> {
             void old?.stop();
             this.emit('started', { ...info, reason });
           }
+          // the worker pauses by itself ('.', '>'): its frames say what the next run inherits
+          this.pacing = { speed: m.frame.speed, paused: m.frame.paused };
           this.emit('frame', m.frame);
         },
       },
     );
     this.pending = handle;
+    prewarm(this.opts.maxHeapMb); // the next reload takes a worker that has already booted
     void handle.done.then((o) => {
       if (o.ok || this.stopped) return;
       if (o.error.message === 'stopped') return;

@@ -1,0 +1,99 @@
+// `cmascope tui [workload]` (and `cmascope` with no arguments on a terminal): the live TUI.
+// Ink and React load only here, so the headless commands start without them.
+import { existsSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { parseDuration } from '../sim/units.js';
+import { Session } from '../workload/session.js';
+import { type RunArgs, runOptions, runRequest, workloadPath } from './options.js';
+import { UsageError } from './run.js';
+
+/** Frames a second at most (issue 5 §5): the UI's cost is set by how often React state changes. */
+export const MAX_REFRESH_HZ = 10;
+/** Map cells per CMA area in a frame; the TUI resamples them to the terminal's width. */
+const MAP_CELLS = 1024;
+const TRACE_LINES = 200;
+
+export interface TuiArgs extends RunArgs {
+  workload?: string | undefined;
+  refresh: number;
+  speed: string;
+  color: boolean;
+  ascii: boolean;
+}
+
+export const tuiOptions = <T>(y: Argv<T>) =>
+  runOptions(y)
+    .option('refresh', {
+      type: 'number',
+      default: MAX_REFRESH_HZ,
+      describe: `frames a second from the simulation (at most ${MAX_REFRESH_HZ})`,
+    })
+    .option('speed', {
+      type: 'string',
+      default: '1',
+      describe: "simulated seconds per wall second (0.1 to 1000), or 'max'",
+    })
+    .option('color', {
+      type: 'boolean',
+      default: true,
+      describe: 'colours (--no-color, or NO_COLOR set, for none; glyphs still tell states apart)',
+    })
+    .option('ascii', {
+      type: 'boolean',
+      default: false,
+      describe: 'ASCII only: no braille or block glyphs',
+    });
+
+/** Whether `cmascope` alone should open the TUI: no arguments, and a terminal on both ends. */
+export const wantsTui = (argv: readonly string[]): boolean =>
+  argv.length === 0 && process.stdout.isTTY === true && process.stdin.isTTY === true;
+
+export async function tuiCommand(a: TuiArgs): Promise<number> {
+  const file = workloadPath(a.workload);
+  if (!existsSync(file)) throw new UsageError(`no such workload file: ${a.workload}`);
+  if (!(a.refresh > 0 && a.refresh <= MAX_REFRESH_HZ)) {
+    throw new UsageError(
+      `invalid --refresh ${a.refresh}: expected more than 0 and at most ${MAX_REFRESH_HZ}`,
+    );
+  }
+  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    throw new UsageError(
+      'the TUI needs a terminal on stdin and stdout; for headless output use `cmascope run`',
+    );
+  }
+  const { parseSpeed } = await import('../tui/presets.js');
+  const speed = parseSpeed(a.speed);
+  const req = runRequest(file, a);
+  const watchdogMs = parseDuration(a.watchdog, '--watchdog') / 1e6;
+  // React's development build is several times slower and keeps a performance entry per render
+  // (facebook/react#35761): a monitor that runs for hours wants the production one
+  process.env.NODE_ENV ??= 'production';
+  const { runTui } = await import('../tui/index.js');
+  const { colorEnabled, makeTheme } = await import('../tui/theme.js');
+  const session = new Session(
+    {
+      ...req,
+      live: {
+        refreshHz: a.refresh,
+        speed,
+        paused: false,
+        mapCells: MAP_CELLS,
+        traceLines: TRACE_LINES,
+      },
+    },
+    { watchdogMs },
+  );
+  const theme = makeTheme({
+    color: colorEnabled(process.env, !a.color),
+    ascii: a.ascii,
+    plain: process.env.FORCE_COLOR === '0',
+  });
+  try {
+    return await runTui(session, { theme, speed, basePolicies: req.policies });
+  } catch (e) {
+    process.stderr.write(
+      `cmascope: the TUI failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
+    return 1;
+  }
+}

@@ -1,0 +1,469 @@
+// The TUI: layout, focus and keys. It renders only from the session's frames (at most
+// `refreshHz` a second from the worker) — one model update per frame — and from what the user
+// changed (ui-state.ts). Screen is the pure view of both; App holds the state and the keys.
+import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
+import { type ReactNode, useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import type { Policies } from '../kernel/config.js';
+import type { WorkloadErrorInfo } from '../workload/errors.js';
+import type { ControlMessage, LiveFrame, RunRequest } from '../workload/protocol.js';
+import type { SessionEvents } from '../workload/session.js';
+import { CmaPanel } from './cma-panel.js';
+import { ErrorPanel, errorHeight } from './error-panel.js';
+import { FailureDetail } from './failure-detail.js';
+import { defaultFailure, FailuresPanel } from './failures-panel.js';
+import { FrameGate, urgent } from './frame-gate.js';
+import { Help } from './help.js';
+import { type Action, type KeyLike, keyAction } from './keys.js';
+import { computeLayout, MIN_COLUMNS, MIN_ROWS, type Size } from './layout.js';
+import { initialModel, type Model, type ModelEvent, reduceModel } from './model.js';
+import { nextPreset, PRESETS, presetIndex, stepSpeed } from './presets.js';
+import { ProcessesPanel } from './processes-panel.js';
+import { HintLine, StatusLine } from './status-line.js';
+import type { Theme } from './theme.js';
+import { TracePanel } from './trace-panel.js';
+import { initialUi, reduceUi, type UiContext, type UiState } from './ui-state.js';
+
+/** What the TUI needs of a Session (workload/session.ts); tests pass a fake. */
+export interface SessionLike {
+  on(event: 'frame', listener: (f: LiveFrame) => void): unknown;
+  on(event: 'started', listener: (info: SessionEvents['started'][0]) => void): unknown;
+  on(event: 'error', listener: (e: WorkloadErrorInfo) => void): unknown;
+  off(event: 'frame', listener: (f: LiveFrame) => void): unknown;
+  off(event: 'started', listener: (info: SessionEvents['started'][0]) => void): unknown;
+  off(event: 'error', listener: (e: WorkloadErrorInfo) => void): unknown;
+  control(m: ControlMessage): void;
+  restart(changes: Partial<RunRequest>): void;
+}
+
+export interface ScreenProps {
+  model: Model;
+  ui: UiState;
+  size: Size;
+  theme: Theme;
+  /** paths in errors are shown relative to this */
+  cwd: string;
+}
+
+/** Everything on screen, from the model and the UI state only. */
+export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
+  const f = model.frame;
+  const s = f?.snapshot;
+  const L = computeLayout(size, {
+    areas: s ? Object.keys(s.cma).length : 1,
+    processes: s?.processes.length ?? 0,
+  });
+  const W = L.columns;
+  const workload = model.workload ?? s?.workload ?? '';
+  const status = (
+    <StatusLine
+      frame={f}
+      workload={workload}
+      preset={presetIndex(s?.kernel)}
+      speed={ui.speed}
+      error={model.error !== undefined}
+      width={W}
+      theme={theme}
+    />
+  );
+  if (L.tooSmall) {
+    return (
+      <Box flexDirection="column" width={W} height={L.height}>
+        {status}
+        <Text wrap="truncate-end" {...theme.style('warn')}>
+          {`Terminal ${size.columns}${theme.glyphs.times}${size.rows} is smaller than ${MIN_COLUMNS}${theme.glyphs.times}${MIN_ROWS}: enlarge it (q quits).`}
+        </Text>
+      </Box>
+    );
+  }
+  const bodyBelowCma = L.middle.height + L.trace.height;
+  let body: ReactNode;
+  if (!f || !s) {
+    body = model.error ? (
+      <ErrorPanel
+        error={model.error}
+        cwd={cwd}
+        hasRun={false}
+        width={W}
+        height={L.cma.height + bodyBelowCma}
+        theme={theme}
+      />
+    ) : (
+      <Box height={L.cma.height + bodyBelowCma}>
+        <Text {...theme.style('muted')}>{`Starting ${workload || 'the workload'}…`}</Text>
+      </Box>
+    );
+  } else {
+    const cma = (
+      <CmaPanel
+        areas={s.cma}
+        maps={f.view.maps}
+        history={model.history}
+        width={W}
+        height={L.cma.height}
+        mapRows={L.cma.mapRows}
+        histRows={L.cma.histRows}
+        areasShown={L.cma.areas}
+        offset={ui.areaOffset}
+        focused={ui.focus === 'cma' && !ui.detail && !ui.help}
+        theme={theme}
+      />
+    );
+    let below: ReactNode;
+    if (ui.help) {
+      below = <Help theme={theme} preset={presetIndex(s.kernel)} width={W} height={bodyBelowCma} />;
+    } else if (ui.detail && s.failures.length > 0) {
+      below = (
+        <FailureDetail
+          index={Math.min(ui.failure ?? defaultFailure(s.failures), s.failures.length - 1)}
+          failures={s.failures}
+          total={s.failures_total}
+          processes={s.processes}
+          areas={s.cma}
+          maps={f.view.maps}
+          holders={f.holders}
+          trace={f.view.trace}
+          width={W}
+          height={bodyBelowCma}
+          mapRows={Math.max(1, L.cma.mapRows)}
+          theme={theme}
+        />
+      );
+    } else {
+      let middleH = L.middle.height;
+      let bottomH = L.trace.height;
+      if (model.error) {
+        const want = Math.min(errorHeight(model.error), Math.max(bottomH, bodyBelowCma - 5));
+        middleH -= Math.max(0, want - bottomH);
+        bottomH = Math.max(bottomH, want);
+      }
+      const side = L.middle.side;
+      const pw = side ? L.middle.processes.width : W;
+      const fw = side ? W - pw : W;
+      const ph = side ? middleH : Math.min(L.middle.processes.height, middleH);
+      const fh = side ? middleH : middleH - ph;
+      const processes = (
+        <ProcessesPanel
+          processes={s.processes}
+          users={s.users}
+          sort={ui.sort}
+          filter={ui.filters.processes}
+          row={ui.procRow}
+          width={pw}
+          height={ph}
+          focused={ui.focus === 'processes'}
+          theme={theme}
+        />
+      );
+      const failures = (
+        <FailuresPanel
+          failures={s.failures}
+          total={s.failures_total}
+          processes={s.processes}
+          results={s.results}
+          selected={ui.failure}
+          width={fw}
+          height={fh}
+          focused={ui.focus === 'failures'}
+          theme={theme}
+        />
+      );
+      below = (
+        <>
+          <Box flexDirection={side ? 'row' : 'column'} width={W} height={middleH}>
+            {processes}
+            {failures}
+          </Box>
+          {model.error ? (
+            <ErrorPanel
+              error={model.error}
+              cwd={cwd}
+              hasRun
+              width={W}
+              height={bottomH}
+              theme={theme}
+            />
+          ) : (
+            <TracePanel
+              trace={f.view.trace}
+              filter={ui.filters.trace}
+              back={ui.traceBack}
+              width={W}
+              height={bottomH}
+              focused={ui.focus === 'trace'}
+              theme={theme}
+            />
+          )}
+        </>
+      );
+    }
+    body = (
+      <>
+        {cma}
+        {below}
+      </>
+    );
+  }
+  return (
+    <Box flexDirection="column" width={W} height={L.height}>
+      {status}
+      {body}
+      <HintLine ui={ui} width={W} theme={theme} />
+    </Box>
+  );
+}
+
+export interface AppProps {
+  session: SessionLike;
+  theme: Theme;
+  /** the starting speed (--speed) */
+  speed: number;
+  /** --policy switches from the command line; presets override teePin and teeAccounting */
+  basePolicies: Partial<Policies>;
+  /** a fixed terminal size (tests); otherwise stdout's, following resizes */
+  size?: Size;
+  cwd?: string;
+  /** keep drawing frames under this fraction of a core (frame-gate.ts); none: draw every frame */
+  renderBudget?: number;
+}
+
+const readSize = (out: NodeJS.WriteStream): Size => ({
+  columns: out.columns || MIN_COLUMNS,
+  rows: out.rows || MIN_ROWS,
+});
+
+/** The terminal size, updated on stdout 'resize' (Ink 6 has no useWindowSize). */
+function useTerminalSize(fixed: Size | undefined): Size {
+  const { stdout } = useStdout();
+  const [size, setSize] = useState(() => readSize(stdout));
+  useEffect(() => {
+    if (fixed) return;
+    const onResize = () => setSize(readSize(stdout));
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout, fixed]);
+  return fixed ?? size;
+}
+
+type UiEvent =
+  | Action
+  | { type: 'selectFailure'; index: number }
+  | { type: 'notice'; text: string }
+  | { type: 'restarted'; text: string };
+
+function reduceUiEvent(s: UiState, e: UiEvent, ctx: UiContext): UiState {
+  switch (e.type) {
+    case 'selectFailure':
+      return {
+        ...s,
+        failure: e.index,
+        focus: 'failures',
+        notice: 'paused at the next failure: enter for details',
+      };
+    case 'notice':
+      return { ...s, notice: e.text };
+    case 'restarted': {
+      const { failure: _f, ...rest } = s;
+      return { ...rest, detail: false, traceBack: 0, notice: e.text };
+    }
+    default: {
+      const { notice: _n, ...rest } = s;
+      return reduceUi(rest, e, ctx);
+    }
+  }
+}
+
+/** Everything the app holds, in one reducer: one React update per session event or key. */
+export interface AppState {
+  model: Model;
+  ui: UiState;
+  /** failures_total when '>' was pressed: the first failure after it gets selected */
+  seekFrom?: number;
+  /** the preset last asked for (p twice before the restart lands cycles on) */
+  askedPreset?: number;
+}
+
+export type AppEvent =
+  | ModelEvent
+  | { type: 'ui'; event: UiEvent }
+  | { type: 'seek'; from: number }
+  | { type: 'preset'; index: number };
+
+const uiContext = (m: Model): UiContext => {
+  const list = m.frame?.snapshot.failures ?? [];
+  return { failures: list.length, followed: defaultFailure(list) };
+};
+
+export function reduceApp(s: AppState, e: AppEvent): AppState {
+  switch (e.type) {
+    case 'frame': {
+      const model = reduceModel(s.model, e);
+      if (model === s.model) return s; // nothing changed: no render
+      const total = model.frame?.snapshot.failures_total ?? 0;
+      if (s.seekFrom !== undefined && total > s.seekFrom) {
+        const { seekFrom: _done, ...rest } = s;
+        const ui = reduceUiEvent(
+          s.ui,
+          { type: 'selectFailure', index: s.seekFrom },
+          uiContext(model),
+        );
+        return { ...rest, model, ui };
+      }
+      return { ...s, model };
+    }
+    case 'started': {
+      const model = reduceModel(s.model, e);
+      if (e.reason === 'start') return { ...s, model };
+      const p = s.askedPreset;
+      const text = `restarted at t = 0${p === undefined ? '' : ` under preset ${PRESETS[p]!.name}`}`;
+      const { seekFrom: _dropped, ...rest } = s;
+      return {
+        ...rest,
+        model,
+        ui: reduceUiEvent(s.ui, { type: 'restarted', text }, uiContext(model)),
+      };
+    }
+    case 'error': {
+      // a failed restart did not happen: the frames say where we are
+      const { askedPreset: _gone, ...rest } = s;
+      return { ...rest, model: reduceModel(s.model, e) };
+    }
+    case 'ui':
+      return { ...s, ui: reduceUiEvent(s.ui, e.event, uiContext(s.model)) };
+    case 'seek':
+      return {
+        ...s,
+        seekFrom: e.from,
+        ui: reduceUiEvent(
+          s.ui,
+          { type: 'notice', text: 'running to the next failure…' },
+          uiContext(s.model),
+        ),
+      };
+    case 'preset': {
+      const preset = PRESETS[e.index]!;
+      const text = `restarting under preset ${e.index + 1}/${PRESETS.length} ${preset.name} (same seed, t = 0)…`;
+      return {
+        ...s,
+        askedPreset: e.index,
+        ui: reduceUiEvent(s.ui, { type: 'notice', text }, uiContext(s.model)),
+      };
+    }
+  }
+}
+
+export function App(props: AppProps) {
+  const { session, theme, basePolicies } = props;
+  const { exit } = useApp();
+  const { isRawModeSupported } = useStdin();
+  const size = useTerminalSize(props.size);
+  const [state, dispatch] = useReducer(
+    reduceApp,
+    props.speed,
+    (speed: number): AppState => ({ model: initialModel(), ui: initialUi(speed) }),
+  );
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  /** dispatch, and keep stateRef ahead of the render: several keys can arrive in one read */
+  const send = useCallback((e: AppEvent) => {
+    stateRef.current = reduceApp(stateRef.current, e);
+    dispatch(e);
+  }, []);
+
+  const { renderBudget } = props;
+  useEffect(() => {
+    const gate = new FrameGate(renderBudget ?? 0);
+    let waiting: LiveFrame | undefined;
+    let drawn: LiveFrame | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const draw = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      const frame = waiting;
+      waiting = undefined;
+      if (!frame) return;
+      gate.drawn();
+      dispatch({ type: 'frame', frame });
+      drawn = frame;
+    };
+    const onFrame = (frame: LiveFrame) => {
+      waiting = frame; // a newer frame replaces one still waiting
+      const wait = gate.wait(urgent(drawn, frame));
+      if (wait === 0) draw();
+      else timer ??= setTimeout(draw, wait);
+    };
+    const onStarted = (info: SessionEvents['started'][0]) => dispatch({ type: 'started', ...info });
+    const onError = (error: WorkloadErrorInfo) => dispatch({ type: 'error', error });
+    session.on('frame', onFrame);
+    session.on('started', onStarted);
+    session.on('error', onError);
+    return () => {
+      clearTimeout(timer);
+      session.off('frame', onFrame);
+      session.off('started', onStarted);
+      session.off('error', onError);
+    };
+  }, [session, renderBudget]);
+
+  const onKey = useCallback(
+    (input: string, key: KeyLike) => {
+      const { ui: u, model: m, askedPreset } = stateRef.current;
+      const frame = m.frame;
+      const a = keyAction(input, key, u.edit !== undefined);
+      if (u.help && a?.type !== 'quit') {
+        send({ type: 'ui', event: { type: 'help' } }); // any key closes the help
+        return;
+      }
+      if (!a) return;
+      switch (a.type) {
+        case 'quit':
+          exit();
+          return;
+        case 'pause':
+          session.control({ type: 'pause', paused: !(frame?.paused ?? false) });
+          break;
+        case 'step':
+          session.control({ type: 'step' });
+          break;
+        case 'toFailure':
+          session.control({ type: 'toFailure' });
+          send({ type: 'seek', from: frame?.snapshot.failures_total ?? 0 });
+          return;
+        case 'faster':
+        case 'slower':
+          session.control({
+            type: 'speed',
+            speed: stepSpeed(u.speed, a.type === 'faster' ? 1 : -1),
+          });
+          break;
+        case 'preset': {
+          const next = nextPreset(askedPreset ?? presetIndex(frame?.snapshot.kernel));
+          session.restart({ policies: { ...basePolicies, ...PRESETS[next]!.policies } });
+          send({ type: 'preset', index: next });
+          return;
+        }
+      }
+      send({ type: 'ui', event: a });
+    },
+    [exit, session, basePolicies, send],
+  );
+  // Keys typed faster than Ink reads them arrive as one string ('++'): one key each, except in
+  // the filter prompt, where a paste is text
+  const onInput = useCallback(
+    (input: string, key: KeyLike) => {
+      const keys = [...input];
+      if (keys.length > 1 && stateRef.current.ui.edit === undefined && !key.ctrl) {
+        for (const k of keys) onKey(k, {});
+      } else onKey(input, key);
+    },
+    [onKey],
+  );
+  useInput(onInput, { isActive: isRawModeSupported });
+
+  const { model, ui } = state;
+
+  return (
+    <Screen model={model} ui={ui} size={size} theme={theme} cwd={props.cwd ?? process.cwd()} />
+  );
+}

@@ -1,0 +1,165 @@
+// Per CMA area: the map (one glyph per cell, worst state in the cell wins), the legend with the
+// page counts by state, the free ranges, and the history of free CMA kept from earlier frames.
+import { memo } from 'react';
+import type { CmaAreaSnapshot } from '../metrics/snapshot.js';
+import type { View } from '../metrics/view.js';
+import { areaChart, CELL_LEGEND, cellGlyph, cellTone, mapLines } from './charts.js';
+import { hex, pages, seconds } from './format.js';
+import { framed } from './frame.js';
+import { Panel } from './lines.js';
+import type { History } from './model.js';
+import { fitText, type Line, seg } from './text.js';
+import type { Theme } from './theme.js';
+
+export interface CmaPanelProps {
+  areas: Record<string, CmaAreaSnapshot>;
+  maps: View['maps'];
+  history: History;
+  width: number;
+  height: number;
+  mapRows: number;
+  histRows: number;
+  /** how many areas fitLine, and the first one shown */
+  areasShown: number;
+  offset: number;
+  focused: boolean;
+  theme: Theme;
+}
+
+/** '· free 57312  ▒ cma_client 0  ...': the glyph of each state and its page count. */
+export function legendLine(a: CmaAreaSnapshot | undefined, theme: Theme): Line {
+  const out: Line = [];
+  CELL_LEGEND.forEach((l, i) => {
+    if (i > 0) out.push(seg('  '));
+    out.push(seg(cellGlyph(l.cell, theme.glyphs), cellTone(l.cell)));
+    const n = a ? a.pages_by_state[l.name as keyof CmaAreaSnapshot['pages_by_state']] : undefined;
+    out.push(seg(` ${l.label}${n === undefined ? '' : ` ${n}`}`));
+  });
+  return out;
+}
+
+/** 'free ranges 3  largest 14336 (56M)  maxchunk 14336  14336@51200 ...' (pages@offset). */
+export function rangesLine(a: CmaAreaSnapshot, width: number): Line {
+  const largest = a.free_ranges.reduce((m, [, n]) => Math.max(m, n), 0);
+  const head: Line = [
+    seg('free ranges ', 'muted'),
+    seg(String(a.free_ranges.length), 'title'),
+    seg('  largest ', 'muted'),
+    seg(`${largest} (${pages(largest)})`),
+    seg('  maxchunk ', 'muted'),
+    seg(String(a.maxchunk)),
+    seg('  '),
+  ];
+  const used = head.reduce((n, s) => n + s.text.length, 0);
+  let list = '';
+  let shown = 0;
+  for (const [off, n] of a.free_ranges) {
+    const item = `${shown > 0 ? ' ' : ''}${n}@${off}`;
+    const rest = a.free_ranges.length - shown - 1;
+    const tail = rest > 0 ? ` +${rest} more` : '';
+    if (used + list.length + item.length + tail.length > width) break;
+    list += item;
+    shown++;
+  }
+  const more = a.free_ranges.length - shown;
+  const tail = more > 0 ? `${shown > 0 ? ' ' : ''}+${more} more` : '';
+  return [...head, seg(a.free_ranges.length === 0 ? 'none' : list), seg(tail, 'muted')];
+}
+
+function headerLine(name: string, a: CmaAreaSnapshot, perCell: number, theme: Theme): Line {
+  return [
+    seg(name, 'title'),
+    seg(`  ${pages(a.count)} at ${hex(a.base_pfn)}`, 'muted'),
+    seg('  free ', 'muted'),
+    seg(pages(a.pages_by_state.free), 'ok'),
+    seg('  allocated ', 'muted'),
+    seg(`${a.used} pages`),
+    seg('  cma_alloc pages ok ', 'muted'),
+    seg(String(a.alloc_pages_success)),
+    seg(' fail ', 'muted'),
+    seg(String(a.alloc_pages_fail), a.alloc_pages_fail > 0 ? 'crit' : 'plain'),
+    seg(`  1 cell ${theme.ascii ? '~' : '≈'} ${perCell} pages`, 'muted'),
+  ];
+}
+
+const LABEL = 16;
+
+function historyLines(
+  name: string,
+  a: CmaAreaSnapshot,
+  history: History,
+  width: number,
+  rows: number,
+  theme: Theme,
+): Line[] {
+  const values = history.free[name] ?? [];
+  const chartW = Math.max(0, width - LABEL);
+  const chart = areaChart(values, chartW, rows, {
+    max: a.count,
+    style: theme.glyphs.chart === 'braille' ? 'braille' : 'ascii',
+  });
+  const perChar = theme.glyphs.chart === 'braille' ? 2 : 1;
+  const shownT = history.t.slice(Math.max(0, history.t.length - chartW * perChar));
+  const span = shownT.length > 1 ? shownT[shownT.length - 1]! - shownT[0]! : 0;
+  const now = values[values.length - 1];
+  const min = values.length ? Math.min(...values.slice(-chartW * perChar)) : undefined;
+  const labels = [
+    rows === 1 ? `free ${now === undefined ? '-' : pages(now)}` : 'free CMA',
+    `now ${now === undefined ? '-' : pages(now)}`,
+    `min ${min === undefined ? '-' : pages(min)}`,
+    `over ${seconds(span)}`,
+  ];
+  return chart.map((c, i) => [
+    seg(fitText(labels[i] ?? '', LABEL - 1), 'muted'),
+    seg(' '),
+    seg(c, 'ok'),
+  ]);
+}
+
+export function cmaLines(p: CmaPanelProps): Line[] {
+  const inner = p.width - 2;
+  const names = Object.keys(p.areas).sort();
+  const out: Line[] = [];
+  if (names.length === 0) return [[seg('no CMA areas', 'muted')]];
+  const offset = Math.min(p.offset, Math.max(0, names.length - p.areasShown));
+  for (const name of names.slice(offset, offset + p.areasShown)) {
+    const a = p.areas[name]!;
+    const map = p.maps[name];
+    const m = map ? mapLines(map.cells, inner, p.mapRows, p.theme.glyphs) : undefined;
+    out.push(headerLine(name, a, map && m ? Math.ceil(m.scale * map.pagesPerCell) : 0, p.theme));
+    for (let r = 0; r < p.mapRows; r++) out.push(m?.lines[r] ?? []);
+    out.push(legendLine(a, p.theme));
+    out.push(rangesLine(a, inner));
+    out.push(...historyLines(name, a, p.history, inner, p.histRows, p.theme));
+  }
+  return out;
+}
+
+export const CmaPanel = memo(function CmaPanel(p: CmaPanelProps) {
+  const count = Object.keys(p.areas).length;
+  const right: Line =
+    count > p.areasShown
+      ? [
+          seg(
+            `${count - p.areasShown} more area(s): tab here, ${p.theme.ascii ? 'up/down' : '↑↓'}`,
+            'warn',
+          ),
+        ]
+      : [seg(`${count} area${count === 1 ? '' : 's'}`, 'muted')];
+  return (
+    <Panel
+      panel={framed(
+        {
+          title: [seg('CMA', 'title')],
+          right,
+          width: p.width,
+          height: p.height,
+          focused: p.focused,
+        },
+        cmaLines(p),
+        p.theme,
+      )}
+      theme={p.theme}
+    />
+  );
+});

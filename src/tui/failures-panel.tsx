@@ -1,0 +1,129 @@
+// Failures with blame: every failed allocation or syscall, and for those a page blocked, the
+// blocking PFN → the process holding it → the path it holds it through (failures[].blocker).
+// The workload's results sit on the first line: they say whether playback started.
+import { memo } from 'react';
+import type { Snapshot } from '../metrics/snapshot.js';
+import { hex, seconds } from './format.js';
+import { framed } from './frame.js';
+import { Panel } from './lines.js';
+import { type Line, seg } from './text.js';
+import type { Glyphs, Theme, Tone } from './theme.js';
+
+export type Failure = Snapshot['failures'][number];
+type Blocker = NonNullable<Failure['blocker']>;
+
+/** 'drm-client[102] via tee_shm id 1' */
+export const holderText = (b: Blocker): string =>
+  `${b.comm}[${b.pid}] via ${b.via}${b.id === undefined ? '' : ` id ${b.id}`}`;
+
+/** The blame: 'pfn 0x3488c → drm-client[102] → tee_shm id 1'. */
+export function blameText(f: Failure, g: Glyphs): string | undefined {
+  if (f.blocking_pfn === undefined) return undefined;
+  const b = f.blocker;
+  if (!b) return `pfn ${hex(f.blocking_pfn)} ${g.arrow} (holder unknown)`;
+  return `pfn ${hex(f.blocking_pfn)} ${g.arrow} ${b.comm}[${b.pid}] ${g.arrow} ${b.via}${b.id === undefined ? '' : ` id ${b.id}`}`;
+}
+
+/** 'mediaserver[103]' for a pid, from the snapshot's processes. */
+export function commOf(processes: Snapshot['processes'], pid: number | undefined): string {
+  if (pid === undefined) return '?';
+  const p = processes.find((q) => q.pid === pid);
+  return `${p?.comm ?? (pid === 0 ? 'kernel' : '?')}[${pid}]`;
+}
+
+/** One failure on one line: 't=5.622s cma_alloc svp 51200 pages EBUSY  pfn … → … → …'. */
+export function failureLine(f: Failure, processes: Snapshot['processes'], g: Glyphs): Line {
+  const what = [f.op, f.area, f.count === undefined ? undefined : `${f.count} pages`]
+    .filter((x) => x !== undefined)
+    .join(' ');
+  const blame = blameText(f, g);
+  return [
+    seg(`t=${seconds(f.t)} `, 'muted'),
+    seg(what, 'title'),
+    seg(' '),
+    seg(f.errno, 'crit'),
+    seg('  '),
+    blame ? seg(blame, 'warn') : seg(`caller ${commOf(processes, f.pid)}`, 'muted'),
+  ];
+}
+
+/**
+ * The failure shown when the user has not picked one: the newest, or, when the newest is the
+ * consequence of a blamed failure at the same instant (dma_heap_alloc after cma_alloc), that one.
+ */
+export function defaultFailure(failures: readonly Failure[]): number {
+  const last = failures.length - 1;
+  const t = failures[last]?.t;
+  for (let i = last; i >= 0 && failures[i]!.t === t; i--) {
+    if (failures[i]!.blocking_pfn !== undefined) return i;
+  }
+  return last;
+}
+
+const resultTone = (v: unknown): Tone =>
+  v === 'ok' ? 'ok' : typeof v === 'string' && /^E[A-Z0-9]+$/.test(v) ? 'crit' : 'plain';
+
+/** 'playback_start=ENOMEM  tee_register=ok  ...' */
+export function resultsLine(results: Snapshot['results']): Line {
+  const keys = Object.keys(results);
+  if (keys.length === 0) return [seg('results: none yet', 'muted')];
+  const out: Line = [seg('results ', 'muted')];
+  keys.forEach((k, i) => {
+    const v = results[k];
+    if (i > 0) out.push(seg('  '));
+    out.push(seg(`${k}=`), seg(typeof v === 'string' ? v : JSON.stringify(v), resultTone(v)));
+  });
+  return out;
+}
+
+export interface FailuresPanelProps {
+  failures: Snapshot['failures'];
+  total: number;
+  processes: Snapshot['processes'];
+  results: Snapshot['results'];
+  /** selected failure; undefined: the newest */
+  selected: number | undefined;
+  width: number;
+  height: number;
+  focused: boolean;
+  theme: Theme;
+}
+
+export function failureListLines(p: FailuresPanelProps): Line[] {
+  const g = p.theme.glyphs;
+  const lines: Line[] = [resultsLine(p.results)];
+  const room = Math.max(0, p.height - 3);
+  if (p.failures.length === 0) {
+    lines.push([seg('no failures yet', 'muted')]);
+    return lines;
+  }
+  const sel = Math.min(p.selected ?? defaultFailure(p.failures), p.failures.length - 1);
+  // the selection in view, as near the newest as room allows
+  const first = Math.max(0, Math.min(sel, p.failures.length - room));
+  p.failures.slice(first, first + room).forEach((f, i) => {
+    const selected = first + i === sel;
+    const mark = selected ? `${g.focus} ` : '  ';
+    const line = [seg(mark, 'accent'), ...failureLine(f, p.processes, g)];
+    lines.push(selected && p.focused ? line.map((s) => ({ ...s, tone: 'selected' })) : line);
+  });
+  return lines;
+}
+
+export const FailuresPanel = memo(function FailuresPanel(p: FailuresPanelProps) {
+  const shown = p.failures.length < p.total ? `, first ${p.failures.length} kept` : '';
+  const title: Line = [
+    seg('Failures', 'title'),
+    seg(` (${p.total}${shown})`, p.total > 0 ? 'crit' : 'muted'),
+  ];
+  const right: Line = p.failures.length > 0 ? [seg('enter: details', 'muted')] : [];
+  return (
+    <Panel
+      panel={framed(
+        { title, right, width: p.width, height: p.height, focused: p.focused },
+        failureListLines(p),
+        p.theme,
+      )}
+      theme={p.theme}
+    />
+  );
+});

@@ -1,0 +1,63 @@
+// A bordered panel: the title in the top border, the content cut to fit. Focus shows as a
+// different border (double, or '#'/'=' in ASCII) and a marker before the title, so it is visible
+// without colour. Content lines are cut, not padded: Ink draws only what is written (lines.tsx).
+import { cut, type Line, lineWidth, merge, type Seg, seg } from './text.js';
+import type { Theme } from './theme.js';
+
+export interface Framed {
+  width: number;
+  height: number;
+  top: Line;
+  /** at most height - 2 lines, each at most width - 2 wide */
+  content: Line[];
+  bottom: Line;
+  /** the vertical border */
+  side: Seg;
+}
+
+export function framed(
+  o: {
+    title: Line;
+    /** shown at the right end of the top border */
+    right?: Line;
+    width: number;
+    height: number;
+    focused: boolean;
+    /** tone of the border instead of the focus/border default (the error panel) */
+    tone?: 'crit';
+  },
+  content: Line[],
+  theme: Theme,
+): Framed {
+  const { width, height } = o;
+  const g = theme.glyphs;
+  const [tl, tr, bl, br, h, v] = o.focused ? g.borderFocus : g.border;
+  const tone = o.tone ?? (o.focused ? 'focus' : 'border');
+  const inner = Math.max(0, width - 2);
+  // top: ╭─ ▶ Title ─────── right ─╮
+  const title: Line = [
+    seg(`${h} `, tone),
+    ...(o.focused ? [seg(`${g.focus} `, 'focus')] : []),
+    ...o.title,
+    seg(' ', tone),
+  ];
+  const right: Line =
+    o.right && o.right.length > 0 ? [seg(' '), ...o.right, seg(` ${h}`, tone)] : [];
+  const titleW = lineWidth(title);
+  const rightW = lineWidth(right);
+  let top: Line;
+  if (titleW + rightW <= inner) {
+    top = [...title, seg(h.repeat(inner - titleW - rightW), tone), ...right];
+  } else {
+    const t = cut(title, inner, g.ellipsis);
+    top = [...t, seg(h.repeat(Math.max(0, inner - lineWidth(t))), tone)];
+  }
+  return {
+    width,
+    height,
+    top: merge([seg(tl, tone), ...top, seg(tr, tone)]),
+    content: content.slice(0, Math.max(0, height - 2)).map((l) => cut(l, inner, g.ellipsis)),
+    bottom: [seg(bl + h.repeat(inner) + br, tone)],
+    side: seg(v, tone),
+  };
+}

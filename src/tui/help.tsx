@@ -1,0 +1,69 @@
+// The help screen (?): key bindings, what the glyphs mean, what the memlock gauge measures, and
+// the policy presets p cycles through.
+import { memo } from 'react';
+import { CELL_LEGEND, cellGlyph, cellTone } from './charts.js';
+import { framed } from './frame.js';
+import { BINDINGS } from './keys.js';
+import { Panel } from './lines.js';
+import { PRESETS } from './presets.js';
+import { fitText, type Line, seg } from './text.js';
+import type { Theme } from './theme.js';
+
+export function helpLines(theme: Theme, preset: number): Line[] {
+  const g = theme.glyphs;
+  const out: Line[] = [[seg('Keys', 'title')]];
+  for (const [keys, what] of BINDINGS) {
+    out.push([
+      seg(`  ${fitText(theme.ascii ? keys.replace('↑ ↓', 'up down') : keys, 22)}`, 'accent'),
+      seg(what),
+    ]);
+  }
+  out.push([
+    seg('CMA map', 'title'),
+    seg('  one glyph per cell; the worst page state in the cell wins', 'muted'),
+  ]);
+  const legend: Line = [seg('  ')];
+  for (const l of CELL_LEGEND) {
+    legend.push(seg(cellGlyph(l.cell, g), cellTone(l.cell)), seg(` ${l.label}   `));
+  }
+  legend.push(seg(g.blocking, 'blocking'), seg(' blocking page (failure details)'));
+  out.push(legend);
+  out.push([
+    seg('Memlock', 'title'),
+    seg(
+      '  the largest of VmLck, VmPin and the user’s locked_vm against RLIMIT_MEMLOCK; ! at 90 %, X at the limit',
+      'muted',
+    ),
+  ]);
+  out.push([
+    seg('Presets', 'title'),
+    seg('  p restarts at t = 0 with the same seed under the next one:', 'muted'),
+  ]);
+  PRESETS.forEach((p, i) => {
+    const cur = i === preset;
+    out.push([
+      seg(`  ${cur ? g.focus : ' '} ${i + 1}. ${p.name}`, cur ? 'accent' : 'plain'),
+      seg(`  teePin=${p.policies.teePin} teeAccounting=${p.policies.teeAccounting}`, 'muted'),
+    ]);
+  });
+  out.push([seg('Any key closes this help; q quits.', 'muted')]);
+  return out;
+}
+
+export const Help = memo(function Help(p: {
+  theme: Theme;
+  preset: number;
+  width: number;
+  height: number;
+}) {
+  return (
+    <Panel
+      panel={framed(
+        { title: [seg('Help', 'title')], width: p.width, height: p.height, focused: true },
+        helpLines(p.theme, p.preset),
+        p.theme,
+      )}
+      theme={p.theme}
+    />
+  );
+});

@@ -1,0 +1,115 @@
+// The status line (top): workload, seed, kernel and policies, preset, simulated time, speed and
+// the run state as a glyph and a word; and the hint line (bottom): keys, the filter prompt, or a
+// notice.
+import { memo } from 'react';
+import { DEFAULT_POLICIES, type Policies } from '../kernel/config.js';
+import type { LiveFrame } from '../workload/protocol.js';
+import { seconds, speedLabel } from './format.js';
+import { Lines } from './lines.js';
+import { PRESETS } from './presets.js';
+import { cut, fitLine, type Line, lineWidth, seg } from './text.js';
+import type { Theme } from './theme.js';
+import type { UiState } from './ui-state.js';
+
+/** The kernel version, teePin and teeAccounting always, the other switches when not at their default. */
+export function policiesText(k: { version: string } & Policies): string {
+  const parts = [k.version, `teePin=${k.teePin}`, `teeAccounting=${k.teeAccounting}`];
+  for (const key of Object.keys(DEFAULT_POLICIES) as (keyof Policies)[]) {
+    if (key === 'teePin' || key === 'teeAccounting') continue;
+    if (k[key] !== DEFAULT_POLICIES[key]) parts.push(`${key}=${String(k[key])}`);
+  }
+  return parts.join(' ');
+}
+
+export interface StatusProps {
+  frame: LiveFrame | undefined;
+  workload: string;
+  preset: number;
+  speed: number;
+  error: boolean;
+  width: number;
+  theme: Theme;
+}
+
+export function statusLine(p: StatusProps): Line {
+  const g = p.theme.glyphs;
+  const sep = seg(` ${g.sep} `, 'muted');
+  const left: Line = [seg(p.workload || 'loading…', 'title')];
+  const f = p.frame;
+  if (f) {
+    const s = f.snapshot;
+    left.push(sep, seg(policiesText(s.kernel)), sep, seg(`seed ${s.seed}`, 'muted'));
+    if (p.preset >= 0) left.push(seg(` · preset ${p.preset + 1}/${PRESETS.length}`, 'muted'));
+  }
+  const state: Line = !f
+    ? [seg('starting', 'muted')]
+    : f.finished
+      ? [seg(`${g.finished} FINISHED`, 'ok')]
+      : f.paused
+        ? [seg(`${g.paused} PAUSED`, 'warn')]
+        : [seg(`${g.running} RUNNING`, 'ok')];
+  // the right part never gets cut: time, speed, state, failures
+  const right: Line = [
+    ...(f
+      ? [
+          seg(`t=${seconds(f.snapshot.simTimeNs)}`, 'title'),
+          sep,
+          seg(speedLabel(p.speed, g.times), 'accent'),
+          sep,
+        ]
+      : []),
+    ...(p.error ? [seg('ERROR ', 'crit')] : []),
+    ...state,
+  ];
+  const rw = lineWidth(right);
+  const room = p.width - rw - 1;
+  if (room < 10) return fitLine(right, p.width, g.ellipsis);
+  return [...fitLine(left, room, g.ellipsis), seg(' '), ...right];
+}
+
+export function hintLine(ui: UiState, width: number, theme: Theme): Line {
+  const g = theme.glyphs;
+  if (ui.edit) {
+    return fitLine(
+      [
+        seg(`/ filter ${ui.edit.target}: `, 'accent'),
+        seg(ui.edit.draft),
+        seg(theme.ascii ? '_' : '▏', 'accent'),
+        seg('   enter applies · esc clears', 'muted'),
+      ],
+      width,
+      g.ellipsis,
+    );
+  }
+  if (ui.notice) return fitLine([seg(ui.notice, 'accent')], width, g.ellipsis);
+  const keys = [
+    ['q', 'quit'],
+    ['space', 'pause'],
+    ['.', 'step'],
+    ['>', 'next failure'],
+    ['+/-', 'speed'],
+    ['s/S', 'sort'],
+    ['/', 'filter'],
+    ['tab', 'panel'],
+    ['enter', 'details'],
+    ['p', 'preset'],
+    ['?', 'help'],
+  ];
+  const out: Line = [];
+  for (const [k, what] of keys) out.push(seg(`${k} `, 'accent'), seg(`${what}  `, 'muted'));
+  return cut(out, width, g.ellipsis);
+}
+
+export const StatusLine = memo(function StatusLine(p: StatusProps) {
+  return (
+    <Lines
+      lines={[fitLine(statusLine(p), p.width, p.theme.glyphs.ellipsis)]}
+      theme={p.theme}
+      width={p.width}
+    />
+  );
+});
+
+export const HintLine = memo(function HintLine(p: { ui: UiState; width: number; theme: Theme }) {
+  return <Lines lines={[hintLine(p.ui, p.width, p.theme)]} theme={p.theme} width={p.width} />;
+});

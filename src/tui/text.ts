@@ -1,0 +1,74 @@
+// Styled lines as plain data: a line is a list of segments, each a string and the tone it is
+// shown in. Panels build lines with these helpers; only the Ink components turn tones into
+// styles. Every line is cut or padded to an exact width, so nothing overflows its panel.
+
+import type { Tone } from './theme.js';
+
+export interface Seg {
+  text: string;
+  tone: Tone;
+}
+export type Line = Seg[];
+
+export const seg = (text: string, tone: Tone = 'plain'): Seg => ({ text, tone });
+
+/** The text of a line without styles. */
+export const plain = (line: Line): string => line.map((s) => s.text).join('');
+
+export const lineWidth = (line: Line): number => line.reduce((n, s) => n + [...s.text].length, 0);
+
+/**
+ * Exactly `width` columns: cut with `ellipsis` (which takes the last column) when longer, padded
+ * with spaces when shorter. Counts code points; the TUI uses only single-width characters.
+ */
+export function fitLine(line: Line, width: number, ellipsis = '…'): Line {
+  if (width <= 0) return [];
+  const total = lineWidth(line);
+  if (total <= width) return total === width ? line : [...line, seg(' '.repeat(width - total))];
+  const out: Line = [];
+  let room = width - 1;
+  for (const s of line) {
+    if (room <= 0) break;
+    const chars = [...s.text];
+    if (chars.length <= room) {
+      out.push(s);
+      room -= chars.length;
+    } else {
+      out.push({ text: chars.slice(0, room).join(''), tone: s.tone });
+      room = 0;
+    }
+  }
+  const last = out[out.length - 1];
+  out.push(seg([...ellipsis][0] ?? '~', last?.tone ?? 'plain'));
+  return out;
+}
+
+/** At most `width` columns: cut with `ellipsis` when longer, never padded. */
+export const cut = (line: Line, width: number, ellipsis = '…'): Line =>
+  lineWidth(line) <= width ? line : fitLine(line, width, ellipsis);
+
+/** A plain string cut or padded to `width`. */
+export const fitText = (text: string, width: number, ellipsis = '…'): string =>
+  plain(fitLine([seg(text)], width, ellipsis));
+
+export const padStart = (text: string, width: number): string =>
+  text.length >= width ? text : ' '.repeat(width - text.length) + text;
+
+/** Join adjacent segments of the same tone: fewer nodes for Ink to style. */
+export function merge(line: Line): Line {
+  const out: Line = [];
+  for (const s of line) {
+    const last = out[out.length - 1];
+    if (last && last.tone === s.tone)
+      out[out.length - 1] = { text: last.text + s.text, tone: s.tone };
+    else if (s.text !== '') out.push(s);
+  }
+  return out;
+}
+
+/** Lines with `fill` (blank) lines added or extra lines dropped to exactly `height`. */
+export function block(lines: Line[], height: number, width: number): Line[] {
+  const out = lines.slice(0, Math.max(0, height));
+  while (out.length < height) out.push([seg(' '.repeat(Math.max(0, width)))]);
+  return out;
+}

@@ -1,0 +1,79 @@
+// Bundling a workload with esbuild, on the main thread: the esbuild service stays warm between
+// runs and reloads while a fresh worker boots in parallel (research/ecosystem.md §5.3).
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type Message } from 'esbuild';
+import { DETERMINISM_DEFINES } from './determinism.js';
+import { codeFrame, type WorkloadErrorInfo, workloadError } from './errors.js';
+
+/**
+ * The package's built public API, which `import ... from 'cmascope'` resolves to: the worker
+ * runs the build, so the workload must share its modules (also when this module runs from its
+ * TypeScript source, in tests).
+ */
+function builtIndex(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return join(dir, 'dist', 'index.js');
+}
+const INDEX = builtIndex();
+
+export interface Bundle {
+  code: string;
+  /** the files it was built from (absolute paths), for watch mode */
+  inputs: string[];
+}
+
+/** esbuild: bundle the workload and what it imports; `cmascope` resolves to this package. */
+export async function bundle(file: string): Promise<Bundle> {
+  const out = await build({
+    entryPoints: [file],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'inline',
+    sourcesContent: false,
+    // the bundle is imported from a temporary directory: absolute sources, so that stack traces
+    // name the workload's own file (errors.ts locate())
+    sourceRoot: `${pathToFileURL(dirname(file)).href}/`,
+    logLevel: 'silent',
+    metafile: true,
+    outdir: dirname(file),
+    define: DETERMINISM_DEFINES, // wall clock and Math.random throw at the call (determinism.ts)
+    plugins: [
+      {
+        name: 'cmascope',
+        setup(b) {
+          b.onResolve({ filter: /^cmascope$/ }, () => ({
+            path: pathToFileURL(INDEX).href,
+            external: true,
+          }));
+        },
+      },
+    ],
+  });
+  const inputs = Object.keys(out.metafile.inputs).map((p) => resolve(process.cwd(), p));
+  return { code: out.outputFiles[0]!.text, inputs };
+}
+
+export function bundleError(e: unknown, file: string): WorkloadErrorInfo {
+  const first = (e as { errors?: Message[] }).errors?.[0];
+  if (!first?.location) return workloadError('load', e, file);
+  const loc = first.location; // line 1-based, column 0-based
+  const location = {
+    file: resolve(process.cwd(), loc.file),
+    line: loc.line,
+    column: loc.column + 1,
+  };
+  const error: WorkloadErrorInfo = {
+    phase: 'load',
+    message: first.text,
+    location,
+  };
+  const frame = codeFrame(location, `${'\n'.repeat(loc.line - 1)}${loc.lineText}`);
+  if (frame) error.frame = frame;
+  return error;
+}

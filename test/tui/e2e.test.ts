@@ -1,0 +1,130 @@
+// The real binary in a real pseudo-terminal (tmux): the story of issue 5 — the secure buffer fails
+// under upstream, the blame names the TEE registration, the drill-down shows the page, p goes to
+// v2 and playback starts — then the terminal is given back after q, Ctrl-C and SIGTERM. The test
+// runner has CI=true; only the app gets CI=false (Ink prints just the last frame in CI mode).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeEach, describe, expect, test } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SOCKET = `cmascope-e2e-${process.pid}`;
+const tmux = (...args: string[]): string =>
+  execFileSync('tmux', ['-L', SOCKET, ...args], { cwd: ROOT, encoding: 'utf8' });
+const screen = () => tmux('capture-pane', '-p', '-t', 'e2e');
+const show = (fmt: string) => tmux('display-message', '-p', '-t', 'e2e', fmt).trim();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll the screen until `ok` holds; fail with the screen after `ms`. */
+async function until(what: string, ok: (s: string) => boolean, ms = 15_000): Promise<string> {
+  const end = Date.now() + ms;
+  let s = '';
+  while (Date.now() < end) {
+    s = screen();
+    if (ok(s)) return s;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}; the screen:\n${s}`);
+}
+const shows = (text: string) => (s: string) => s.includes(text);
+
+const press = (...keys: string[]) => tmux('send-keys', '-t', 'e2e', ...keys);
+const type = (line: string) => tmux('send-keys', '-t', 'e2e', '-l', line);
+
+/** Start the TUI from the pane's shell and wait for its first frame. */
+async function launch(args = 'tui'): Promise<string> {
+  type(`CI=false node bin/cmascope.js ${args}`);
+  press('Enter');
+  return until('the first frame', (s) => /t=\d+\.\d{3}s/.test(s) && s.includes('Processes ('));
+}
+
+/** The shell answers again, and the terminal is in cooked mode with echo (raw mode undone). */
+async function shellIsBack(code: number): Promise<void> {
+  await until('the main screen', () => show('#{alternate_on}') === '0', 5000);
+  expect(show('#{cursor_flag}')).toBe('1');
+  type('echo "exit=$?"; stty -a | tr " " "\\n" | grep -x -e icanon -e echo | tr "\\n" " "; echo');
+  press('Enter');
+  const s = await until(
+    'the shell',
+    (x) => x.includes(`exit=${code}`) && /^#|\$/m.test(x.split(`exit=${code}`)[1] ?? ''),
+    5000,
+  );
+  expect(s, s).toContain('icanon echo');
+  type('clear');
+  press('Enter');
+  await sleep(200);
+}
+
+beforeEach(() => {
+  // a fresh session per test: a plain POSIX shell (no readline touching the terminal modes)
+  try {
+    tmux('kill-session', '-t', 'e2e'); // and the app a failed test left running in it
+  } catch {
+    // none yet
+  }
+  tmux('new-session', '-d', '-s', 'e2e', '-x', '120', '-y', '40', '-c', ROOT, 'sh');
+});
+
+afterAll(() => {
+  try {
+    tmux('kill-server');
+  } catch {
+    // the server is gone already
+  }
+});
+
+describe('the TUI in a terminal', () => {
+  test('upstream fails with blame on the TEE registration; p to v2 and playback starts; q restores', async () => {
+    let s = await launch();
+    expect(show('#{alternate_on}')).toBe('1');
+    expect(s).toMatch(/^secure-playback │ 6\.18 teePin=upstream teeAccounting=none │ seed 1/);
+    for (const panel of ['CMA', 'Processes (4)', 'Failures', 'Trace', '· free '])
+      expect(s).toContain(panel);
+
+    press('>'); // run to the next failure, then pause there
+    s = await until('the failure', shows('pfn 0x3488c → drm-client[102] → tee_shm id 1'));
+    expect(s).toContain('playback_start=ENOMEM');
+    expect(s).toContain('⏸ PAUSED');
+    expect(s).toContain('t=5.622s');
+    press('Enter');
+    s = await until('the drill-down', shows('Failure details'));
+    expect(s).toContain('0x3488c       18572  s pinned short   drm-client[102] via tee_shm id 1');
+    press('Escape');
+    await until('the drill-down to close', (x) => !x.includes('Failure details'));
+
+    press('?');
+    await until('the help', shows('pause / resume'));
+    press('?');
+    await until('the help to close', (x) => !x.includes('pause / resume'));
+
+    press('+', '+', '+', '+'); // 10×
+    press('p', 'p'); // upstream → v1-cma-ifdef → v2-longterm, restarted with the same seed
+    s = await until('v2', shows('teePin=v2-longterm'));
+    expect(s).toContain('⏸ PAUSED'); // the new run starts paused, as the old one was
+    press('Space');
+    s = await until('playback', shows('playback_start=ok'));
+    expect(s).toContain('Failures (0)');
+
+    press('q');
+    await shellIsBack(0);
+  });
+
+  test('cmascope with no arguments on a terminal opens the TUI; Ctrl-C quits and restores', async () => {
+    const s = await launch('');
+    expect(s).toMatch(/^secure-playback │/);
+    press('C-c');
+    await shellIsBack(0);
+  });
+
+  test('SIGTERM restores the terminal and exits 143', async () => {
+    await launch();
+    const shell = Number(show('#{pane_pid}'));
+    const node = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number)[0]!;
+    expect(readFileSync(`/proc/${node}/cmdline`, 'utf8')).toContain('bin/cmascope.js');
+    process.kill(node, 'SIGTERM');
+    await shellIsBack(143);
+  });
+});

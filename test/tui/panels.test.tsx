@@ -1,0 +1,373 @@
+// Panels drawn from frames captured from the real default workload (fixtures/capture.mjs):
+// exact strings for what a user reads — the blame line, the map legend, the processes table, the
+// drill-down — and a layout that fits every terminal size.
+import { renderToString } from 'ink';
+import { render } from 'ink-testing-library';
+import { describe, expect, test } from 'vitest';
+import { Screen } from '../../src/tui/app.js';
+import { CmaPanel } from '../../src/tui/cma-panel.js';
+import { ErrorPanel } from '../../src/tui/error-panel.js';
+import { FailureDetail } from '../../src/tui/failure-detail.js';
+import { FailuresPanel } from '../../src/tui/failures-panel.js';
+import { initialModel, type Model, reduceModel } from '../../src/tui/model.js';
+import { ProcessesPanel } from '../../src/tui/processes-panel.js';
+import { StatusLine } from '../../src/tui/status-line.js';
+import { TracePanel } from '../../src/tui/trace-panel.js';
+import { initialUi, type UiState } from '../../src/tui/ui-state.js';
+import type { LiveFrame } from '../../src/workload/protocol.js';
+import { ascii, colour, frame, mono, strip } from './helpers.js';
+
+const up = frame('upstream-failure');
+const v2 = frame('v2-finished');
+
+const modelOf = (...frames: LiveFrame[]): Model =>
+  frames.reduce(
+    (m, f) => reduceModel(m, { type: 'frame', frame: f }),
+    reduceModel(initialModel(), {
+      type: 'started',
+      workload: 'secure-playback',
+      description: '',
+      reason: 'start',
+    }),
+  );
+
+const screen = (
+  f: LiveFrame,
+  columns: number,
+  rows: number,
+  ui: Partial<UiState> = {},
+  theme = mono,
+) =>
+  strip(
+    renderToString(
+      <Screen
+        model={modelOf(f)}
+        ui={{ ...initialUi(1), ...ui }}
+        size={{ columns, rows }}
+        theme={theme}
+        cwd="/work/main"
+      />,
+      { columns },
+    ),
+  );
+
+const cma = (f: LiveFrame, theme = mono) =>
+  strip(
+    render(
+      <CmaPanel
+        areas={f.snapshot.cma}
+        maps={f.view.maps}
+        history={modelOf(f).history}
+        width={100}
+        height={12}
+        mapRows={4}
+        histRows={2}
+        areasShown={1}
+        offset={0}
+        focused={false}
+        theme={theme}
+      />,
+    ).lastFrame(),
+  );
+
+describe('CMA panel', () => {
+  test('the legend gives the glyph of every state and its page count', () => {
+    const out = cma(up);
+    expect(out).toContain(
+      '· free 57312  ▒ cma_client 0  ░ movable 16  s pinned short 8208  L pinned long 0  i isolated 0',
+    );
+    expect(cma(up, ascii)).toContain(
+      '. free 57312  # cma_client 0  + movable 16  s pinned short 8208  L pinned long 0  i isolated 0',
+    );
+  });
+
+  test('free ranges: count, largest, maxchunk and the list (pages@offset)', () => {
+    expect(cma(up)).toContain('free ranges 1  largest 65536 (256M)  maxchunk 65536  65536@0');
+    expect(cma(v2)).toContain('free ranges 1  largest 14336 (56M)  maxchunk 14336  14336@51200');
+  });
+
+  test('the map shows the short-term pinned pages under upstream and the secure buffer under v2', () => {
+    const upMap = cma(up).split('\n').slice(2, 6).join('');
+    expect(upMap).toMatch(/s{20,}/);
+    expect(upMap).not.toContain('▒');
+    const v2Map = cma(v2).split('\n').slice(2, 6).join('');
+    expect(v2Map).toMatch(/▒{50,}/);
+    expect(v2Map).not.toMatch(/[sL]/);
+    expect(cma(up)).toContain(
+      'svp  256M at 0x30000  free 224M  allocated 0 pages  cma_alloc pages ok 0 fail 51200',
+    );
+  });
+
+  test('the history chart of free CMA, with its labels', () => {
+    const out = cma(up);
+    expect(out).toContain('free CMA');
+    expect(out).toContain('now 224M');
+    expect(out).toMatch(/[⡀-⣿]/u);
+    expect(cma(up, ascii)).not.toMatch(/[⠀-⣿]/u);
+  });
+});
+
+describe('failures panel', () => {
+  const failures = (f: LiveFrame, theme = mono) =>
+    strip(
+      render(
+        <FailuresPanel
+          failures={f.snapshot.failures}
+          total={f.snapshot.failures_total}
+          processes={f.snapshot.processes}
+          results={f.snapshot.results}
+          selected={undefined}
+          width={100}
+          height={8}
+          focused={false}
+          theme={theme}
+        />,
+      ).lastFrame(),
+    );
+
+  test('blame: blocking PFN → process → path', () => {
+    const out = failures(up);
+    expect(out).toContain(
+      '▶ t=5.622s cma_alloc svp 51200 pages EBUSY  pfn 0x3488c → drm-client[102] → tee_shm id 1',
+    );
+    expect(out).toContain('  t=5.622s dma_heap_alloc ENOMEM  caller mediaserver[103]');
+    expect(out).toContain('Failures (2)');
+    expect(failures(up, ascii)).toContain('pfn 0x3488c -> drm-client[102] -> tee_shm id 1');
+  });
+
+  test('the results say whether playback started', () => {
+    expect(failures(up)).toContain(
+      'results tee_register=ok  playback_start=ENOMEM  sessions_ok=0  sessions_failed=1',
+    );
+    const ok = failures(v2);
+    expect(ok).toContain('results tee_register=ok  playback_start=ok');
+    expect(ok).toContain('no failures yet');
+  });
+});
+
+describe('failure drill-down', () => {
+  const detail = (theme = mono) =>
+    strip(
+      render(
+        <FailureDetail
+          index={0}
+          failures={up.snapshot.failures}
+          total={up.snapshot.failures_total}
+          processes={up.snapshot.processes}
+          areas={up.snapshot.cma}
+          maps={up.view.maps}
+          holders={up.holders}
+          trace={up.view.trace}
+          width={100}
+          height={24}
+          mapRows={3}
+          theme={theme}
+        />,
+      ).lastFrame(),
+    );
+
+  test('the window tried, each blocking page with its holder, the page on the map', () => {
+    const out = detail();
+    expect(out).toContain('Failure 1 of 2  t=5.622s  cma_alloc  EBUSY  caller mediaserver[103]');
+    expect(out).toContain('blame     pfn 0x3488c → drm-client[102] → tee_shm id 1');
+    expect(out).toContain(
+      'request   51200 pages (200M) from svp [base 0x30000, 65536 pages (256M)]',
+    );
+    expect(out).toContain('related   #2 dma_heap_alloc ENOMEM');
+    expect(out).toContain('windows   1 distinct blocking page (the fin_pfn of each failed window)');
+    expect(out).toMatch(
+      /\d+ failed windows in the trace tail: 0x[\da-f]+-0x[\da-f]+ … 0x33800-0x40000/,
+    );
+    expect(out).toContain('why       pinned without FOLL_LONGTERM (tee_shm)');
+    expect(out).toContain(
+      'holder    drm-client[102] uid 1000 now: pinned short 64M, long 0, in CMA 32M',
+    );
+    expect(out).toContain('0x3488c       18572  s pinned short   drm-client[102] via tee_shm id 1');
+    expect(out).toContain('map of svp now, X = a blocking page');
+    expect(out.match(/X/g)?.length).toBe(2); // the legend's and the page's
+  });
+});
+
+describe('processes panel', () => {
+  const procs = (f: LiveFrame, over: Partial<Parameters<typeof ProcessesPanel>[0]> = {}) =>
+    strip(
+      render(
+        <ProcessesPanel
+          processes={f.snapshot.processes}
+          users={f.snapshot.users}
+          sort={{ key: 'pid', desc: false }}
+          filter=""
+          row={0}
+          width={100}
+          height={8}
+          focused={false}
+          theme={mono}
+          {...over}
+        />,
+      ).lastFrame(),
+    );
+
+  test('pid, comm, uid, RSS, pins short/long/in CMA, VmLck, VmPin, memlock gauge, denials', () => {
+    const out = procs(up);
+    expect(out).toContain(
+      'PID▲ COMM            S   UID   RSS PIN-S PIN-L IN-CMA VmLck VmPin MEMLOCK               DENIED',
+    );
+    expect(out).toContain(
+      '102 drm-client      R  1000   64M   64M     0    32M     0     0 ········   0% /8.0M        0',
+    );
+    expect(out).toContain(
+      '100 secure-playback R     0     0     0     0      0     0     0 ········ CAP_IPC_LOCK      0',
+    );
+    expect(procs(v2)).toContain(
+      '102 drm-client      R  1000   64M     0   64M      0     0     0 ········   0% /8.0M        0',
+    );
+  });
+
+  test('the memlock gauge warns near the limit and marks denials, by glyph as well as colour', () => {
+    const p = up.snapshot.processes;
+    const near = p.map((q) => (q.pid === 102 ? { ...q, VmPin: 7600, memlock_denied: 3 } : q));
+    const out = procs(up, { processes: near });
+    expect(out).toContain(
+      '102 drm-client      R  1000   64M   64M     0    32M     0  7.4M ███████·  93%!/8.0M       3!',
+    );
+  });
+});
+
+test('trace panel: the newest lines, newest last', () => {
+  const out = strip(
+    render(
+      <TracePanel
+        trace={up.view.trace}
+        filter=""
+        back={0}
+        width={120}
+        height={5}
+        focused={false}
+        theme={mono}
+      />,
+    ).lastFrame(),
+  );
+  const lines = out.split('\n');
+  expect(lines[3]).toContain(
+    '5.622553: cma:cma_alloc_finish: name=svp pfn=0x0 page=0000000000000000 count=51200 align=8 errorno=-16',
+  );
+  const filtered = strip(
+    render(
+      <TracePanel
+        trace={up.view.trace}
+        filter="alloc failed"
+        back={0}
+        width={120}
+        height={5}
+        focused={false}
+        theme={mono}
+      />,
+    ).lastFrame(),
+  );
+  expect(filtered).toContain(
+    '[5.622553] cma: __cma_alloc: svp: alloc failed, req-size: 51200 pages, ret: -16',
+  );
+  expect(filtered).toContain('filter "alloc failed"');
+});
+
+test('status line: workload, kernel and policies, seed, preset, time, speed, state', () => {
+  const status = (f: LiveFrame, speed: number, theme = mono) =>
+    strip(
+      render(
+        <StatusLine
+          frame={f}
+          workload="secure-playback"
+          preset={0}
+          speed={speed}
+          error={false}
+          width={100}
+          theme={theme}
+        />,
+      ).lastFrame(),
+    );
+  // 100 columns: the policies give way, the time, speed and state never do
+  expect(status(up, 1)).toBe(
+    'secure-playback │ 6.18 teePin=upstream teeAccounting=none │ seed 1 · prese… t=5.622s │ 1× │ ⏸ PAUSED',
+  );
+  expect(status(v2, Infinity)).toMatch(/t=10\.000s │ max │ ■ FINISHED$/);
+  expect(status({ ...up, paused: false }, 0.25, ascii)).toMatch(
+    /t=5\.622s \| 0\.25x \| > RUNNING$/,
+  );
+});
+
+test('error panel: file:line:column, the message and the code frame', () => {
+  const out = strip(
+    render(
+      <ErrorPanel
+        error={{
+          phase: 'load',
+          message: 'TypeError: p.mmapAnon is not a function',
+          location: { file: '/work/main/workloads/broken.ts', line: 12, column: 5 },
+          frame: '  12 |     p.mmapAnon(1);\n     |     ^',
+        }}
+        cwd="/work/main"
+        hasRun
+        width={100}
+        height={7}
+        theme={colour}
+      />,
+    ).lastFrame(),
+  );
+  expect(out).toContain('Error loading the workload');
+  expect(out).toContain('workloads/broken.ts:12:5: TypeError: p.mmapAnon is not a function');
+  expect(out).toContain('  12 |     p.mmapAnon(1);');
+  expect(out).toContain('the last good run keeps going above');
+});
+
+describe('layout', () => {
+  test.each([
+    [80, 24],
+    [100, 30],
+    [120, 40],
+    [149, 45],
+    [150, 45],
+    [200, 50],
+    [300, 80],
+  ])('%i×%i: exactly rows - 1 lines, none wider than the terminal', (columns, rows) => {
+    for (const ui of [{}, { detail: true }, { help: true }, { focus: 'trace' as const }]) {
+      for (const f of [up, v2]) {
+        const lines = screen(f, columns, rows, ui).split('\n');
+        expect(lines).toHaveLength(rows - 1);
+        for (const l of lines) expect([...l].length).toBeLessThanOrEqual(columns);
+      }
+    }
+  });
+
+  test('processes and failures side by side from 150 columns', () => {
+    const wide = screen(up, 200, 50).split('\n');
+    expect(wide.some((l) => l.includes('Processes (4)') && l.includes('Failures (2)'))).toBe(true);
+    const narrow = screen(up, 120, 40).split('\n');
+    expect(narrow.some((l) => l.includes('Processes (4)') && l.includes('Failures (2)'))).toBe(
+      false,
+    );
+  });
+
+  test('a notice below 80×24', () => {
+    expect(screen(up, 79, 30)).toContain(
+      'Terminal 79×30 is smaller than 80×24: enlarge it (q quits).',
+    );
+    expect(screen(up, 100, 23)).toContain('is smaller than 80×24');
+    expect(screen(up, 100, 23).split('\n')).toHaveLength(22);
+  });
+
+  test('help lists the keys, the glyphs and the presets', () => {
+    const out = screen(up, 120, 40, { help: true });
+    for (const k of [
+      'space',
+      'pause / resume',
+      'run to the next failure',
+      'next policy preset',
+      'v2-longterm+io_uring',
+    ]) {
+      expect(out).toContain(k);
+    }
+    expect(out).toContain(
+      '· free   ▒ cma_client   ░ movable   s pinned short   L pinned long   i isolated   X blocking page',
+    );
+  });
+});
