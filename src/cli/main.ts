@@ -76,6 +76,7 @@ await yargs(hideBin(process.argv))
               speed: '1',
               color: true,
               ascii: false,
+              watch: false,
             })
           : runCommand(a as unknown as RunCommandArgs),
       ),
@@ -91,6 +92,13 @@ await yargs(hideBin(process.argv))
         }),
       ),
     (a) => guarded(() => tuiCommand(a as unknown as TuiArgs)),
+  )
+  .command(
+    'watch <target>',
+    'the live TUI, reloading on every save (a directory: the workload saved last)',
+    (y) => tuiOptions(y.positional('target', { type: 'string', demandOption: true })),
+    (a) =>
+      guarded(() => tuiCommand({ ...(a as unknown as TuiArgs), workload: a.target, watch: true })),
   )
   .command(
     'run <workload>',

@@ -1,9 +1,11 @@
 // `cmascope tui [workload]` (and `cmascope` with no arguments on a terminal): the live TUI.
 // Ink and React load only here, so the headless commands start without them.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { parseDuration } from '../sim/units.js';
 import { Session } from '../workload/session.js';
+import { watchWorkload } from '../workload/watcher.js';
 import { type RunArgs, runOptions, runRequest, workloadPath } from './options.js';
 import { UsageError } from './run.js';
 
@@ -19,6 +21,18 @@ export interface TuiArgs extends RunArgs {
   speed: string;
   color: boolean;
   ascii: boolean;
+  /** reload on every save (a directory: the workload saved last) */
+  watch: boolean;
+}
+
+/** The most recently saved workload (.ts) in a directory, for `cmascope watch <dir>`. */
+function newestWorkload(dir: string): string {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => join(dir, f))
+    .sort((x, y) => statSync(y).mtimeMs - statSync(x).mtimeMs || x.localeCompare(y));
+  if (!files[0]) throw new UsageError(`no workload (.ts) in ${dir}`);
+  return files[0];
 }
 
 export const tuiOptions = <T>(y: Argv<T>) =>
@@ -38,6 +52,11 @@ export const tuiOptions = <T>(y: Argv<T>) =>
       default: true,
       describe: 'colours (--no-color, or NO_COLOR set, for none; glyphs still tell states apart)',
     })
+    .option('watch', {
+      type: 'boolean',
+      default: false,
+      describe: 'reload the workload on every save, keeping the monitor',
+    })
     .option('ascii', {
       type: 'boolean',
       default: false,
@@ -49,8 +68,9 @@ export const wantsTui = (argv: readonly string[]): boolean =>
   argv.length === 0 && process.stdout.isTTY === true && process.stdin.isTTY === true;
 
 export async function tuiCommand(a: TuiArgs): Promise<number> {
-  const file = workloadPath(a.workload);
-  if (!existsSync(file)) throw new UsageError(`no such workload file: ${a.workload}`);
+  const target = workloadPath(a.workload);
+  if (!existsSync(target)) throw new UsageError(`no such workload file: ${a.workload}`);
+  const file = statSync(target).isDirectory() ? newestWorkload(target) : target;
   if (!(a.refresh > 0 && a.refresh <= MAX_REFRESH_HZ)) {
     throw new UsageError(
       `invalid --refresh ${a.refresh}: expected more than 0 and at most ${MAX_REFRESH_HZ}`,
@@ -88,6 +108,10 @@ export async function tuiCommand(a: TuiArgs): Promise<number> {
     ascii: a.ascii,
     plain: process.env.FORCE_COLOR === '0',
   });
+  const watcher = a.watch
+    ? watchWorkload(target, (f) => session.restart({ file: f }, 'reload'))
+    : undefined;
+  session.on('started', (info) => watcher?.track(info.inputs));
   try {
     return await runTui(session, { theme, speed, basePolicies: req.policies });
   } catch (e) {
@@ -95,5 +119,7 @@ export async function tuiCommand(a: TuiArgs): Promise<number> {
       `cmascope: the TUI failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
     );
     return 1;
+  } finally {
+    await watcher?.close();
   }
 }

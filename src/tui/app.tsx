@@ -61,6 +61,7 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
       preset={presetIndex(s?.kernel)}
       speed={ui.speed}
       error={model.error !== undefined}
+      stopped={model.error?.phase === 'run' && model.framesSinceError === 0}
       width={W}
       theme={theme}
     />

@@ -69,8 +69,8 @@ export function computeLayout(size: Size, content: { areas: number; processes: n
     processes = { width: pw, height: middleHeight };
     failures = { width: columns - pw, height: middleHeight };
   } else {
-    // the table as tall as its rows (header and borders: 3), at most 60 %, at least 5
-    const ph = clamp(content.processes + 3, 5, Math.max(5, Math.floor(middleHeight * 0.6)));
+    // the table as tall as its rows (header and borders: 3), leaving the failures at least 4
+    const ph = clamp(content.processes + 3, 5, Math.max(5, middleHeight - 4));
     processes = { width: columns, height: Math.min(ph, middleHeight) };
     failures = { width: columns, height: Math.max(0, middleHeight - processes.height) };
   }

@@ -38,6 +38,23 @@ export function sgr(s: Style): string {
 
 const RESET = '\u001b[0m';
 
+/** --ascii: what is left of other characters, one for one so that widths stay. */
+const TO_ASCII: Record<string, string> = {
+  '…': '~',
+  '·': '.',
+  '×': 'x',
+  '’': "'",
+  '↑': '^',
+  '↓': 'v',
+  '→': '>',
+  '≈': '~',
+  '—': '-',
+  '▏': '|',
+};
+// biome-ignore lint/suspicious/noControlCharactersInRegex: everything outside printable ASCII
+const NON_ASCII = /[^\u0020-\u007e]/g;
+export const toAscii = (text: string): string => text.replace(NON_ASCII, (c) => TO_ASCII[c] ?? '?');
+
 /** A line as one string with its styles as SGR sequences (none when the theme is plain). */
 export function styled(line: Line, theme: Theme): string {
   let out = '';
@@ -49,7 +66,7 @@ export function styled(line: Line, theme: Theme): string {
       out += on;
       open = on;
     }
-    out += s.text;
+    out += theme.ascii ? toAscii(s.text) : s.text;
   }
   return open ? out + RESET : out;
 }

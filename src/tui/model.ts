@@ -25,6 +25,8 @@ export interface Model {
   runs: number;
   /** the newest failed attempt (load or run error); cleared when a run starts */
   error?: WorkloadErrorInfo;
+  /** frames since that error: none after a run error means the run on screen has stopped */
+  framesSinceError?: number;
 }
 
 export type ModelEvent =
@@ -71,10 +73,12 @@ export function reduceModel(m: Model, e: ModelEvent): Model {
   switch (e.type) {
     case 'frame': {
       if (m.frame && sameFrame(m.frame, e.frame)) return m;
-      return { ...m, frame: e.frame, history: addSample(m.history, e.frame) };
+      const next = { ...m, frame: e.frame, history: addSample(m.history, e.frame) };
+      if (m.framesSinceError !== undefined) next.framesSinceError = m.framesSinceError + 1;
+      return next;
     }
     case 'started': {
-      const { error: _cleared, ...rest } = m;
+      const { error: _cleared, framesSinceError: _n, ...rest } = m;
       return {
         ...rest,
         workload: e.workload,
@@ -84,6 +88,6 @@ export function reduceModel(m: Model, e: ModelEvent): Model {
       };
     }
     case 'error':
-      return { ...m, error: e.error };
+      return { ...m, error: e.error, framesSinceError: 0 };
   }
 }

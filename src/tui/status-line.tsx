@@ -27,6 +27,8 @@ export interface StatusProps {
   preset: number;
   speed: number;
   error: boolean;
+  /** the run on screen died (a run error, and no frame since) */
+  stopped?: boolean;
   width: number;
   theme: Theme;
 }
@@ -43,11 +45,13 @@ export function statusLine(p: StatusProps): Line {
   }
   const state: Line = !f
     ? [seg('starting', 'muted')]
-    : f.finished
-      ? [seg(`${g.finished} FINISHED`, 'ok')]
-      : f.paused
-        ? [seg(`${g.paused} PAUSED`, 'warn')]
-        : [seg(`${g.running} RUNNING`, 'ok')];
+    : p.stopped
+      ? [seg(`${g.finished} STOPPED`, 'crit')]
+      : f.finished
+        ? [seg(`${g.finished} FINISHED`, 'ok')]
+        : f.paused
+          ? [seg(`${g.paused} PAUSED`, 'warn')]
+          : [seg(`${g.running} RUNNING`, 'ok')];
   // the right part never gets cut: time, speed, state, failures
   const right: Line = [
     ...(f

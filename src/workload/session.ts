@@ -10,7 +10,15 @@ import type { ControlMessage, LiveFrame, RunRequest } from './protocol.js';
 export interface SessionEvents {
   frame: [LiveFrame];
   /** a run (re)started; `reason` says why */
-  started: [{ workload: string; description: string; reason: 'start' | 'restart' | 'reload' }];
+  started: [
+    {
+      workload: string;
+      description: string;
+      reason: 'start' | 'restart' | 'reload';
+      /** the files the workload was built from, for watch mode */
+      inputs: string[];
+    },
+  ];
   /** the newest attempt failed; the previous run (if any) keeps going */
   error: [WorkloadErrorInfo];
 }
@@ -64,7 +72,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.stopped) return;
     void this.pending?.stop();
     const live = { ...req.live, ...this.pacing };
-    let info = { workload: '', description: '' };
+    let info = { workload: '', description: '', inputs: [] as string[] };
     let promoted = false;
     const handle: RunHandle = startRun(
       { ...req, live },
@@ -72,7 +80,9 @@ export class Session extends EventEmitter<SessionEvents> {
         ...this.opts,
         onMessage: (m) => {
           if (this.pending !== handle && this.current !== handle) return; // superseded
-          if (m.type === 'loaded') info = { workload: m.workload, description: m.description };
+          if (m.type === 'loaded') {
+            info = { workload: m.workload, description: m.description, inputs: m.inputs };
+          }
           if (m.type !== 'frame') return;
           if (!promoted) {
             promoted = true;
