@@ -3,7 +3,9 @@
 // v2 and playback starts — then the terminal is given back after q, Ctrl-C and SIGTERM. The test
 // runner has CI=true; only the app gets CI=false (Ink prints just the last frame in CI mode).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, test } from 'vitest';
 
@@ -127,4 +129,27 @@ describe('the TUI in a terminal', () => {
     process.kill(node, 'SIGTERM');
     await shellIsBack(143);
   });
+
+  test('watch: a save reloads, a broken save shows its error and keeps the run, the fix clears it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmascope-watch-e2e-'));
+    const file = join(dir, 'w.ts');
+    const source = readFileSync(join(ROOT, 'workloads/secure-playback.ts'), 'utf8');
+    writeFileSync(file, source);
+    await launch(`watch ${file} --speed 10`);
+    let s = await until('the first run', (x) => /drm-client +R +1000 +64M/.test(x));
+    writeFileSync(file, source.replace('shmMiB: 64,', 'shmMiB: 8,'));
+    s = await until('the reload', (x) => /drm-client +R +1000 +8\.0M/.test(x));
+    writeFileSync(file, source.replace('shmMiB: 64,', 'shmMiB: ,'));
+    s = await until('the error', shows('Error loading the workload'));
+    expect(s).toContain('w.ts:28:13: Unexpected ","');
+    expect(s).toMatch(/drm-client +R +1000 +8\.0M/); // the last good run goes on
+    writeFileSync(file, source.replace('shmMiB: 64,', 'shmMiB: 16,'));
+    s = await until(
+      'the fix',
+      (x) => /drm-client +R +1000 +16M/.test(x) && !x.includes('Error loading'),
+    );
+    press('q');
+    await shellIsBack(0);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
 });
