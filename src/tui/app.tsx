@@ -317,7 +317,10 @@ export function reduceApp(s: AppState, e: AppEvent): AppState {
       const model = reduceModel(s.model, e);
       if (e.reason === 'start') return { ...s, model };
       const p = s.askedPreset;
-      const text = `restarted at t = 0${p === undefined ? '' : ` under preset ${PRESETS[p]!.name}`}`;
+      const text =
+        e.reason === 'reload'
+          ? 'the workload changed: reloaded, at t = 0'
+          : `restarted at t = 0${p === undefined ? '' : ` under preset ${PRESETS[p]!.name}`}`;
       const { seekFrom: _dropped, ...rest } = s;
       return {
         ...rest,

@@ -51,7 +51,6 @@ const TO_ASCII: Record<string, string> = {
   '—': '-',
   '▏': '|',
 };
-// biome-ignore lint/suspicious/noControlCharactersInRegex: everything outside printable ASCII
 const NON_ASCII = /[^\u0020-\u007e]/g;
 export const toAscii = (text: string): string => text.replace(NON_ASCII, (c) => TO_ASCII[c] ?? '?');
 

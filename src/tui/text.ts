@@ -65,10 +65,3 @@ export function merge(line: Line): Line {
   }
   return out;
 }
-
-/** Lines with `fill` (blank) lines added or extra lines dropped to exactly `height`. */
-export function block(lines: Line[], height: number, width: number): Line[] {
-  const out = lines.slice(0, Math.max(0, height));
-  while (out.length < height) out.push([seg(' '.repeat(Math.max(0, width)))]);
-  return out;
-}
