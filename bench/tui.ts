@@ -110,7 +110,11 @@ async function cpuPct(root: string): Promise<number> {
     throw new Error('dist/ is missing: npm run build');
   const sock = `cmascope-bench-${process.pid}`;
   const tmux = (...args: string[]) =>
-    execFileSync('tmux', ['-L', sock, ...args], { cwd: root, encoding: 'utf8' });
+    execFileSync('tmux', ['-L', sock, ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
   try {
     tmux(

@@ -1,6 +1,8 @@
 // The TUI: layout, focus and keys. It renders only from the session's frames (at most
-// `refreshHz` a second from the worker) — one model update per frame — and from what the user
-// changed (ui-state.ts). Screen is the pure view of both; App holds the state and the keys.
+// `refreshHz` a second from the worker) — one state update per frame, none for a frame that
+// changes nothing, and frames coalesced when drawing would exceed its share of a core
+// (frame-gate.ts) — and from what the user changed (ui-state.ts). Screen is the pure view of
+// both; App holds the state and the keys.
 import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
 import { type ReactNode, useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import type { Policies } from '../kernel/config.js';

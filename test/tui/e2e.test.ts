@@ -12,7 +12,11 @@ import { afterAll, beforeEach, describe, expect, test } from 'vitest';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOCKET = `cmascope-e2e-${process.pid}`;
 const tmux = (...args: string[]): string =>
-  execFileSync('tmux', ['-L', SOCKET, ...args], { cwd: ROOT, encoding: 'utf8' });
+  execFileSync('tmux', ['-L', SOCKET, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'], // tmux's complaints go into the error, not the log
+  });
 const screen = () => tmux('capture-pane', '-p', '-t', 'e2e');
 const show = (fmt: string) => tmux('display-message', '-p', '-t', 'e2e', fmt).trim();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -347,6 +347,24 @@ describe('layout', () => {
     );
   });
 
+  test('several CMA areas: as many as fit, the rest one key away', async () => {
+    const a = up.snapshot.cma.svp!;
+    const m = up.view.maps.svp!;
+    const many: LiveFrame = {
+      ...up,
+      snapshot: { ...up.snapshot, cma: { svp: a, video: a, camera: a } },
+      view: { ...up.view, maps: { svp: m, video: m, camera: m } },
+    };
+    const out = screen(many, 120, 40);
+    expect(out).toContain('camera  256M at 0x30000');
+    expect(out).toMatch(/\d more area\(s\): tab here, ↑↓/);
+    expect(out.split('\n')).toHaveLength(39);
+    const wide = screen(many, 200, 80);
+    for (const name of ['camera', 'svp', 'video'])
+      expect(wide).toContain(`${name}  256M at 0x30000`);
+    expect(wide).toContain('3 areas');
+  });
+
   test('a notice below 80×24', () => {
     expect(screen(up, 79, 30)).toContain(
       'Terminal 79×30 is smaller than 80×24: enlarge it (q quits).',
