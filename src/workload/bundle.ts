@@ -1,6 +1,6 @@
 // Bundling a workload with esbuild, on the main thread: the esbuild service stays warm between
 // runs and reloads while a fresh worker boots in parallel (research/ecosystem.md §5.3).
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Message } from 'esbuild';
@@ -26,7 +26,27 @@ export interface Bundle {
 }
 
 /** esbuild: bundle the workload and what it imports; `cmascope` resolves to this package. */
+/** Bundles by entry file, with the size and mtime of every input when it was built. */
+const cache = new Map<string, { bundle: Bundle; stamps: string[] }>();
+const stamp = (f: string): string => {
+  try {
+    const st = statSync(f);
+    return `${f}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return `${f}:gone`;
+  }
+};
+
+/** The bundle of `file`, rebuilt only when one of its inputs changed (compare runs it often). */
 export async function bundle(file: string): Promise<Bundle> {
+  const hit = cache.get(file);
+  if (hit?.stamps.every((s, i) => s === stamp(hit.bundle.inputs[i]!))) return hit.bundle;
+  const b = await buildBundle(file);
+  cache.set(file, { bundle: b, stamps: b.inputs.map(stamp) });
+  return b;
+}
+
+async function buildBundle(file: string): Promise<Bundle> {
   const out = await build({
     entryPoints: [file],
     bundle: true,

@@ -224,30 +224,20 @@ function gupFastFallback(
  * The GUP entry points. Pages taken are appended to `out`; each returns how many (possibly
  * fewer than n) or a negative errno. `gupFlags` are FOLL_WRITE / FOLL_LONGTERM.
  */
-export const pinUserPagesFast = (
+export type Gup = (
   k: Kernel,
   mm: Mm,
   start: number,
   n: number,
   gupFlags: number,
   out: number[],
-) => gupFastFallback(k, mm, start, n, gupFlags | FOLL_PIN, out);
-export const getUserPagesFast = (
-  k: Kernel,
-  mm: Mm,
-  start: number,
-  n: number,
-  gupFlags: number,
-  out: number[],
-) => gupFastFallback(k, mm, start, n, gupFlags | FOLL_GET, out);
-export const pinUserPages = (
-  k: Kernel,
-  mm: Mm,
-  start: number,
-  n: number,
-  gupFlags: number,
-  out: number[],
-) =>
-  validGupArgs(gupFlags | FOLL_PIN)
-    ? gupLongtermLocked(k, mm, start, n, gupFlags | FOLL_PIN, out)
+) => number;
+
+export const pinUserPagesFast: Gup = (k, mm, start, n, flags, out) =>
+  gupFastFallback(k, mm, start, n, flags | FOLL_PIN, out);
+export const getUserPagesFast: Gup = (k, mm, start, n, flags, out) =>
+  gupFastFallback(k, mm, start, n, flags | FOLL_GET, out);
+export const pinUserPages: Gup = (k, mm, start, n, flags, out) =>
+  validGupArgs(flags | FOLL_PIN)
+    ? gupLongtermLocked(k, mm, start, n, flags | FOLL_PIN, out)
     : -ERRNO.EINVAL;
