@@ -46,10 +46,11 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
   const conditions = a.failOn.map(parseCondition);
   const out: Writable = a.output ? outputFile(a.output) : process.stdout;
   const exp = exporter(a.format);
-  out.write(exp.begin());
   const run = startRun(req, {
     watchdogMs: parseDuration(a.watchdog, '--watchdog') / 1e6,
     onMessage: (m) => {
+      // nothing reaches stdout for a workload that does not load
+      if (m.type === 'loaded' && !a.check) out.write(exp.begin());
       if (m.type === 'snapshot') out.write(exp.snapshot(m.snapshot));
     },
   });
