@@ -70,3 +70,10 @@ export const pinsOn = (k: Kernel, pfns: readonly number[]): number[] =>
 
 /** nr_free_cma */
 export const freeCma = (k: Kernel): number => k.alloc.freeCounts()[1];
+
+/** Map and write-fault `size` of anon memory (lowest-PFN placement: CMA offsets from 0). */
+export function* touched(p: System, size: string) {
+  const buf = ok(yield* p.mmapAnon(size));
+  ok(yield* p.touch(buf));
+  return buf;
+}

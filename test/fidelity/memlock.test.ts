@@ -18,6 +18,7 @@ import {
   pfnsOf,
   pinsOn,
   simP,
+  touched,
   VERSIONS,
 } from './actors.js';
 
@@ -90,13 +91,6 @@ describe.each(VERSIONS)('C17 on %s: FOLL_LONGTERM on untouched memory', (version
     expect(finish.args[2]).toBe(B + 4096); // the first window clear of the pins
   });
 });
-
-/** A (uid 1000) touches `size` of anon memory (lowest-PFN placement: CMA offsets from 0). */
-function* touched(p: import('../../src/workload/api.js').System, size: string) {
-  const buf = ok(yield* p.mmapAnon(size));
-  ok(yield* p.touch(buf));
-  return buf;
-}
 
 describe.each(VERSIONS)('C18 on %s: io_uring over the memlock limit', (version) => {
   it('-ENOMEM after the pin has migrated the buffer out of CMA', () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CMA_RETRY_SLEEP_NS, type KernelVersion, type Policies } from '../../src/kernel/config.js';
 import type { KernelSpec } from '../../src/kernel/kernel.js';
 import { PG_PIN_LONGTERM } from '../../src/kernel/mm/page.js';
-import type { Buf, System } from '../../src/workload/api.js';
+import type { Buf } from '../../src/workload/api.js';
 import {
   actor,
   counters,
@@ -17,14 +17,9 @@ import {
   pfnsOf,
   pinsOn,
   simP,
+  touched,
   VERSIONS,
 } from './actors.js';
-
-function* touched(p: System, size: string) {
-  const buf = ok(yield* p.mmapAnon(size));
-  ok(yield* p.touch(buf));
-  return buf;
-}
 
 /** 64 MiB of DRAM whose top 32 MiB is ZONE_MOVABLE, and no CMA area (§6 item 9). */
 const MOVABLE_NO_CMA: KernelSpec['machine'] = { memory: '64MiB', movable: '32MiB', minFree: 0 };

@@ -21,14 +21,9 @@ import {
   pfnsOf,
   pinsOn,
   simP,
+  touched,
   VERSIONS,
 } from './actors.js';
-
-function* touched(p: System, size: string) {
-  const buf = ok(yield* p.mmapAnon(size));
-  ok(yield* p.touch(buf));
-  return buf;
-}
 
 describe.each(VERSIONS)('C27 on %s: munmap does not unpin', (version) => {
   it('the pages stay pinned and block CMA until the fd is closed', () => {

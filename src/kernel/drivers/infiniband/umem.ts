@@ -4,7 +4,7 @@ import type { Sleep } from '../../../sim/engine.js';
 import { sleep } from '../../../sim/engine.js';
 import { PAGE_SIZE } from '../../../sim/units.js';
 import { ERRNO } from '../../config.js';
-import { File } from '../../fs/file.js';
+import { handleTableOf, openHandleFile } from '../../fs/handles.js';
 import type { Kernel } from '../../kernel.js';
 import {
   FOLL_LONGTERM,
@@ -25,28 +25,15 @@ interface Mr {
   charge: Charge;
 }
 
-class UverbsContext {
-  readonly mrs = new Map<number, Mr>();
-  nextHandle = 1;
+/** ib_umem_release(): unpin and un-charge. */
+function releaseMr(k: Kernel, mr: Mr): void {
+  release(k, mr.held);
+  uncharge(mr.charge);
 }
-
-const contexts = new WeakMap<File, UverbsContext>();
 
 /** open("/dev/infiniband/uverbs0"): closing it deregisters every MR. */
 export function rdmaOpen(k: Kernel, task: Task): number {
-  const ctx = new UverbsContext();
-  const file = new File('rdma', () => {
-    for (const handle of [...ctx.mrs.keys()]) deregMr(k, ctx, handle);
-  });
-  contexts.set(file, ctx);
-  return task.files.install(file);
-}
-
-function deregMr(k: Kernel, ctx: UverbsContext, handle: number): void {
-  const mr = ctx.mrs.get(handle)!;
-  ctx.mrs.delete(handle);
-  release(k, mr.held); // ib_umem_release
-  uncharge(mr.charge);
+  return openHandleFile<Mr>(task, 'rdma', (mr) => releaseMr(k, mr));
 }
 
 /** ibv_reg_mr() → ib_umem_get(): an MR handle, or a negative errno. */
@@ -58,8 +45,8 @@ export function* rdmaRegMr(
   len: number,
   writable: boolean,
 ): Generator<Sleep, number> {
-  const ctx = contexts.get(task.files.get(ctxFd)!);
-  if (!ctx) return -ERRNO.EBADF;
+  const mrs = handleTableOf<Mr>(task, ctxFd, 'rdma');
+  if (!mrs) return -ERRNO.EBADF;
   const start = Math.floor(addr / PAGE_SIZE);
   const npages = Math.ceil((addr + len) / PAGE_SIZE) - start;
   if (npages === 0) return -ERRNO.EINVAL;
@@ -85,16 +72,15 @@ export function* rdmaRegMr(
     done += ret;
   }
   yield sleep(k.takeCharge());
-  const handle = ctx.nextHandle++;
-  ctx.mrs.set(handle, { held: hold(k, task, 'rdma', handle, pfns, flags | FOLL_PIN), charge });
-  return handle;
+  return mrs.add((handle) => ({
+    held: hold(k, task, 'rdma', handle, pfns, flags | FOLL_PIN),
+    charge,
+  }));
 }
 
 /** ibv_dereg_mr(). */
-export function rdmaDeregMr(k: Kernel, task: Task, ctxFd: number, handle: number): number {
-  const ctx = contexts.get(task.files.get(ctxFd)!);
-  if (!ctx) return -ERRNO.EBADF;
-  if (!ctx.mrs.has(handle)) return -ERRNO.EINVAL;
-  deregMr(k, ctx, handle);
-  return 0;
+export function rdmaDeregMr(_k: Kernel, task: Task, ctxFd: number, handle: number): number {
+  const mrs = handleTableOf<Mr>(task, ctxFd, 'rdma');
+  if (!mrs) return -ERRNO.EBADF;
+  return mrs.remove(handle) ? 0 : -ERRNO.EINVAL;
 }

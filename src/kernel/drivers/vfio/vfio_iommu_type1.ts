@@ -4,7 +4,7 @@ import type { Sleep } from '../../../sim/engine.js';
 import { sleep } from '../../../sim/engine.js';
 import { PAGE_SIZE } from '../../../sim/units.js';
 import { ERRNO } from '../../config.js';
-import { File } from '../../fs/file.js';
+import { handleTableOf, openHandleFile } from '../../fs/handles.js';
 import type { Kernel } from '../../kernel.js';
 import {
   FOLL_LONGTERM,
@@ -27,28 +27,15 @@ interface DmaMap {
   lockAcct: number;
 }
 
-class Container {
-  readonly maps = new Map<number, DmaMap>();
-  nextId = 1;
+/** vfio_remove_dma(): unpin and give back the locked_vm charge (vfio_lock_acct(dma, -unlocked)). */
+function unmap(k: Kernel, m: DmaMap): void {
+  release(k, m.held);
+  m.task.mm.lockedVm -= m.lockAcct;
 }
-
-const containers = new WeakMap<File, Container>();
 
 /** open("/dev/vfio/vfio") with a type1 IOMMU: closing it unmaps everything. */
 export function vfioOpen(k: Kernel, task: Task): number {
-  const c = new Container();
-  const file = new File('vfio', () => {
-    for (const id of [...c.maps.keys()]) unmap(k, c, id);
-  });
-  containers.set(file, c);
-  return task.files.install(file);
-}
-
-function unmap(k: Kernel, c: Container, id: number): void {
-  const m = c.maps.get(id)!;
-  c.maps.delete(id);
-  release(k, m.held);
-  m.task.mm.lockedVm -= m.lockAcct; // vfio_lock_acct(dma, -unlocked)
+  return openHandleFile<DmaMap>(task, 'vfio', (m) => unmap(k, m));
 }
 
 /** VFIO_IOMMU_MAP_DMA: a mapping id, or a negative errno. */
@@ -59,8 +46,8 @@ export function* vfioMapDma(
   addr: number,
   len: number,
 ): Generator<Sleep, number> {
-  const c = containers.get(task.files.get(fd)!);
-  if (!c) return -ERRNO.EBADF;
+  const maps = handleTableOf<DmaMap>(task, fd, 'vfio');
+  if (!maps) return -ERRNO.EBADF;
   const start = Math.floor(addr / PAGE_SIZE);
   const npages = Math.ceil((addr + len) / PAGE_SIZE) - start;
   if (npages === 0 || addr % PAGE_SIZE) return -ERRNO.EINVAL;
@@ -97,16 +84,16 @@ export function* vfioMapDma(
   // vfio_lock_acct → __account_locked_vm(..., bypass_rlim = lock_cap): the cap skips the limit
   // check, never the charge (§4.6)
   task.mm.lockedVm += lockAcct;
-  const id = c.nextId++;
-  c.maps.set(id, { held: hold(k, task, 'vfio', id, pfns, flags | FOLL_PIN), task, lockAcct });
-  return id;
+  return maps.add((id) => ({
+    held: hold(k, task, 'vfio', id, pfns, flags | FOLL_PIN),
+    task,
+    lockAcct,
+  }));
 }
 
 /** VFIO_IOMMU_UNMAP_DMA of one mapping. */
-export function vfioUnmapDma(k: Kernel, task: Task, fd: number, id: number): number {
-  const c = containers.get(task.files.get(fd)!);
-  if (!c) return -ERRNO.EBADF;
-  if (!c.maps.has(id)) return -ERRNO.EINVAL;
-  unmap(k, c, id);
-  return 0;
+export function vfioUnmapDma(_k: Kernel, task: Task, fd: number, id: number): number {
+  const maps = handleTableOf<DmaMap>(task, fd, 'vfio');
+  if (!maps) return -ERRNO.EBADF;
+  return maps.remove(id) ? 0 : -ERRNO.EINVAL;
 }
