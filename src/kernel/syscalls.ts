@@ -3,7 +3,7 @@
 // generators yielding sleeps.
 import type { Sleep } from '../sim/engine.js';
 import { sleep } from '../sim/engine.js';
-import { PAGE_SIZE } from '../sim/units.js';
+import { PAGE_SIZE, pageSpan } from '../sim/units.js';
 import { directIo } from './block/direct_io.js';
 import { ERRNO } from './config.js';
 import { FAULT_PAGE_NS } from './cost.js';
@@ -29,17 +29,13 @@ import type { Task } from './task.js';
 export type SysResult = number | { fd: number; id: number };
 type Handler = (k: Kernel, task: Task, ...args: never[]) => SysResult | Generator<Sleep, SysResult>;
 
-const pagesOf = (addr: number, len: number): [number, number] => {
-  const start = Math.floor(addr / PAGE_SIZE);
-  return [start, Math.ceil((addr + len) / PAGE_SIZE) - start];
-};
-
 /** mmap(MAP_ANONYMOUS|MAP_PRIVATE [|MAP_LOCKED]): an address. */
 function mmapAnon(k: Kernel, task: Task, len: number, locked: boolean): SysResult {
   const pages = Math.ceil(len / PAGE_SIZE);
   if (pages === 0) return -ERRNO.EINVAL;
   if (locked && !task.canDoMlock()) return -ERRNO.EPERM;
-  // do_mmap: vm_flags include mm->def_flags, so mlockall(MCL_FUTURE) mappings are checked too
+  // do_mmap: vm_flags include mm->def_flags, so mlockall(MCL_FUTURE) mappings are checked too;
+  // over the limit is -EAGAIN, not -ENOMEM (§4.6; docs/fidelity.md)
   if (!mlockFutureOk(task, (locked ? VM_LOCKED : 0) | task.mm.defFlags, pages)) {
     return -ERRNO.EAGAIN;
   }
@@ -49,7 +45,7 @@ function mmapAnon(k: Kernel, task: Task, len: number, locked: boolean): SysResul
   return v.start * PAGE_SIZE;
 }
 
-/** Access every page of a range (a write by default): the page faults. */
+/** Access every page of a range (a write by default): the page faults (MOVABLE, so CMA-eligible, §1.6). */
 function* touch(
   _k: Kernel,
   task: Task,
@@ -57,7 +53,7 @@ function* touch(
   len: number,
   write: boolean,
 ): Generator<Sleep, SysResult> {
-  const [start, n] = pagesOf(addr, len);
+  const [start, n] = pageSpan(addr, len);
   const end = start + n;
   let faulted = 0;
   for (let va = start; va < end; ) {
@@ -77,14 +73,14 @@ function* touch(
 }
 
 function munmap(_k: Kernel, task: Task, addr: number, len: number): SysResult {
-  const [start, n] = pagesOf(addr, len);
+  const [start, n] = pageSpan(addr, len);
   if (addr % PAGE_SIZE || n === 0) return -ERRNO.EINVAL;
   task.mm.unmap(start, start + n);
   return 0;
 }
 
 function mprotect(_k: Kernel, task: Task, addr: number, len: number, writable: boolean): SysResult {
-  const [start, n] = pagesOf(addr, len);
+  const [start, n] = pageSpan(addr, len);
   return task.mm.protect(start, start + n, writable) ? 0 : -ERRNO.ENOMEM;
 }
 
@@ -140,9 +136,9 @@ export const SYSCALLS = {
   mprotect,
   touch,
   mlock: (k: Kernel, task: Task, addr: number, len: number) =>
-    mlock(k, task, ...pagesOf(addr, len)),
+    mlock(k, task, ...pageSpan(addr, len)),
   munlock: (k: Kernel, task: Task, addr: number, len: number) =>
-    munlock(k, task, ...pagesOf(addr, len)),
+    munlock(k, task, ...pageSpan(addr, len)),
   mlockall: (k: Kernel, task: Task, flags: number) => mlockall(k, task, flags),
   munlockall: (k: Kernel, task: Task) => munlockall(k, task),
   open,
@@ -175,5 +171,3 @@ export const SYSCALLS = {
   dma_heap_alloc: dmaHeapAlloc,
   cma_debugfs: cmaDebugfs,
 } satisfies Record<string, Handler>;
-
-export type SyscallName = keyof typeof SYSCALLS;

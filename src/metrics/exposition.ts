@@ -5,10 +5,6 @@ import { families, type MetricFamily } from './families.js';
 import { seconds } from './fmt.js';
 import type { Snapshot } from './snapshot.js';
 
-export const PROM_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-export const OPENMETRICS_CONTENT_TYPE =
-  'application/openmetrics-text; version=1.0.0; charset=utf-8';
-
 /** Label values in both formats: backslash, double quote and line feed escaped. */
 export const escapeLabel = (v: string): string =>
   v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');

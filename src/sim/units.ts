@@ -132,3 +132,12 @@ export function formatDuration(ns: number): string {
   }
   return `${Math.round(ns / 1e6) / 1000}s`;
 }
+
+/**
+ * The pages a byte range spans: [first page, count], rounddown(addr) to roundup(addr + len)
+ * (as register_shm_helper, io_pin_pages and ib_umem_get compute it).
+ */
+export function pageSpan(addr: number, len: number): [number, number] {
+  const start = Math.floor(addr / PAGE_SIZE);
+  return [start, Math.ceil((addr + len) / PAGE_SIZE) - start];
+}

@@ -3,7 +3,7 @@
 // short-term either way (spec §4.7, §3.4).
 import type { Sleep } from '../../sim/engine.js';
 import { sleep } from '../../sim/engine.js';
-import { PAGE_SIZE } from '../../sim/units.js';
+import { pageSpan } from '../../sim/units.js';
 import { ERRNO } from '../config.js';
 import type { Kernel } from '../kernel.js';
 import {
@@ -29,8 +29,7 @@ export function* directIo(
   durationNs: number,
   intoMemory: boolean,
 ): Generator<Sleep, number> {
-  const start = Math.floor(addr / PAGE_SIZE);
-  const n = Math.ceil((addr + len) / PAGE_SIZE) - start;
+  const [start, n] = pageSpan(addr, len);
   const gupFlags = intoMemory ? FOLL_WRITE : 0;
   const pfns: number[] = [];
   const v64 = k.version === '6.4';

@@ -15,7 +15,7 @@ import {
   VM_SHARED,
   VM_WRITE,
 } from '../mm/mmap.js';
-import { PageKind, PG_DIRTY, PG_MLOCKED } from '../mm/page.js';
+import { PG_DIRTY, PG_MLOCKED } from '../mm/page.js';
 import { ObjKind } from '../mm/rmap.js';
 import type { Task } from '../task.js';
 import { File } from './file.js';
@@ -118,13 +118,5 @@ export function dropCaches(k: Kernel): number {
   for (const inode of k.inodes.values()) {
     for (let i = 0; i < inode.obj.pages.length; i++) if (dropPage(k, inode, i)) n++;
   }
-  return n;
-}
-
-/** Page-cache pages currently resident (Cached, in pages). */
-export function cachedPages(k: Kernel): number {
-  let n = 0;
-  for (let pfn = 0; pfn < k.alloc.pages.nrPages; pfn++)
-    if (k.alloc.pages.kind[pfn] === PageKind.FILE) n++;
   return n;
 }

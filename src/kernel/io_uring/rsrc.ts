@@ -2,7 +2,7 @@
 // user->locked_vm (unless the ring was created with CAP_IPC_LOCK) and mm->pinned_vm.
 import type { Sleep } from '../../sim/engine.js';
 import { sleep } from '../../sim/engine.js';
-import { PAGE_SIZE } from '../../sim/units.js';
+import { pageSpan } from '../../sim/units.js';
 import { ERRNO } from '../config.js';
 import { File } from '../fs/file.js';
 import type { Kernel } from '../kernel.js';
@@ -82,8 +82,7 @@ export function* ioUringRegisterBuffers(
   ring.buffers = bufs;
   for (const [i, iov] of iovecs.entries()) {
     if (iov.len > SZ_1G || iov.len === 0) return failRegister(k, ring, -ERRNO.EFAULT);
-    const start = Math.floor(iov.addr / PAGE_SIZE);
-    const n = Math.ceil((iov.addr + iov.len) / PAGE_SIZE) - start;
+    const [start, n] = pageSpan(iov.addr, iov.len);
     const pfns: number[] = [];
     const rc = pinBuffer(k, task, start, n, pfns);
     yield sleep(k.takeCharge());

@@ -9,7 +9,6 @@ export const __GFP_NOWARN = 1 << 4;
 export const __GFP_NORETRY = 1 << 5;
 export const __GFP_ZERO = 1 << 6;
 export const __GFP_CMA = 1 << 7; // Android tagged-CMA allocations (§6 item 5)
-export const __GFP_NOFAIL = 1 << 8; // Goldsworthy proposal for cma_alloc (§6 item 2c)
 
 export const GFP_KERNEL = 0;
 export const GFP_USER = 0; // same zones and migratetype as GFP_KERNEL here

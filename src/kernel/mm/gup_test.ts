@@ -2,7 +2,7 @@
 // takes (spec §7 F), held until stopped.
 import type { Sleep } from '../../sim/engine.js';
 import { sleep } from '../../sim/engine.js';
-import { PAGE_SIZE } from '../../sim/units.js';
+import { pageSpan } from '../../sim/units.js';
 import { ERRNO } from '../config.js';
 import type { Kernel } from '../kernel.js';
 import type { Task } from '../task.js';
@@ -27,8 +27,7 @@ export function* gupTestPin(
   opts: { write: boolean; fast: boolean },
 ): Generator<Sleep, number> {
   if (held.has(task)) return -ERRNO.EINVAL;
-  const start = Math.floor(addr / PAGE_SIZE);
-  const n = Math.ceil((addr + len) / PAGE_SIZE) - start;
+  const [start, n] = pageSpan(addr, len);
   const flags = FOLL_LONGTERM | (opts.write ? FOLL_WRITE : 0);
   const pfns: number[] = [];
   // pin_longterm_test_start() loops over partial counts; the first error unpins everything

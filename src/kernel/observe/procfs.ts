@@ -54,9 +54,3 @@ function popcount(w: number): number {
   w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
   return (((w + (w >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
-
-/** "name value" lines, as /proc/vmstat and sysfs print them. */
-export const asLines = (o: Record<string, number | string>): string =>
-  Object.entries(o)
-    .map(([key, v]) => `${key} ${v}`)
-    .join('\n');

@@ -2,7 +2,7 @@
 // mm->pinned_vm before pinning, then pin long-term in batches, looping over partial counts.
 import type { Sleep } from '../../../sim/engine.js';
 import { sleep } from '../../../sim/engine.js';
-import { PAGE_SIZE } from '../../../sim/units.js';
+import { pageSpan } from '../../../sim/units.js';
 import { ERRNO } from '../../config.js';
 import { handleTableOf, openHandleFile } from '../../fs/handles.js';
 import type { Kernel } from '../../kernel.js';
@@ -47,8 +47,7 @@ export function* rdmaRegMr(
 ): Generator<Sleep, number> {
   const mrs = handleTableOf<Mr>(task, ctxFd, 'rdma');
   if (!mrs) return -ERRNO.EBADF;
-  const start = Math.floor(addr / PAGE_SIZE);
-  const npages = Math.ceil((addr + len) / PAGE_SIZE) - start;
+  const [start, npages] = pageSpan(addr, len);
   if (npages === 0) return -ERRNO.EINVAL;
   const charge = chargeRdma(task, npages); // before any pin (§4.6)
   if (typeof charge === 'number') return charge;

@@ -3,7 +3,7 @@
 // (§5.4, §6 items 7–8).
 import type { Sleep } from '../../../sim/engine.js';
 import { sleep } from '../../../sim/engine.js';
-import { PAGE_SIZE } from '../../../sim/units.js';
+import { PAGE_SIZE, pageSpan } from '../../../sim/units.js';
 import { ERRNO } from '../../config.js';
 import { File } from '../../fs/file.js';
 import type { Kernel } from '../../kernel.js';
@@ -148,8 +148,7 @@ export function* teeShmRegister(
   if (flags !== 0) return -ERRNO.EINVAL;
   if (addr < 0 || addr + length > TASK_SIZE) return -ERRNO.EFAULT; // access_ok
   if (!k.tee.config.registerOps) return -ERRNO.ENOTSUPP;
-  const start = Math.floor(addr / PAGE_SIZE);
-  const numPages = Math.ceil((addr + length) / PAGE_SIZE) - start;
+  const [start, numPages] = pageSpan(addr, length);
   if (numPages === 0) return -ERRNO.ENOMEM; // iov_iter_npages == 0 (§5.1)
   const before = teeCharge(k, task, numPages, 'before');
   if (typeof before === 'number') return before;

@@ -2,7 +2,7 @@
 // of 512, checking mm->locked_vm (shared with mlock) page by page, then charge it.
 import type { Sleep } from '../../../sim/engine.js';
 import { sleep } from '../../../sim/engine.js';
-import { PAGE_SIZE } from '../../../sim/units.js';
+import { PAGE_SIZE, pageSpan } from '../../../sim/units.js';
 import { ERRNO } from '../../config.js';
 import { handleTableOf, openHandleFile } from '../../fs/handles.js';
 import type { Kernel } from '../../kernel.js';
@@ -48,8 +48,7 @@ export function* vfioMapDma(
 ): Generator<Sleep, number> {
   const maps = handleTableOf<DmaMap>(task, fd, 'vfio');
   if (!maps) return -ERRNO.EBADF;
-  const start = Math.floor(addr / PAGE_SIZE);
-  const npages = Math.ceil((addr + len) / PAGE_SIZE) - start;
+  const [start, npages] = pageSpan(addr, len);
   if (npages === 0 || addr % PAGE_SIZE) return -ERRNO.EINVAL;
   const lockCap = task.cred.capIpcLock; // dma->lock_cap
   const limit = task.memlockPages;
