@@ -21,7 +21,7 @@ import type { Inode } from './mm/mmap.js';
 import { PageKind } from './mm/page.js';
 import { PageAlloc } from './mm/page_alloc.js';
 import { Rmap } from './mm/rmap.js';
-import { blame, type Failure, PinRegistry } from './observe/blame.js';
+import { type Blocker, blame, type Failure, PinRegistry } from './observe/blame.js';
 import { TraceLog, type TraceName } from './observe/trace.js';
 import { VmEvents } from './observe/vmstat.js';
 import type { Task, UserStruct } from './task.js';
@@ -110,6 +110,8 @@ export class Kernel {
   nextIoRequest = 1;
   /** every cma_alloc call that got as far as the window loop, with its simulated latency */
   readonly cmaCalls: { area: string; count: number; errno: number; latencyNs: number }[] = [];
+  /** the holder of each of a failure's blocking_pfns when it failed (null: nobody nameable) */
+  readonly blockers: (Blocker | null)[][] = [];
   /** every failed allocation or syscall, in order (DESIGN.md snapshot `failures[]`) */
   readonly failures: Failure[] = [];
   /** pid of the task whose syscall is running (0: none), for traces and -EINTR */
@@ -238,7 +240,11 @@ export class Kernel {
     }
   }
 
-  /** Record a failure of `op` with errno `errno` (negative), blaming `blockingPfn` if given. */
+  /**
+   * Record a failure of `op` with errno `errno` (negative). Each blocking page's holder is named
+   * now, while it still holds the page: the first in the failure itself, all of them in
+   * `blockers` (page_pinner's failure log, §6 item 4).
+   */
   fail(
     op: string,
     errno: number,
@@ -248,14 +254,15 @@ export class Kernel {
     if (this.currentPid) f.pid = this.currentPid;
     if (extra.area !== undefined) f.area = extra.area;
     if (extra.count !== undefined) f.count = extra.count;
-    const pfns = extra.blockingPfns ?? [];
+    const pfns = [...new Set(extra.blockingPfns)].slice(0, MAX_BLOCKING_PFNS);
+    const holders = pfns.map((pfn) => blame(this, pfn) ?? null);
     if (pfns.length > 0) {
       f.blocking_pfn = pfns[0]!;
-      f.blocking_pfns = [...new Set(pfns)].slice(0, MAX_BLOCKING_PFNS);
-      const b = blame(this, pfns[0]!);
-      if (b) f.blocker = b;
+      f.blocking_pfns = pfns;
+      if (holders[0]) f.blocker = holders[0];
     }
     this.failures.push(f);
+    this.blockers.push(holders);
     return errno;
   }
 

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 import { MLOCK_LIMIT } from '../kernel/config.js';
-import { type Blocker, blame } from '../kernel/observe/blame.js';
 import { MAX_LIST, type RunInfo, snapshot } from '../metrics/snapshot.js';
 import { view } from '../metrics/view.js';
 import { parseDuration } from '../sim/units.js';
@@ -23,13 +22,7 @@ import {
 } from './define.js';
 import { installDeterminismGuards } from './determinism.js';
 import { locate, locateQuoted, workloadError } from './errors.js';
-import {
-  type ControlMessage,
-  HOLDERS_PER_FAILURE,
-  type HostMessage,
-  type LiveOptions,
-  type RunRequest,
-} from './protocol.js';
+import type { ControlMessage, HostMessage, LiveOptions, RunRequest } from './protocol.js';
 import { Simulation } from './runtime.js';
 
 /** Without a duration or --until, a run stops here even if actors are still sleeping. */
@@ -251,16 +244,6 @@ function runLive(
     anchorSim = engine.now;
   };
   const finished = () => engine.peekTime() > limit;
-  // The holder of every blocking page, named right after the event that recorded the failure
-  // (the kernel's own blame covers only the first): the TUI's failure drill-down.
-  const holders: (Blocker | null)[][] = [];
-  const step = () => {
-    engine.step();
-    while (holders.length < k.failures.length && holders.length < MAX_LIST) {
-      const pfns = k.failures[holders.length]!.blocking_pfns ?? [];
-      holders.push(pfns.slice(0, HOLDERS_PER_FAILURE).map((pfn) => blame(k, pfn) ?? null));
-    }
-  };
   const publish = () => {
     lastFrame = performance.now();
     lastMessage = lastFrame;
@@ -274,20 +257,20 @@ function runLive(
         paused,
         finished: finished(),
         events: engine.eventsRun,
-        holders,
+        holders: k.blockers.slice(0, MAX_LIST),
       },
     });
   };
   /** Run events while `more()` and at most SLICE_MS of wall time. */
   const slice = (more: () => boolean) => {
     const t0 = performance.now();
-    while (more() && performance.now() - t0 < SLICE_MS) step();
+    while (more() && performance.now() - t0 < SLICE_MS) engine.step();
   };
   const tick = () => {
     try {
       if (stepOne) {
         stepOne = false;
-        if (!finished()) step();
+        if (!finished()) engine.step();
         publish();
       } else if (toFailure) {
         const before = k.failures.length;

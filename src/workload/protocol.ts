@@ -55,13 +55,10 @@ export interface LiveFrame {
   /**
    * Who held each blocking page when the failure happened: `holders[i][j]` is the holder of
    * `snapshot.failures[i].blocking_pfns[j]` (null: nobody the kernel can name). Failures without
-   * blocking pfns get []. At most HOLDERS_PER_FAILURE per failure.
+   * blocking pfns get []. At most MAX_BLOCKING_PFNS (kernel.ts) per failure.
    */
   holders?: (Blocker | null)[][];
 }
-
-/** Blocking pages per failure whose holders a live frame names (LiveFrame.holders). */
-export const HOLDERS_PER_FAILURE = 64;
 
 export type HostMessage =
   | {
