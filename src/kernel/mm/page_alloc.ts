@@ -464,9 +464,4 @@ export class PageAlloc {
     }
     return [free, cma];
   }
-
-  /** Free pages on each (order, migratetype) list, as /proc/pagetypeinfo counts blocks. */
-  nrFreeBlocks(zone: Zone, order: number, mt: MT): number {
-    return zone.nrFree[mt * NR_PAGE_ORDERS + order]!;
-  }
 }

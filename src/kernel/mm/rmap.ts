@@ -55,13 +55,6 @@ export class Rmap {
     this.freeIds.push(obj.id);
   }
 
-  /** Grow an object's index space (mremap/ftruncate of a file). */
-  resize(obj: MemObject, nrPages: number): void {
-    const pages = new Int32Array(nrPages).fill(-1);
-    pages.set(obj.pages.subarray(0, Math.min(nrPages, obj.pages.length)));
-    obj.pages = pages;
-  }
-
   *all(): IterableIterator<MemObject> {
     for (const o of this.objects) if (o) yield o;
   }
