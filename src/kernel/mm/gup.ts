@@ -150,7 +150,7 @@ function getUserPagesLocked(
     const err = v ? checkVmaFlags(k, v, flags) : -ERRNO.EFAULT;
     if (err) return i || err;
     const vma = v!;
-    let pfn = mm.pageAt(va);
+    let pfn = vma.pageAt(va);
     if (pfn < 0 && !(flags & FOLL_WRITE) && vma.obj.kind === ObjKind.ANON && !vma.inode) {
       pfn = ZERO_PAGE; // read fault of untouched anon memory maps the zero page (§4.2)
     } else if (pfn < 0 || (flags & FOLL_WRITE && vma.ptes)) {

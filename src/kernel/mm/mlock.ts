@@ -26,7 +26,7 @@ function applyVmaLockFlags(
     mm.lockedVm += lock ? v.pages : -v.pages;
     for (let va = v.start; va < v.end; va++) {
       // __mm_populate() faults the range in; munlock clears PG_mlocked
-      const pfn = lock ? mm.fault(v, va, false) : mm.pageAt(va);
+      const pfn = lock ? mm.fault(v, va, false) : v.pageAt(va);
       if (pfn < 0) continue;
       if (lock) k.alloc.pages.flags[pfn]! |= PG_MLOCKED;
       else k.alloc.pages.flags[pfn]! &= ~PG_MLOCKED;
