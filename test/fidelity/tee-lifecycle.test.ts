@@ -386,9 +386,9 @@ describe('C31 (6.18): the TEE protected heap’s dynamic pool backed by CMA', ()
     expect(out.availAfterLast).toBe(65536);
   });
 
-  it('with the C7 pins at offsets [0, 16384), a 64 MiB pool still fits above them', () => {
-    const s = simP({ machine: machine('64MiB') });
-    const k = s.k;
+  /** A registers its 64 MiB (the C7 pins), then asks the protected heap for 12 MiB. */
+  function pinnedThenPool(poolSize: string) {
+    const s = simP({ machine: machine(poolSize) });
     const out: Record<string, unknown> = {};
     actor(s, 'A', { uid: 1000 }, function* (p) {
       const buf = yield* touched(p, '64MiB');
@@ -397,7 +397,12 @@ describe('C31 (6.18): the TEE protected heap’s dynamic pool backed by CMA', ()
       out.rc = yield* p.dmaHeapAlloc('protected,secure-video', '12MiB');
     });
     s.run();
-    expect(out.rc).toBe(5);
+    return { k: s.k, rc: out.rc };
+  }
+
+  it('with the C7 pins at offsets [0, 16384), a 64 MiB pool still fits above them', () => {
+    const { k, rc } = pinnedThenPool('64MiB');
+    expect(rc).toBe(5);
     // windows s = 0, 256, ..., 16128 hold pinned pages (§2.3: floor(16383/256) + 1 = 64)
     expect(k.trace.count('cma_alloc_busy_retry')).toBe(64);
     const finish = k.trace.records().find((r) => r.name === 'cma_alloc_finish')!;
@@ -406,17 +411,8 @@ describe('C31 (6.18): the TEE protected heap’s dynamic pool backed by CMA', ()
 
   it('if the pool’s cma_alloc fails (the C7 pins), the ioctl returns -ENOMEM', () => {
     // a pool the C7 pins block in every window: 200 MiB (min_size comes from the platform)
-    const s = simP({ machine: machine('200MiB') });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
-      const buf = yield* touched(p, '64MiB');
-      const tee = ok(yield* p.open('/dev/tee0'));
-      ok(yield* p.teeShmRegister(tee, buf));
-      out.rc = yield* p.dmaHeapAlloc('protected,secure-video', '12MiB');
-    });
-    s.run();
-    expect(out.rc).toBe('ENOMEM');
+    const { k, rc } = pinnedThenPool('200MiB');
+    expect(rc).toBe('ENOMEM');
     expect(k.vm.cma_alloc_fail).toBe(1);
     expect(k.cma[0]!.allocPagesFail).toBe(51200);
   });
