@@ -66,7 +66,7 @@ export function delta(k: Kernel, before: Counters): Record<keyof Counters, numbe
 
 /** FOLL_PIN references held on `pfns` (each is GUP_PIN_COUNTING_BIAS in _refcount). */
 export const pinsOn = (k: Kernel, pfns: readonly number[]): number[] =>
-  pfns.map((pfn) => k.alloc.pages.pincount[pfn]!);
+  pfns.map((pfn) => k.alloc.pages.pincount(pfn));
 
 /** nr_free_cma */
 export const freeCma = (k: Kernel): number => k.alloc.freeCounts()[1];

@@ -115,7 +115,7 @@ describe.each(['6.18', '6.4'] as const)(
       const a = touchAnon(k, 101);
       for (let i = 0; i < 100; i++) releasePage(k, a, i);
       expect(a.pages[100]).toBe(B + 100);
-      k.alloc.pages.pincount[B + 100] = 1; // held by a TEE registration (FOLL_PIN)
+      k.alloc.pages.addPins(B + 100, 1); // held by a TEE registration (FOLL_PIN)
       const svp = k.cma[0]!;
       const r = drive(cmaAlloc(k, svp, HEAP_200M.count, HEAP_200M.align), clock);
       expect(r).toMatchObject({ pfn: B + 256, windows: 2, busyPfns: [B + 100] });

@@ -35,6 +35,7 @@ import {
   PageKind,
   PG_DIRTY,
   PG_MLOCKED,
+  PG_REFS,
 } from '../../src/kernel/mm/page.js';
 import { type MemObject, ObjKind } from '../../src/kernel/mm/rmap.js';
 
@@ -151,7 +152,8 @@ export function checkPageblocks(k: Kernel): void {
  */
 export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCounts {
   const a = k.alloc;
-  const { kind, pincount, getcount } = a.pages;
+  const pages = a.pages;
+  const { kind, flags } = pages;
   const start = a.startPfn;
   const end = a.endPfn;
   const nPb = a.nrPageblocks;
@@ -216,9 +218,9 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
         fail(`allocated page inside free block ${hex(head)} order ${o}: ${where(k, p)}`);
       // only `kind` is maintained on free pages (page.ts), but a page must never be freed while
       // pinned or referenced: the next allocation would inherit the references
-      if (pincount[p]! | getcount[p]!) {
+      if (flags[p]! & PG_REFS) {
         fail(
-          `free page ${hex(p)} still holds references: pincount=${pincount[p]} getcount=${getcount[p]}`,
+          `free page ${hex(p)} still holds references: pincount=${pages.pincount(p)} getcount=${pages.getcount(p)}`,
         );
       }
     }
@@ -234,6 +236,14 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
       if (pbMt[pb] === MT_CMA && !pbIso[pb]) freeCmaPages += perPb;
     }
     pfn = last + 1;
+  }
+  // the sparse pin/get counts belong to allocated pages flagged PG_REFS (a page freed with
+  // references and reallocated has its flags reset, so look from the counts' side too)
+  for (const p of pages.referenced()) {
+    if (kind[p] === FREE || !(flags[p]! & PG_REFS))
+      fail(
+        `pincount=${pages.pincount(p)} getcount=${pages.getcount(p)} outlived ${where(k, p)}: freed, or PG_REFS lost`,
+      );
   }
   let listed = 0;
   for (const zone of a.zones) for (const n of zone.nrFree) listed += n;
@@ -309,9 +319,9 @@ function checkAllocatedPage(
 ): boolean {
   const a = k.alloc;
   if (kd === ANON || kd === FILE) {
-    const { owner, index, pincount, getcount } = a.pages;
+    const { owner, index } = a.pages;
     if (owner[pfn] === UNOWNED) {
-      if (pincount[pfn]! + getcount[pfn]! === 0)
+      if (!a.pages.hasExtraRefs(pfn))
         fail(`user page without an owner and without references (leaked): ${where(k, pfn)}`);
       return true;
     }
@@ -445,7 +455,8 @@ export function checkCma(k: Kernel, ctx: InvariantCtx, byKind: number[]): void {
 /** Invariants 5 and 6: rmap objects, and the content, flags and references the driver expects. */
 export function checkContent(k: Kernel, ctx: InvariantCtx, { byKind, orphans }: PageCounts): void {
   const a = k.alloc;
-  const { kind, flags, pincount, getcount, owner, index } = a.pages;
+  const pages = a.pages;
+  const { kind, flags, owner, index } = pages;
   let resident = 0;
   for (const obj of k.rmap.all()) {
     const wantKind = obj.kind === OBJ_ANON ? ANON : FILE;
@@ -485,9 +496,11 @@ export function checkContent(k: Kernel, ctx: InvariantCtx, { byKind, orphans }: 
         fail(
           `${what(obj, idx)} at ${where(k, pfn)}: PG_dirty is ${!st.dirty}, expected ${st.dirty}`,
         );
-      if (pincount[pfn] !== st.pins || getcount[pfn] !== st.gets) {
+      const pins = pages.pincount(pfn);
+      const gets = pages.getcount(pfn);
+      if (pins !== st.pins || gets !== st.gets) {
         fail(
-          `${what(obj, idx)} at ${where(k, pfn)}: pincount/getcount ${pincount[pfn]}/${getcount[pfn]}, expected ${st.pins}/${st.gets}`,
+          `${what(obj, idx)} at ${where(k, pfn)}: pincount/getcount ${pins}/${gets}, expected ${st.pins}/${st.gets}`,
         );
       }
       if (st.pins + st.gets > 0 && pfn !== st.heldAt)

@@ -274,10 +274,10 @@ class Model {
         if (st.pins + st.gets >= 4) return;
         const pfn = this.objs[n]!.pages[ix]!;
         if (op.ref === 'get') {
-          pages.getcount[pfn]!++;
+          pages.addGets(pfn, 1);
           st.gets++;
         } else {
-          pages.pincount[pfn]!++;
+          pages.addPins(pfn, 1);
           st.pins++;
         }
         st.heldAt = pfn;
@@ -290,10 +290,10 @@ class Model {
         const st = this.states[this.objs.indexOf(h!.obj)]![h!.idx]!;
         const pfn = h!.obj.pages[h!.idx]!;
         if (h!.ref === 'get') {
-          pages.getcount[pfn]!--;
+          pages.addGets(pfn, -1);
           st.gets--;
         } else {
-          pages.pincount[pfn]!--;
+          pages.addPins(pfn, -1);
           st.pins--;
         }
         if (st.pins + st.gets === 0) st.heldAt = -1;
@@ -617,7 +617,7 @@ describe('(c) 6.18 cmaRetry=android with a pinned page in every window', () => {
     const anon = k.rmap.create(ObjKind.ANON, 501, 'anon');
     for (let i = 0; i <= 500; i++) expect(faultPage(k, anon, i)).toBe(A_BASE + i);
     for (let i = 0; i < 500; i++) releasePage(k, anon, i);
-    k.alloc.pages.pincount[A_BASE + 500] = 1;
+    k.alloc.pages.addPins(A_BASE + 500, 1);
 
     // count 1000, align 0: windows 0..24 per scan, every one contains offset 500
     const gen = cmaAlloc(k, a, 1000, 0);
@@ -665,7 +665,7 @@ describe.each(['6.18', '6.4'] as const)(
     it('fails its window with -EBUSY after 5 migrate_pages calls and stops scanning the window', () => {
       const { k, clock, a, file, anon } = fileThenAnon(version);
       k.alloc.pages.flags[A_BASE]! |= PG_DIRTY; // not dropped by reclaim_clean_pages_from_list
-      k.alloc.pages.getcount[A_BASE] = 1; // a concurrent read() copying from the folio
+      k.alloc.pages.addGets(A_BASE, 1); // a concurrent read() copying from the folio
 
       // the whole area: a single window
       const r = drive(cmaAlloc(k, a, 1024, 0), clock);
@@ -788,7 +788,7 @@ describe('the checker catches corruption (it is not vacuous)', () => {
 
   it('migration of a pinned page', () => {
     const { k, clock, a, st, ctx } = onePage();
-    k.alloc.pages.pincount[A_BASE] = 1;
+    k.alloc.pages.addPins(A_BASE, 1);
     st.pins = 1;
     st.heldAt = A_BASE;
     checkInvariants(k, ctx);

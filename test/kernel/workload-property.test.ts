@@ -632,13 +632,11 @@ function checkQuiescent(w: World): void {
     expect(c.debugfsMem).toEqual([]);
   }
   const pages = k.alloc.pages;
+  expect(pages.referenced(), 'pages still pinned or referenced').toEqual([]);
   const kinds = [0, 0, 0, 0, 0];
   for (let pfn = k.alloc.startPfn; pfn < k.alloc.endPfn; pfn++) {
     const kind = pages.kind[pfn]!;
     kinds[kind]!++;
-    if (pages.pincount[pfn] || pages.getcount[pfn]) {
-      throw new Error(`pfn ${pfn}: ${pages.pincount[pfn]} pins, ${pages.getcount[pfn]} gets`);
-    }
     // a free page's other fields are stale by design (page.ts): only allocated pages are checked
     if (kind === PageKind.FREE) continue;
     if (pages.mapcount[pfn] || pages.flags[pfn]! & (PG_MLOCKED | PG_PIN_LONGTERM)) {

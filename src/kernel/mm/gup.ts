@@ -41,11 +41,11 @@ function grab(k: Kernel, pfn: number, flags: number): void {
   if (pfn === ZERO_PAGE) return;
   const pages = k.alloc.pages;
   if (flags & FOLL_PIN) {
-    pages.pincount[pfn]!++;
+    pages.addPins(pfn, 1);
     k.vm.nr_foll_pin_acquired++;
     if (flags & FOLL_LONGTERM) pages.flags[pfn]! |= PG_PIN_LONGTERM;
   } else {
-    pages.getcount[pfn]!++;
+    pages.addGets(pfn, 1);
   }
 }
 
@@ -65,7 +65,7 @@ export function unpinUserPages(k: Kernel, pfns: readonly number[]): void {
   const pages = k.alloc.pages;
   for (const pfn of pfns) {
     if (pfn === ZERO_PAGE) continue;
-    if (--pages.pincount[pfn]! === 0) pages.flags[pfn]! &= ~PG_PIN_LONGTERM;
+    if (pages.addPins(pfn, -1) === 0) pages.flags[pfn]! &= ~PG_PIN_LONGTERM;
     k.vm.nr_foll_pin_released++;
     putPage(k, pfn);
   }
@@ -75,7 +75,7 @@ export function unpinUserPages(k: Kernel, pfns: readonly number[]): void {
 export function putUserPages(k: Kernel, pfns: readonly number[]): void {
   for (const pfn of pfns) {
     if (pfn === ZERO_PAGE) continue;
-    k.alloc.pages.getcount[pfn]!--;
+    k.alloc.pages.addGets(pfn, -1);
     putPage(k, pfn);
   }
 }

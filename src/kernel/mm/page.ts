@@ -17,6 +17,8 @@ export const PG_MLOCKED = 1 << 0;
 export const PG_DIRTY = 1 << 1;
 export const PG_PIN_LONGTERM = 1 << 2; // a long-term pin holds this page (for views and blame)
 export const PG_CLEANCACHE = 1 << 3; // a GCMA page holding a clean page-cache copy
+/** Model-only: the page has pins or transient gets, counted in PageArrays' sparse maps. */
+export const PG_REFS = 1 << 4;
 
 /** No rmap owner. */
 export const NO_OWNER = 0;
@@ -31,10 +33,13 @@ export class PageArrays {
   readonly flags: Uint8Array;
   /** _mapcount + 1: page-table mappings */
   readonly mapcount: Uint8Array;
-  /** FOLL_PIN references; each is GUP_PIN_COUNTING_BIAS in _refcount (§3.2) */
-  readonly pincount: Uint16Array;
-  /** transient FOLL_GET / I/O references (§3.4) */
-  readonly getcount: Uint8Array;
+  /**
+   * FOLL_PIN references (each GUP_PIN_COUNTING_BIAS in _refcount, §3.2) and transient FOLL_GET /
+   * I/O references (§3.4), by pfn. Few pages have any, so they are kept sparse; a page has entries
+   * exactly while PG_REFS is set, so hot paths test the flag alone.
+   */
+  private readonly pins = new Map<number, number>();
+  private readonly gets = new Map<number, number>();
   /** content identity and reverse map: the owning object (mapping) and index in it */
   readonly owner: Uint16Array;
   readonly index: Int32Array;
@@ -43,8 +48,6 @@ export class PageArrays {
     this.kind = new Uint8Array(nrPages);
     this.flags = new Uint8Array(nrPages);
     this.mapcount = new Uint8Array(nrPages);
-    this.pincount = new Uint16Array(nrPages);
-    this.getcount = new Uint8Array(nrPages);
     this.owner = new Uint16Array(nrPages);
     this.index = new Int32Array(nrPages);
   }
@@ -55,20 +58,55 @@ export class PageArrays {
    */
   refcount(i: number): number {
     const cache = this.kind[i] === PageKind.FILE ? 1 : 0;
-    return (
-      this.mapcount[i]! + cache + this.pincount[i]! * GUP_PIN_COUNTING_BIAS + this.getcount[i]!
-    );
+    return this.mapcount[i]! + cache + this.pincount(i) * GUP_PIN_COUNTING_BIAS + this.getcount(i);
   }
 
   /** References beyond folio_expected_ref_count(): pins and transient gets (§1.1). */
   hasExtraRefs(i: number): boolean {
-    return this.pincount[i]! + this.getcount[i]! > 0;
+    return (this.flags[i]! & PG_REFS) !== 0;
+  }
+
+  /** FOLL_PIN references on page `i` (§3.2). */
+  pincount(i: number): number {
+    return this.pins.get(i) ?? 0;
+  }
+
+  /** Transient FOLL_GET / I/O references on page `i` (§3.4). */
+  getcount(i: number): number {
+    return this.gets.get(i) ?? 0;
+  }
+
+  /** Add `n` (negative: drop) pins to page `i`; returns the new pin count. */
+  addPins(i: number, n: number): number {
+    return this.addRefs(this.pins, i, n, 'pin');
+  }
+
+  /** Add `n` (negative: drop) transient references to page `i`; returns the new count. */
+  addGets(i: number, n: number): number {
+    return this.addRefs(this.gets, i, n, 'get');
+  }
+
+  /** Pages holding pins or gets, ascending. */
+  referenced(): number[] {
+    const out = [...this.pins.keys()];
+    for (const i of this.gets.keys()) if (!this.pins.has(i)) out.push(i);
+    return out.sort((a, b) => a - b);
+  }
+
+  private addRefs(map: Map<number, number>, i: number, n: number, what: string): number {
+    const count = (map.get(i) ?? 0) + n;
+    if (count < 0) throw new Error(`pfn ${i}: ${what} count would go negative`);
+    if (count > 0) map.set(i, count);
+    else map.delete(i);
+    if (this.pins.has(i) || this.gets.has(i)) this.flags[i]! |= PG_REFS;
+    else this.flags[i]! &= ~PG_REFS;
+    return count;
   }
 
   /** Move everything that travels with the content from page `from` to page `to` (§3.1). */
   copyContent(from: number, to: number): void {
     this.kind[to] = this.kind[from]!;
-    this.flags[to] = this.flags[from]! & ~PG_PIN_LONGTERM;
+    this.flags[to] = this.flags[from]! & ~(PG_PIN_LONGTERM | PG_REFS); // references stay (§3.2)
     this.mapcount[to] = this.mapcount[from]!;
     this.owner[to] = this.owner[from]!;
     this.index[to] = this.index[from]!;
