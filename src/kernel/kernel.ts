@@ -92,7 +92,7 @@ export class Kernel {
   readonly policies: Policies;
   readonly rng: RngStreams;
   readonly alloc: PageAlloc;
-  readonly rmap = new Rmap();
+  readonly rmap: Rmap;
   readonly vm = new VmEvents();
   readonly trace: TraceLog;
   readonly cma: CmaArea[] = [];
@@ -154,6 +154,7 @@ export class Kernel {
       this.rng.stream('placement'),
       this.policies.cmaEligibility === 'tagged-only',
     );
+    this.rmap = new Rmap(this.alloc.pages);
     this.placeCmaAreas(m.cma ?? [], basePfn, movableStart);
     this.boot(basePfn, endPfn, movableStart);
     this.tee = new TeeDevice({ registerOps: true, dynamicShm: true, ...m.tee });

@@ -95,7 +95,7 @@ describe.each([false, true])(
       for (let i = 0; i < 16384; i++) {
         const pfn = a.pages[i]!;
         expect(inCma(pfn)).toBe(false);
-        expect([pages.kind[pfn], pages.owner[pfn], pages.index[pfn]]).toEqual([
+        expect([pages.kind[pfn], k.rmap.ownerId(pfn), k.rmap.indexOf(pfn)]).toEqual([
           PageKind.ANON,
           a.id,
           i,

@@ -46,7 +46,7 @@ describe.each(VERSIONS)('C27 on %s: munmap does not unpin', (version) => {
         kind: new Set(pfns.map((pfn) => pages.kind[pfn])),
         mapcount: new Set(pfns.map((pfn) => pages.mapcount[pfn])),
         refcount: new Set(pfns.map((pfn) => pages.refcount(pfn))),
-        owner: new Set(pfns.map((pfn) => pages.owner[pfn])),
+        owner: new Set(pfns.map((pfn) => k.rmap.ownerId(pfn))),
       };
       let c = counters(k);
       out.heap1 = yield* p.dmaHeapAlloc('svp', '200MiB');

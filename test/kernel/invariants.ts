@@ -319,17 +319,20 @@ function checkAllocatedPage(
 ): boolean {
   const a = k.alloc;
   if (kd === ANON || kd === FILE) {
-    const { owner, index } = a.pages;
-    if (owner[pfn] === UNOWNED) {
+    const slot = a.pages.slot[pfn]!;
+    if (slot === UNOWNED) {
       if (!a.pages.hasExtraRefs(pfn))
         fail(`user page without an owner and without references (leaked): ${where(k, pfn)}`);
       return true;
     }
-    const obj = objs[owner[pfn]!];
+    const owner = k.rmap.ownerOf(pfn);
+    if (!owner || objs[owner.id] !== owner)
+      fail(`user page's rmap slot ${slot} is in no live object's range: ${where(k, pfn)}`);
+    const idx = k.rmap.indexOf(pfn);
     const objKind = kd === ANON ? OBJ_ANON : OBJ_FILE;
-    if (!obj || obj.kind !== objKind || obj.pages[index[pfn]!] !== pfn) {
+    if (owner.kind !== objKind || owner.pages[idx] !== pfn) {
       fail(
-        `user page's (owner ${owner[pfn]}, index ${index[pfn]}) does not map back to it: ${where(k, pfn)}`,
+        `user page's (owner ${owner.id}, index ${idx}) does not map back to it: ${where(k, pfn)}`,
       );
     }
   } else if (kd === KERNEL) {
@@ -456,7 +459,7 @@ export function checkCma(k: Kernel, ctx: InvariantCtx, byKind: number[]): void {
 export function checkContent(k: Kernel, ctx: InvariantCtx, { byKind, orphans }: PageCounts): void {
   const a = k.alloc;
   const pages = a.pages;
-  const { kind, flags, owner, index } = pages;
+  const { kind, flags } = pages;
   let resident = 0;
   for (const obj of k.rmap.all()) {
     const wantKind = obj.kind === OBJ_ANON ? ANON : FILE;
@@ -479,9 +482,9 @@ export function checkContent(k: Kernel, ctx: InvariantCtx, { byKind, orphans }: 
       n++;
       if (pfn < a.startPfn || pfn >= a.endPfn)
         fail(`${what(obj, idx)} maps pfn ${pfn} outside memory`);
-      if (kind[pfn] !== wantKind || owner[pfn] !== obj.id || index[pfn] !== idx) {
+      if (kind[pfn] !== wantKind || k.rmap.ownerOf(pfn) !== obj || k.rmap.indexOf(pfn) !== idx) {
         fail(
-          `${what(obj, idx)} -> ${where(k, pfn)} whose owner/index is ${owner[pfn]}/${index[pfn]}`,
+          `${what(obj, idx)} -> ${where(k, pfn)} whose owner/index is ${k.rmap.ownerId(pfn)}/${k.rmap.indexOf(pfn)}`,
         );
       }
       if (!ctx.content) continue;

@@ -576,9 +576,11 @@ function checkLive(w: World, task: Task, st: PState): void {
       const pfn = obj.pages[i]!;
       if (pfn < 0) continue;
       n++;
-      if (pages.owner[pfn] !== obj.id || pages.index[pfn] !== i || pages.kind[pfn] !== kind) {
+      const owner = k.rmap.ownerOf(pfn);
+      const idx = k.rmap.indexOf(pfn);
+      if (owner !== obj || idx !== i || pages.kind[pfn] !== kind) {
         throw new Error(
-          `${obj.label}[${i}] -> pfn ${pfn}: owner ${pages.owner[pfn]}, index ${pages.index[pfn]}, kind ${pages.kind[pfn]}`,
+          `${obj.label}[${i}] -> pfn ${pfn}: owner ${owner?.id}, index ${idx}, kind ${pages.kind[pfn]}`,
         );
       }
       // §6 item 5: untagged user pages never come from CMA, as fault-in or migration target
@@ -644,8 +646,8 @@ function checkQuiescent(w: World): void {
         `pfn ${pfn} (kind ${kind}): mapcount ${pages.mapcount[pfn]}, flags ${pages.flags[pfn]}`,
       );
     }
-    if ((pages.owner[pfn] !== NO_OWNER) !== (kind === PageKind.FILE)) {
-      throw new Error(`pfn ${pfn}: kind ${kind}, owner ${pages.owner[pfn]}`);
+    if ((pages.slot[pfn] !== NO_OWNER) !== (kind === PageKind.FILE)) {
+      throw new Error(`pfn ${pfn}: kind ${kind}, owner ${k.rmap.ownerId(pfn)}`);
     }
   }
   // only the boot reservation is kernel memory, only named files keep page cache

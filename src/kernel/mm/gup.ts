@@ -55,7 +55,7 @@ function grab(k: Kernel, pfn: number, flags: number): void {
  */
 function putPage(k: Kernel, pfn: number): void {
   const pages = k.alloc.pages;
-  if (pages.owner[pfn] === NO_OWNER && pages.mapcount[pfn] === 0 && !pages.hasExtraRefs(pfn)) {
+  if (pages.slot[pfn] === NO_OWNER && pages.mapcount[pfn] === 0 && !pages.hasExtraRefs(pfn)) {
     k.alloc.freePages(pfn, 0);
   }
 }

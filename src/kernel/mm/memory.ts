@@ -2,7 +2,7 @@
 // CMA-eligible; under PF_MEMALLOC_PIN they are not).
 import type { Kernel } from '../kernel.js';
 import { GFP_HIGHUSER_MOVABLE, memallocPinGfp } from './gfp.js';
-import { NO_OWNER, PageKind, PG_DIRTY } from './page.js';
+import { PageKind, PG_DIRTY } from './page.js';
 import { type MemObject, ObjKind } from './rmap.js';
 
 /**
@@ -24,8 +24,7 @@ export function populatePage(
   const pfn = k.alloc.allocPages(0, gfp, kind);
   if (pfn < 0) return -1;
   const pages = k.alloc.pages;
-  pages.owner[pfn] = obj.id;
-  pages.index[pfn] = idx;
+  k.rmap.setOwner(pfn, obj, idx);
   pages.mapcount[pfn] = 0;
   if (swapBacked) pages.flags[pfn]! |= PG_DIRTY;
   obj.pages[idx] = pfn;
@@ -62,7 +61,7 @@ export function putObject(k: Kernel, obj: MemObject): void {
     const pfn = obj.pages[i]!;
     if (pfn < 0) continue;
     obj.pages[i] = -1;
-    if (pages.hasExtraRefs(pfn)) pages.owner[pfn] = NO_OWNER;
+    if (pages.hasExtraRefs(pfn)) k.rmap.clearOwner(pfn);
     else k.alloc.freePages(pfn, 0);
   }
   obj.nrResident = 0;

@@ -12,8 +12,9 @@ function migrateFolio(k: Kernel, src: number, gfp: number): number {
   if (pages.hasExtraRefs(src)) return -ERRNO.EAGAIN; // §3.2: pinned or referenced
   const dst = k.alloc.allocPages(0, gfp, pages.kind[src]!);
   if (dst < 0) return -ERRNO.ENOMEM;
+  const obj = k.rmap.ownerOf(src)!;
+  obj.pages[k.rmap.indexOf(src)] = dst;
   pages.copyContent(src, dst);
-  k.rmap.get(pages.owner[src]!).pages[pages.index[src]!] = dst;
   k.alloc.freePages(src, 0);
   return 0;
 }

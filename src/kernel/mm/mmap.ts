@@ -4,7 +4,7 @@ import { PAGEBLOCK_ORDER } from '../config.js';
 import type { Kernel } from '../kernel.js';
 import { GFP_KERNEL } from './gfp.js';
 import { populatePage, putObject, releasePage } from './memory.js';
-import { NO_OWNER, PageKind, PG_DIRTY, PG_MLOCKED } from './page.js';
+import { PageKind, PG_DIRTY, PG_MLOCKED } from './page.js';
 import { type MemObject, ObjKind } from './rmap.js';
 
 export const VM_READ = 1 << 0;
@@ -245,7 +245,7 @@ export class Mm {
     v.obj.nrResident--;
     if (pages.hasExtraRefs(pfn)) {
       // pinned or referenced: stays allocated, unmapped, until the last unpin/put (§5.3, C27)
-      pages.owner[pfn] = NO_OWNER;
+      this.k.rmap.clearOwner(pfn);
       pages.flags[pfn]! &= ~PG_MLOCKED;
     } else {
       this.k.alloc.freePages(pfn, 0);

@@ -20,12 +20,12 @@ export const PG_CLEANCACHE = 1 << 3; // a GCMA page holding a clean page-cache c
 /** Model-only: the page has pins or transient gets, counted in PageArrays' sparse maps. */
 export const PG_REFS = 1 << 4;
 
-/** No rmap owner. */
+/** No rmap owner (the rmap slot of an unowned page). */
 export const NO_OWNER = 0;
 
 /**
  * Only `kind` is kept up to date for free pages; the other fields are meaningful while a page is
- * allocated: the allocator resets `flags`, and whoever maps the page sets mapcount, owner, index.
+ * allocated: the allocator resets `flags`, and whoever maps the page sets mapcount and slot.
  */
 export class PageArrays {
   /** PageKind */
@@ -40,16 +40,17 @@ export class PageArrays {
    */
   private readonly pins = new Map<number, number>();
   private readonly gets = new Map<number, number>();
-  /** content identity and reverse map: the owning object (mapping) and index in it */
-  readonly owner: Uint16Array;
-  readonly index: Int32Array;
+  /**
+   * Content identity and reverse map: the owning object (mapping) and the index in it, as one
+   * rmap slot (rmap.ts: Rmap.ownerOf, indexOf), or NO_OWNER.
+   */
+  readonly slot: Uint32Array;
 
   constructor(readonly nrPages: number) {
     this.kind = new Uint8Array(nrPages);
     this.flags = new Uint8Array(nrPages);
     this.mapcount = new Uint8Array(nrPages);
-    this.owner = new Uint16Array(nrPages);
-    this.index = new Int32Array(nrPages);
+    this.slot = new Uint32Array(nrPages);
   }
 
   /**
@@ -108,7 +109,6 @@ export class PageArrays {
     this.kind[to] = this.kind[from]!;
     this.flags[to] = this.flags[from]! & ~(PG_PIN_LONGTERM | PG_REFS); // references stay (§3.2)
     this.mapcount[to] = this.mapcount[from]!;
-    this.owner[to] = this.owner[from]!;
-    this.index[to] = this.index[from]!;
+    this.slot[to] = this.slot[from]!;
   }
 }

@@ -57,8 +57,8 @@ function reclaimCleanPages(k: Kernel, list: number[]): void {
     const clean =
       pages.kind[pfn] === PageKind.FILE && !(pages.flags[pfn]! & (PG_DIRTY | PG_MLOCKED));
     if (clean && !pages.hasExtraRefs(pfn)) {
-      const obj = k.rmap.get(pages.owner[pfn]!);
-      const idx = pages.index[pfn]!;
+      const obj = k.rmap.ownerOf(pfn)!;
+      const idx = k.rmap.indexOf(pfn);
       for (const m of [...obj.mappers]) m.unmapIndex(idx); // try_to_unmap (may_unmap = 1)
       obj.pages[idx] = -1;
       obj.nrResident--;
