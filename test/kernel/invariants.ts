@@ -6,8 +6,8 @@
 //  1. every page is free ⇔ it lies in exactly one free buddy block; blocks are aligned, inside
 //     memory and one zone, and join pageblocks of different types only if both are PCP types;
 //     a free page holds no pin or reference;
-//  2. zone.freePages/freeCma, zone.nrFree per (type, order), the avail bits, the per-list
-//     pageblock sets and pbFree all agree with the free blocks (isolated ones count nowhere);
+//  2. zone.freePages/freeCma, the avail bits, each (type, order) list (its blocks, lowest first)
+//     and the per-pageblock free counts agree with the free blocks (isolated ones count nowhere);
 //  3. nr_free_cma = free pages in non-isolated CMA pageblocks; CMA pageblocks are exactly the
 //     CMA areas; no pageblock stays isolated between operations;
 //  4. per CMA area: bitmap (in units of 2^order_per_bit pages) = the live allocations,
@@ -166,8 +166,8 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
   const expFree = [0, 0];
   const expCma = [0, 0];
   const expNrFree = new Int32Array(nrZones * NR_MT * NR_ORDERS);
-  /** free heads per (list = mt * NR_PAGE_ORDERS + order, pageblock) */
-  const expOnList = new Int32Array(NR_MT * NR_ORDERS * nPb);
+  /** the lowest head on each (zone, list): the first one the ascending walk meets */
+  const expLowest = new Int32Array(nrZones * NR_MT * NR_ORDERS).fill(-1);
   const expPbFree = new Int32Array(nPb);
   const objs: (MemObject | undefined)[] = [];
   for (const o of k.rmap.all()) objs[o.id] = o;
@@ -228,8 +228,9 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
     byKind[FREE]! += size;
     if (mt !== MT_ISOLATE) expFree[z]! += size;
     if (mt === MT_CMA) expCma[z]! += size;
-    expNrFree[(z * NR_MT + mt) * NR_ORDERS + o]!++;
-    expOnList[(mt * NR_ORDERS + o) * nPb + headPb]!++;
+    const zl = (z * NR_MT + mt) * NR_ORDERS + o;
+    expNrFree[zl]!++;
+    if (expLowest[zl] === -1) expLowest[zl] = head;
     const perPb = Math.min(size, PB_PAGES);
     for (let pb = headPb; pb <= last >> PB_ORDER; pb++) {
       expPbFree[pb]! += perPb;
@@ -246,7 +247,9 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
       );
   }
   let listed = 0;
-  for (const zone of a.zones) for (const n of zone.nrFree) listed += n;
+  for (const zone of a.zones)
+    for (let mt = 0; mt < NR_MT; mt++)
+      for (let o = 0; o <= MAX_ORDER; o++) listed += a.nrFree(zone, mt, o);
   if (exhaustive || listed !== nrBlocks) exhaustiveHeadScan(k, nrBlocks);
 
   // invariant 2: zone counters, per-type block counts, the list structure, pbFree
@@ -258,39 +261,36 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
       fail(`zone ${zone.name}: freeCma ${zone.freeCma} != ${expCma[z]} on its CMA free lists`);
     for (let mt = 0; mt < NR_MT; mt++) {
       for (let o = 0; o <= MAX_ORDER; o++) {
-        const i = mt * NR_ORDERS + o;
         const want = expNrFree[(z * NR_MT + mt) * NR_ORDERS + o]!;
-        if (zone.nrFree[i] !== want) {
-          fail(
-            `zone ${zone.name}: nrFree[${MT_NAMES[mt]}, order ${o}] = ${zone.nrFree[i]} but there are ${want} such free blocks`,
-          );
-        }
         if (((zone.avail[mt]! >> o) & 1) !== (want > 0 ? 1 : 0))
-          fail(`zone ${zone.name}: avail bit [${MT_NAMES[mt]}, order ${o}] disagrees with nrFree`);
-        const list = zone.lists[i]!;
-        if (want === 0) {
-          // an empty list: one query instead of one per pageblock
-          const stale = list.first();
-          if (stale >= 0)
-            fail(
-              `zone ${zone.name}: empty list [${MT_NAMES[mt]}, order ${o}] has pageblock ${stale}`,
-            );
-          continue;
+          fail(
+            `zone ${zone.name}: avail bit [${MT_NAMES[mt]}, order ${o}] disagrees with its list`,
+          );
+        // every listed block is a free head of this zone and type, listed once, lowest first:
+        // the first is the placement's answer (§1.4 lowest PFN)
+        const lowest = expLowest[(z * NR_MT + mt) * NR_ORDERS + o]!;
+        let listed = 0;
+        let prev = -1;
+        for (const head of a.freeBlocks(zone, mt, o)) {
+          const what = `zone ${zone.name}: list [${MT_NAMES[mt]}, order ${o}]`;
+          if (listed === 0 && head !== lowest)
+            fail(`${what} starts at ${hex(head)}, not at its lowest head ${hex(lowest)}`);
+          if (head <= prev) fail(`${what} lists ${hex(head)} after ${hex(prev)}`);
+          if (!a.isFreeHead(head, o) || effMt(head >> PB_ORDER) !== mt || zoneIdx(head) !== z)
+            fail(`${what} has stale block ${hex(head)}: ${where(k, head)}`);
+          prev = head;
+          listed++;
         }
-        for (let pb = 0; pb < nPb; pb++) {
-          const has = expOnList[i * nPb + pb]! > 0 && zoneIdx(pb << PB_ORDER) === z;
-          if (list.has(pb) !== has) {
-            fail(
-              `zone ${zone.name}: list [${MT_NAMES[mt]}, order ${o}] ${has ? 'misses' : 'has stale'} pageblock ${pb}`,
-            );
-          }
-        }
+        if (listed !== want)
+          fail(
+            `zone ${zone.name}: nr_free[${MT_NAMES[mt]}, order ${o}] = ${listed} but there are ${want} such free blocks`,
+          );
       }
     }
   }
   for (let pb = 0; pb < nPb; pb++) {
-    if (a.pbFree[pb] !== expPbFree[pb])
-      fail(`pbFree[${pb}] = ${a.pbFree[pb]} but the pageblock has ${expPbFree[pb]} free pages`);
+    if (a.pbFreePages(pb) !== expPbFree[pb])
+      fail(`pageblock ${pb} counts ${a.pbFreePages(pb)} free pages but has ${expPbFree[pb]}`);
   }
 
   // invariant 3: the global counters

@@ -4,6 +4,20 @@
 /** Index of the lowest set bit of a non-zero 32-bit word. */
 export const ctz32 = (w: number): number => 31 - Math.clz32(w & -w);
 
+/** hweight32(). */
+export function popcount32(w: number): number {
+  w -= (w >>> 1) & 0x55555555;
+  w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
+  return (((w + (w >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/** Set bits in [lo, hi) (bitmap_weight of a range). */
+export function countBits(map: Uint32Array, lo: number, hi: number): number {
+  let n = 0;
+  for (let i = findNextBit(map, hi, lo, 1); i < hi; i = findNextBit(map, hi, i + 1, 1)) n++;
+  return n;
+}
+
 export function testBit(map: Uint32Array, i: number): boolean {
   return ((map[i >>> 5]! >>> (i & 31)) & 1) !== 0;
 }
@@ -62,74 +76,93 @@ export function bitmapFindNextZeroAreaOff(
   }
 }
 
-/** A set of small integers with O(levels) insert, delete, lowest and next-from queries. */
+/**
+ * A set of small integers with O(levels) insert, delete, lowest and next-from queries: level 0 has
+ * a bit per member, each level above a bit per non-zero word of the one below, all in one array.
+ */
 export class HierBitmap {
-  private readonly levels: Uint32Array[] = [];
+  private readonly bits: Uint32Array;
+  /** the first word of each level, level 0 first */
+  private readonly base: Int32Array;
+  private readonly top: number;
 
   constructor(readonly size: number) {
+    const base: number[] = [];
+    let words = 0;
     let n = size;
     do {
       n = Math.max(1, Math.ceil(n / 32));
-      this.levels.push(new Uint32Array(n));
+      base.push(words);
+      words += n;
     } while (n > 1);
+    this.bits = new Uint32Array(words);
+    this.base = Int32Array.from(base);
+    this.top = base.length - 1;
   }
 
   has(i: number): boolean {
-    return testBit(this.levels[0]!, i);
+    return ((this.bits[i >>> 5]! >>> (i & 31)) & 1) !== 0;
   }
 
-  add(i: number): void {
-    for (const level of this.levels) {
-      const w = i >>> 5;
-      const was = level[w]!;
-      level[w] = was | (1 << (i & 31));
-      if (was !== 0) return;
-      i = w;
+  /** Add i; true when the set was empty. */
+  add(i: number): boolean {
+    const { bits, base } = this;
+    for (let l = 0; l <= this.top; l++) {
+      const w = base[l]! + (i >>> 5);
+      const was = bits[w]!;
+      bits[w] = was | (1 << (i & 31));
+      if (was !== 0) return false;
+      i >>>= 5;
     }
+    return true;
   }
 
-  delete(i: number): void {
-    for (const level of this.levels) {
-      const w = i >>> 5;
-      const now = level[w]! & ~(1 << (i & 31));
-      level[w] = now;
-      if (now !== 0) return;
-      i = w;
+  /** Delete i; true when the set is now empty. */
+  delete(i: number): boolean {
+    const { bits, base } = this;
+    for (let l = 0; l <= this.top; l++) {
+      const w = base[l]! + (i >>> 5);
+      const now = bits[w]! & ~(1 << (i & 31));
+      bits[w] = now;
+      if (now !== 0) return false;
+      i >>>= 5;
     }
+    return true;
   }
 
   /** The lowest member, or -1. */
   first(): number {
-    const top = this.levels.length - 1;
-    if (this.levels[top]![0] === 0) return -1;
+    const { bits, base } = this;
+    if (bits[base[this.top]!] === 0) return -1;
     let i = 0;
-    for (let l = top; l >= 0; l--) i = (i << 5) + ctz32(this.levels[l]![i]!);
+    for (let l = this.top; l >= 0; l--) i = (i << 5) + ctz32(bits[base[l]! + i]!);
     return i;
   }
 
   /** The lowest member >= from, or -1. */
   next(from: number): number {
     if (from >= this.size) return -1;
+    const { bits, base } = this;
     let l = 0;
     let i = from;
     // climb until a word holds a set bit at or after position i
     for (;;) {
-      const level = this.levels[l]!;
       const w = i >>> 5;
-      if (w >= level.length) return -1;
-      const word = (level[w]! >>> (i & 31)) << (i & 31);
+      const end = l === this.top ? 1 : base[l + 1]! - base[l]!;
+      if (w >= end) return -1;
+      const word = (bits[base[l]! + w]! >>> (i & 31)) << (i & 31);
       if (word !== 0) {
         i = (w << 5) + ctz32(word);
         break;
       }
-      if (l === this.levels.length - 1) return -1;
+      if (l === this.top) return -1;
       l++;
       i = w + 1;
     }
     // descend to level 0 taking the lowest set bit each time
     while (l > 0) {
       l--;
-      i = (i << 5) + ctz32(this.levels[l]![i]!);
+      i = (i << 5) + ctz32(bits[base[l]! + i]!);
     }
     return i;
   }

@@ -2,9 +2,10 @@
 // and the fallback table (spec §1.2–§1.7).
 //
 // Free lists are kept as sets, not linked lists, so that the default placement ("lowest PFN of the
-// smallest sufficient order", §1.4) is exact and O(1)-ish: a bitmap of free-block heads per order,
-// a count of free heads per (order, pageblock), and per zone a hierarchical bitmap of pageblocks per
-// (migratetype, order) list.
+// smallest sufficient order", §1.4) is exact and cheap: a bitmap of free-block heads per order,
+// and per zone a hierarchical bitmap per (migratetype, order) list. A small order's list holds the
+// words of the heads bitmap that have heads on it (one such word lies in one pageblock, so it is on
+// one list); a large order's list holds the heads themselves.
 
 import type { Rng } from '../../sim/rng.js';
 import {
@@ -15,7 +16,7 @@ import {
   PAGEBLOCK_NR_PAGES,
   PAGEBLOCK_ORDER,
 } from '../config.js';
-import { ctz32, HierBitmap, testBit } from './bitmap.js';
+import { countBits, ctz32, findNextBit, HierBitmap, popcount32, testBit } from './bitmap.js';
 import {
   __GFP_HIGHMEM,
   __GFP_MOVABLE,
@@ -33,25 +34,29 @@ const FALLBACKS: readonly (readonly MT[])[] = [
   [MT.UNMOVABLE, MT.MOVABLE], // RECLAIMABLE
 ];
 
+/** Orders below this list words of heads: 32 heads of these orders lie in one pageblock. */
+const WORD_ORDERS = PAGEBLOCK_ORDER - 4;
+
+/** The list element of the head at bit (pfn >> order): its heads word, or the bit itself. */
+const listElem = (bit: number, order: number): number => (order < WORD_ORDERS ? bit >>> 5 : bit);
+
+/** The heads bits [lo, hi) of the blocks of `order` whose head lies in pageblock pb. */
+function headBits(pb: number, order: number): [number, number] {
+  const round = (1 << order) - 1;
+  return [
+    ((pb << PAGEBLOCK_ORDER) + round) >> order,
+    (((pb + 1) << PAGEBLOCK_ORDER) + round) >> order,
+  ];
+}
+
 /** migratetype_is_mergeable(): only the PCP types merge with each other (§1.2). */
 const isMergeable = (mt: number): boolean => mt < MT.HIGHATOMIC;
-
-/** Adjust a list's nr_free and the zone's non-empty-order mask. */
-function countBlocks(zone: Zone, mt: number, order: number, n: number): void {
-  const i = mt * NR_PAGE_ORDERS + order;
-  const now = zone.nrFree[i]! + n;
-  zone.nrFree[i] = now;
-  if (now === 0) zone.avail[mt]! &= ~(1 << order);
-  else zone.avail[mt]! |= 1 << order;
-}
 
 export type Placement = 'lowest-pfn' | 'shuffled';
 
 export class Zone {
-  /** one set of pageblocks per (migratetype, order) free list */
+  /** one set per (migratetype, order) free list: words of heads, or heads (listElem) */
   readonly lists: HierBitmap[] = [];
-  /** free blocks on each (migratetype, order) list: free_area[order].nr_free per type */
-  readonly nrFree = new Int32Array(MIGRATE_TYPES * NR_PAGE_ORDERS);
   /** per migratetype, a bit per order whose list is not empty */
   readonly avail = new Uint16Array(MIGRATE_TYPES);
   /** NR_FREE_PAGES and NR_FREE_CMA_PAGES: free pages outside isolated pageblocks (§1.6 item 3) */
@@ -66,10 +71,12 @@ export class Zone {
     readonly endPfn: number,
     /** WMARK_MIN in pages (§1.7) */
     public minWatermark: number,
-    nrPageblocks: number,
+    /** the end of memory: lists are indexed by absolute pfn */
+    memEndPfn: number,
   ) {
-    for (let i = 0; i < MIGRATE_TYPES * NR_PAGE_ORDERS; i++)
-      this.lists.push(new HierBitmap(nrPageblocks));
+    for (let mt = 0; mt < MIGRATE_TYPES; mt++)
+      for (let o = 0; o <= MAX_PAGE_ORDER; o++)
+        this.lists.push(new HierBitmap(listElem((memEndPfn >> o) + 31, o) + 1));
   }
 
   contains(pfn: number): boolean {
@@ -92,12 +99,8 @@ export class PageAlloc {
   /** base migratetype per pageblock; the isolate flag is separate, as in 6.18 (§1.2) */
   readonly pbMt: Uint8Array;
   readonly pbIsolated: Uint8Array;
-  /** free pages per pageblock */
-  readonly pbFree: Uint16Array;
   /** free-block heads per order, bit (pfn >> order) */
   private readonly heads: Uint32Array[] = [];
-  /** free heads per (order, pageblock) */
-  private readonly headCount: Uint16Array;
   readonly nrPageblocks: number;
   readonly zones: Zone[];
   readonly stats: AllocStats = { pgalloc: 0, pgfree: 0, allocFail: 0, oomWouldKill: 0 };
@@ -119,13 +122,11 @@ export class PageAlloc {
     this.nrPageblocks = endPfn >> PAGEBLOCK_ORDER;
     this.pbMt = new Uint8Array(this.nrPageblocks).fill(MT.MOVABLE);
     this.pbIsolated = new Uint8Array(this.nrPageblocks);
-    this.pbFree = new Uint16Array(this.nrPageblocks);
-    this.headCount = new Uint16Array(NR_PAGE_ORDERS * this.nrPageblocks);
     for (let o = 0; o <= MAX_PAGE_ORDER; o++)
       this.heads.push(new Uint32Array(((endPfn >> o) + 31) >>> 5));
-    this.zones = [new Zone('Normal', startPfn, movableStartPfn, minWatermark, this.nrPageblocks)];
+    this.zones = [new Zone('Normal', startPfn, movableStartPfn, minWatermark, endPfn)];
     if (movableStartPfn < endPfn) {
-      this.zones.push(new Zone('Movable', movableStartPfn, endPfn, 0, this.nrPageblocks));
+      this.zones.push(new Zone('Movable', movableStartPfn, endPfn, 0, endPfn));
     }
   }
 
@@ -153,78 +154,110 @@ export class PageAlloc {
     return undefined; // a free page outside the buddy: a hole (never in this model)
   }
 
+  /** The heads on a (migratetype, order) free list, lowest first. */
+  *freeBlocks(zone: Zone, mt: number, order: number): Generator<number> {
+    const list = zone.lists[mt * NR_PAGE_ORDERS + order]!;
+    const heads = this.heads[order]!;
+    for (let e = list.first(); e >= 0; e = list.next(e + 1)) {
+      if (order >= WORD_ORDERS) yield e << order;
+      else for (let w = heads[e]!; w !== 0; w &= w - 1) yield ((e << 5) + ctz32(w)) << order;
+    }
+  }
+
+  /** free_area[order].nr_free of one migratetype (/proc/pagetypeinfo). */
+  nrFree(zone: Zone, mt: number, order: number): number {
+    let n = 0;
+    for (const _ of this.freeBlocks(zone, mt, order)) n++;
+    return n;
+  }
+
+  /** Free pages in pageblock pb, counted from the heads (the claim rule of §1.5). */
+  pbFreePages(pb: number): number {
+    let n = 0;
+    for (let o = 0; o <= PAGEBLOCK_ORDER; o++) {
+      const [lo, hi] = headBits(pb, o);
+      n += countBits(this.heads[o]!, lo, hi) << o;
+    }
+    // an order-MAX block covers its own pageblock and the next
+    return this.isFreeHead((pb & ~1) << PAGEBLOCK_ORDER, MAX_PAGE_ORDER) ? PAGEBLOCK_NR_PAGES : n;
+  }
+
   // ---- free lists -------------------------------------------------------------------------
 
-  private addToFreeList(zone: Zone, pfn: number, order: number, mt: number): void {
+  /** Put a free block on its list; the free-page counters are the caller's (accountFree). */
+  private linkHead(zone: Zone, pfn: number, order: number, mt: number): void {
     const bit = pfn >> order;
-    this.heads[order]![bit >>> 5]! |= 1 << (bit & 31);
-    const pb = pfn >> PAGEBLOCK_ORDER;
-    const hc = order * this.nrPageblocks + pb;
-    if (this.headCount[hc]!++ === 0) zone.lists[mt * NR_PAGE_ORDERS + order]!.add(pb);
-    countBlocks(zone, mt, order, 1);
-    this.accountFree(zone, pfn, order, mt, 1);
+    const w = bit >>> 5;
+    const heads = this.heads[order]!;
+    const was = heads[w]!;
+    heads[w] = was | (1 << (bit & 31));
+    if (order < WORD_ORDERS && was !== 0) return; // the word is on the list already
+    if (zone.lists[mt * NR_PAGE_ORDERS + order]!.add(listElem(bit, order)))
+      zone.avail[mt]! |= 1 << order;
+  }
+
+  /** Take a free block off its list; the free-page counters are the caller's (accountFree). */
+  private unlinkHead(zone: Zone, pfn: number, order: number, mt: number): void {
+    const bit = pfn >> order;
+    const w = bit >>> 5;
+    const heads = this.heads[order]!;
+    const now = heads[w]! & ~(1 << (bit & 31));
+    heads[w] = now;
+    if (order < WORD_ORDERS && now !== 0) return; // the word keeps other heads
+    if (zone.lists[mt * NR_PAGE_ORDERS + order]!.delete(listElem(bit, order)))
+      zone.avail[mt]! &= ~(1 << order);
+  }
+
+  private addToFreeList(zone: Zone, pfn: number, order: number, mt: number): void {
+    this.linkHead(zone, pfn, order, mt);
+    this.accountFree(zone, order, mt, 1);
   }
 
   private delFromFreeList(zone: Zone, pfn: number, order: number, mt: number): void {
-    const bit = pfn >> order;
-    this.heads[order]![bit >>> 5]! &= ~(1 << (bit & 31));
-    const pb = pfn >> PAGEBLOCK_ORDER;
-    const hc = order * this.nrPageblocks + pb;
-    if (--this.headCount[hc]! === 0) zone.lists[mt * NR_PAGE_ORDERS + order]!.delete(pb);
-    countBlocks(zone, mt, order, -1);
-    this.accountFree(zone, pfn, order, mt, -1);
+    this.unlinkHead(zone, pfn, order, mt);
+    this.accountFree(zone, order, mt, -1);
   }
 
   /** account_freepages(): isolated free pages count nowhere (§1.6 item 3). */
-  private accountFree(zone: Zone, pfn: number, order: number, mt: number, sign: 1 | -1): void {
-    const n = sign << order;
-    const pb = pfn >> PAGEBLOCK_ORDER;
-    if (order > PAGEBLOCK_ORDER) {
-      this.pbFree[pb]! += n >> 1;
-      this.pbFree[pb + 1]! += n >> 1;
-    } else {
-      this.pbFree[pb]! += n;
-    }
+  private accountFree(zone: Zone, order: number, mt: number, sign: 1 | -1): void {
     if (mt === MT.ISOLATE) return;
+    const n = sign << order;
     zone.freePages += n;
     if (mt === MT.CMA) zone.freeCma += n;
   }
 
-  /** Lowest (or, shuffled, a seeded random) pageblock on a list, then its lowest head. */
+  /** The lowest head on a list or, shuffled, the lowest head from a seeded random pageblock. */
   private pickBlock(zone: Zone, order: number, mt: number): number {
     const list = zone.lists[mt * NR_PAGE_ORDERS + order]!;
-    let pb: number;
-    if (this.placement === 'shuffled') {
-      pb = list.next(this.rng.int(0, this.nrPageblocks));
-      if (pb < 0) pb = list.first();
-    } else {
-      pb = list.first();
-    }
-    if (order >= PAGEBLOCK_ORDER) return pb << PAGEBLOCK_ORDER;
-    const heads = this.heads[order]!;
-    const nbits = PAGEBLOCK_NR_PAGES >> order;
-    const first = pb * nbits;
-    if (nbits < 32) {
-      const word = (heads[first >>> 5]! >>> (first & 31)) & ((1 << nbits) - 1);
-      return (first + ctz32(word)) << order;
-    }
-    for (let w = first >>> 5; ; w++) {
-      const word = heads[w]!;
-      if (word !== 0) return ((w << 5) + ctz32(word)) << order;
-    }
+    const e = this.placement === 'shuffled' ? this.shuffledElem(list, order) : list.first();
+    return order < WORD_ORDERS ? ((e << 5) + ctz32(this.heads[order]![e]!)) << order : e << order;
   }
 
-  /** __rmqueue_smallest() followed by expand() (§1.4). */
+  private shuffledElem(list: HierBitmap, order: number): number {
+    const [lo] = headBits(this.rng.int(0, this.nrPageblocks), order);
+    const e = list.next(listElem(lo, order));
+    return e < 0 ? list.first() : e;
+  }
+
+  /** __rmqueue_smallest() (§1.4). */
   private rmqueueSmallest(zone: Zone, order: number, mt: number): number {
     const m = zone.avail[mt]! >>> order;
     if (m === 0) return -1;
-    let high = order + ctz32(m);
-    const pfn = this.pickBlock(zone, high, mt);
-    this.delFromFreeList(zone, pfn, high, mt);
+    const high = order + ctz32(m);
+    return this.takeBlock(zone, this.pickBlock(zone, high, mt), high, order, mt);
+  }
+
+  /**
+   * Take the free block at pfn of order `high` off list mt and expand() it: the upper halves go
+   * back to the same list, 2^order pages at pfn are handed out (§1.4).
+   */
+  private takeBlock(zone: Zone, pfn: number, high: number, order: number, mt: number): number {
+    this.unlinkHead(zone, pfn, high, mt);
     while (high > order) {
       high--;
-      this.addToFreeList(zone, pfn + (1 << high), high, mt);
+      this.linkHead(zone, pfn + (1 << high), high, mt);
     }
+    this.accountFree(zone, order, mt, -1);
     return pfn;
   }
 
@@ -239,16 +272,11 @@ export class PageAlloc {
         const pb = pfn >> PAGEBLOCK_ORDER;
         if (o >= PAGEBLOCK_ORDER) {
           for (let b = pb; b < pb + (1 << (o - PAGEBLOCK_ORDER)); b++) this.setPageblockMt(b, mt);
-        } else if (this.pbFree[pb]! >= PAGEBLOCK_NR_PAGES / 2) {
+        } else if (this.pbFreePages(pb) >= PAGEBLOCK_NR_PAGES / 2) {
           this.setPageblockMt(pb, mt);
         } else {
           // steal a single block; the pieces stay on the fallback type's lists
-          this.delFromFreeList(zone, pfn, o, fb);
-          for (let high = o; high > order; ) {
-            high--;
-            this.addToFreeList(zone, pfn + (1 << high), high, fb);
-          }
-          return pfn;
+          return this.takeBlock(zone, pfn, o, order, fb);
         }
         return this.rmqueueSmallest(zone, order, mt);
       }
@@ -258,14 +286,11 @@ export class PageAlloc {
 
   /** __rmqueue() of 6.18 (§1.6 item 2). */
   private rmqueue(zone: Zone, order: number, mt: MT, cma: boolean): number {
-    let pfn = -1;
-    // "CMA first": NR_FREE_CMA_PAGES > NR_FREE_PAGES / 2 (§1.6 item 3)
-    if (cma && zone.freeCma > Math.floor(zone.freePages / 2))
-      pfn = this.rmqueueSmallest(zone, order, MT.CMA);
-    if (pfn < 0) pfn = this.rmqueueSmallest(zone, order, mt);
-    if (pfn < 0 && cma) pfn = this.rmqueueSmallest(zone, order, MT.CMA);
-    if (pfn < 0) pfn = this.rmqueueFallback(zone, order, mt);
-    return pfn;
+    // "CMA first": NR_FREE_CMA_PAGES > NR_FREE_PAGES / 2 (§1.6 item 3); then the other one
+    const cmaFirst = cma && zone.freeCma > zone.freePages >> 1;
+    let pfn = this.rmqueueSmallest(zone, order, cmaFirst ? MT.CMA : mt);
+    if (pfn < 0 && cma) pfn = this.rmqueueSmallest(zone, order, cmaFirst ? mt : MT.CMA);
+    return pfn < 0 ? this.rmqueueFallback(zone, order, mt) : pfn;
   }
 
   /** __zone_watermark_ok() against WMARK_MIN; free CMA is unusable without ALLOC_CMA (§1.7). */
@@ -279,10 +304,7 @@ export class PageAlloc {
    * ZONE_MOVABLE only serves __GFP_MOVABLE|__GFP_HIGHMEM (§1.3).
    */
   allocPages(order: number, gfp: number, kind: PageKind): number {
-    if (order > MAX_PAGE_ORDER) {
-      this.stats.allocFail++;
-      return -1; // WARN_ON_ONCE_GFP(order > MAX_PAGE_ORDER)
-    }
+    if (order > MAX_PAGE_ORDER) return this.allocFailed(order, gfp); // WARN_ON_ONCE_GFP
     const mt = gfpMigratetype(gfp);
     const cma = allocCma(gfp, this.cmaTaggedOnly);
     const movableZone = (gfp & (__GFP_MOVABLE | __GFP_HIGHMEM)) === (__GFP_MOVABLE | __GFP_HIGHMEM);
@@ -303,6 +325,10 @@ export class PageAlloc {
         return pfn;
       }
     }
+    return this.allocFailed(order, gfp);
+  }
+
+  private allocFailed(order: number, gfp: number): number {
     this.stats.allocFail++;
     // costly orders and __GFP_RETRY_MAYFAIL/__GFP_NORETRY never OOM-kill (§1.7, §8.2)
     if (order <= 3 && !(gfp & (__GFP_RETRY_MAYFAIL | __GFP_NORETRY))) this.stats.oomWouldKill++;
@@ -324,20 +350,24 @@ export class PageAlloc {
   freeOneBlock(pfn: number, order: number): void {
     const zone = this.zoneOf(pfn);
     const mt = this.effectiveMt(pfn);
+    this.accountFree(zone, order, mt, 1); // merging moves no page between counters...
     while (order < MAX_PAGE_ORDER) {
       const buddy = pfn ^ (1 << order);
       if (!zone.contains(buddy) || !this.isFreeHead(buddy, order)) break;
-      let buddyMt: number = mt;
-      if (order >= PAGEBLOCK_ORDER) {
-        buddyMt = this.effectiveMt(buddy);
-        if (buddyMt !== mt && (!isMergeable(mt) || !isMergeable(buddyMt))) break;
+      const buddyMt = order < PAGEBLOCK_ORDER ? mt : this.effectiveMt(buddy);
+      if (buddyMt === mt) {
+        this.unlinkHead(zone, buddy, order, mt);
+      } else {
+        if (!isMergeable(mt) || !isMergeable(buddyMt)) break;
+        // ...except a buddy of another type: its pages change type (change_pageblock_range)
+        this.delFromFreeList(zone, buddy, order, buddyMt);
+        this.accountFree(zone, order, mt, 1);
+        this.setPageblockMt(buddy >> PAGEBLOCK_ORDER, mt);
       }
-      this.delFromFreeList(zone, buddy, order, buddyMt);
-      if (buddyMt !== mt) this.setPageblockMt(buddy >> PAGEBLOCK_ORDER, mt); // change_pageblock_range
       pfn &= ~(1 << order);
       order++;
     }
-    this.addToFreeList(zone, pfn, order, mt);
+    this.linkHead(zone, pfn, order, mt);
   }
 
   /** Free 2^order pages at pfn: clear their state and give them back to the buddy. */
@@ -383,29 +413,34 @@ export class PageAlloc {
 
   // ---- pageblocks ---------------------------------------------------------------------------
 
-  /** Move a pageblock's free blocks from one list type to another and fix the counters. */
+  /** Move the free blocks headed in a pageblock to another list type and fix the counters. */
   private moveFreeLists(pb: number, from: number, to: number): void {
     const zone = this.zoneOf(pb << PAGEBLOCK_ORDER);
+    let n = 0;
     for (let o = 0; o <= MAX_PAGE_ORDER; o++) {
-      const c = this.headCount[o * this.nrPageblocks + pb]!;
-      if (c === 0) continue;
-      zone.lists[from * NR_PAGE_ORDERS + o]!.delete(pb);
-      zone.lists[to * NR_PAGE_ORDERS + o]!.add(pb);
-      countBlocks(zone, from, o, -c);
-      countBlocks(zone, to, o, c);
+      const heads = this.heads[o]!;
+      const [lo, hi] = headBits(pb, o);
+      const move = (e: number) => {
+        if (zone.lists[from * NR_PAGE_ORDERS + o]!.delete(e)) zone.avail[from]! &= ~(1 << o);
+        if (zone.lists[to * NR_PAGE_ORDERS + o]!.add(e)) zone.avail[to]! |= 1 << o;
+      };
+      if (o < WORD_ORDERS) {
+        for (let w = lo >>> 5; w < hi >>> 5; w++) {
+          if (heads[w] === 0) continue;
+          n += popcount32(heads[w]!) << o;
+          move(w);
+        }
+      } else {
+        for (let b = findNextBit(heads, hi, lo, 1); b < hi; b = findNextBit(heads, hi, b + 1, 1)) {
+          n += 1 << o;
+          move(b);
+        }
+      }
     }
-    const n = this.freeHeadedPages(pb);
     if (from !== MT.ISOLATE) zone.freePages -= n;
     if (from === MT.CMA) zone.freeCma -= n;
     if (to !== MT.ISOLATE) zone.freePages += n;
     if (to === MT.CMA) zone.freeCma += n;
-  }
-
-  /** Free pages in blocks whose head lies in pageblock pb. */
-  private freeHeadedPages(pb: number): number {
-    let n = 0;
-    for (let o = 0; o <= MAX_PAGE_ORDER; o++) n += this.headCount[o * this.nrPageblocks + pb]! << o;
-    return n;
   }
 
   /** set_pageblock_migratetype() for a non-isolated block (claiming, CMA activation). */

@@ -1,6 +1,7 @@
 // The files a kernel engineer reads: /proc/meminfo, /proc/vmstat, /sys/kernel/mm/cma/<name>/ and
 // /sys/kernel/debug/cma/<name>/ (spec §1.8, §2.6), in the kernel's names and units.
 import type { Kernel } from '../kernel.js';
+import { popcount32 } from '../mm/bitmap.js';
 import type { CmaArea } from '../mm/cma.js';
 
 const kB = (pages: number) => pages * 4;
@@ -37,7 +38,7 @@ export function cmaSysfs(k: Kernel, cma: CmaArea): Record<string, number> {
 /** /sys/kernel/debug/cma/<name>/ (without the alloc/free control files). */
 export function cmaDebugfs(k: Kernel, cma: CmaArea) {
   let weight = 0;
-  for (const w of cma.bitmap) weight += popcount(w);
+  for (const w of cma.bitmap) weight += popcount32(w);
   return {
     base_pfn: cma.basePfn,
     count: cma.count,
@@ -47,10 +48,4 @@ export function cmaDebugfs(k: Kernel, cma: CmaArea) {
     maxchunk: cma.maxchunk(),
     bitmap: [...cma.bitmap],
   };
-}
-
-function popcount(w: number): number {
-  w -= (w >>> 1) & 0x55555555;
-  w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
-  return (((w + (w >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
