@@ -24,9 +24,8 @@ export function gfpMigratetype(gfp: number): MT {
  * gfp_to_alloc_flags_cma(): ALLOC_CMA iff the migratetype is MOVABLE (§1.6 item 1); under the
  * Android "tagged-only" restriction only __GFP_CMA allocations may use CMA (§6 item 5).
  */
-export function allocCma(gfp: number, taggedOnly: boolean): boolean {
-  if (gfpMigratetype(gfp) !== MT.MOVABLE) return false;
-  return taggedOnly ? (gfp & __GFP_CMA) !== 0 : true;
+export function allocCma(mt: MT, gfp: number, taggedOnly: boolean): boolean {
+  return mt === MT.MOVABLE && (!taggedOnly || (gfp & __GFP_CMA) !== 0);
 }
 
 /** current_gfp_context() under PF_MEMALLOC_PIN clears __GFP_MOVABLE (§1.6 item 1, §4.3). */

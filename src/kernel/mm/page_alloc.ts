@@ -253,12 +253,17 @@ export class PageAlloc {
    */
   private takeBlock(zone: Zone, pfn: number, high: number, order: number, mt: number): number {
     this.unlinkHead(zone, pfn, high, mt);
+    if (high > order) this.expand(zone, pfn, high, order, mt);
+    this.accountFree(zone, order, mt, -1);
+    return pfn;
+  }
+
+  /** expand(): the upper halves of a split block go back to the same list (§1.4). */
+  private expand(zone: Zone, pfn: number, high: number, order: number, mt: number): void {
     while (high > order) {
       high--;
       this.linkHead(zone, pfn + (1 << high), high, mt);
     }
-    this.accountFree(zone, order, mt, -1);
-    return pfn;
   }
 
   /** Claim a fallback block (§1.5, simplified as the spec allows): the largest block first. */
@@ -306,7 +311,7 @@ export class PageAlloc {
   allocPages(order: number, gfp: number, kind: PageKind): number {
     if (order > MAX_PAGE_ORDER) return this.allocFailed(order, gfp); // WARN_ON_ONCE_GFP
     const mt = gfpMigratetype(gfp);
-    const cma = allocCma(gfp, this.cmaTaggedOnly);
+    const cma = allocCma(mt, gfp, this.cmaTaggedOnly);
     const movableZone = (gfp & (__GFP_MOVABLE | __GFP_HIGHMEM)) === (__GFP_MOVABLE | __GFP_HIGHMEM);
     for (let z = movableZone ? this.zones.length - 1 : 0; z >= 0; z--) {
       const zone = this.zones[z]!;
