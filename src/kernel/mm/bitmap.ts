@@ -76,28 +76,54 @@ export function bitmapFindNextZeroAreaOff(
   }
 }
 
+/** Set bit i of the level that starts at word `base`; true when its word was zero. */
+function setIn(bits: Uint32Array, base: number, i: number): boolean {
+  const w = base + (i >>> 5);
+  const was = bits[w]!;
+  bits[w] = was | (1 << (i & 31));
+  return was === 0;
+}
+
+/** Clear bit i of the level that starts at word `base`; true when its word is now zero. */
+function clearIn(bits: Uint32Array, base: number, i: number): boolean {
+  const w = base + (i >>> 5);
+  const now = bits[w]! & ~(1 << (i & 31));
+  bits[w] = now;
+  return now === 0;
+}
+
+/** HierBitmap's levels: enough for 32^5 members (a free list of a 4 TiB machine). */
+const LEVELS = 5;
+
 /**
- * A set of small integers with O(levels) insert, delete, lowest and next-from queries: level 0 has
- * a bit per member, each level above a bit per non-zero word of the one below, all in one array.
+ * A set of integers below 32^5 with O(1) insert, delete and lowest, for the buddy free lists:
+ * level 0 has a bit per member, each level above a bit per non-zero word of the one below, all in
+ * one array. The levels are fixed and the hot operations unrolled, so that V8 inlines them.
  */
 export class HierBitmap {
   private readonly bits: Uint32Array;
   /** the first word of each level, level 0 first */
   private readonly base: Int32Array;
-  private readonly top: number;
+  private readonly b1: number;
+  private readonly b2: number;
+  private readonly b3: number;
+  private readonly b4: number;
 
   constructor(readonly size: number) {
-    const base: number[] = [];
+    if (size > 32 ** LEVELS) throw new RangeError(`HierBitmap of ${size} members: at most 32^5`);
+    this.base = new Int32Array(LEVELS);
     let words = 0;
     let n = size;
-    do {
+    for (let l = 0; l < LEVELS; l++) {
       n = Math.max(1, Math.ceil(n / 32));
-      base.push(words);
+      this.base[l] = words;
       words += n;
-    } while (n > 1);
+    }
     this.bits = new Uint32Array(words);
-    this.base = Int32Array.from(base);
-    this.top = base.length - 1;
+    this.b1 = this.base[1]!;
+    this.b2 = this.base[2]!;
+    this.b3 = this.base[3]!;
+    this.b4 = this.base[4]!;
   }
 
   has(i: number): boolean {
@@ -106,37 +132,38 @@ export class HierBitmap {
 
   /** Add i; true when the set was empty. */
   add(i: number): boolean {
-    const { bits, base } = this;
-    for (let l = 0; l <= this.top; l++) {
-      const w = base[l]! + (i >>> 5);
-      const was = bits[w]!;
-      bits[w] = was | (1 << (i & 31));
-      if (was !== 0) return false;
-      i >>>= 5;
-    }
-    return true;
+    const { bits } = this;
+    return (
+      setIn(bits, 0, i) &&
+      setIn(bits, this.b1, i >>> 5) &&
+      setIn(bits, this.b2, i >>> 10) &&
+      setIn(bits, this.b3, i >>> 15) &&
+      setIn(bits, this.b4, i >>> 20)
+    );
   }
 
   /** Delete i; true when the set is now empty. */
   delete(i: number): boolean {
-    const { bits, base } = this;
-    for (let l = 0; l <= this.top; l++) {
-      const w = base[l]! + (i >>> 5);
-      const now = bits[w]! & ~(1 << (i & 31));
-      bits[w] = now;
-      if (now !== 0) return false;
-      i >>>= 5;
-    }
-    return true;
+    const { bits } = this;
+    return (
+      clearIn(bits, 0, i) &&
+      clearIn(bits, this.b1, i >>> 5) &&
+      clearIn(bits, this.b2, i >>> 10) &&
+      clearIn(bits, this.b3, i >>> 15) &&
+      clearIn(bits, this.b4, i >>> 20)
+    );
   }
 
   /** The lowest member, or -1. */
   first(): number {
-    const { bits, base } = this;
-    if (bits[base[this.top]!] === 0) return -1;
-    let i = 0;
-    for (let l = this.top; l >= 0; l--) i = (i << 5) + ctz32(bits[base[l]! + i]!);
-    return i;
+    const { bits } = this;
+    const top = bits[this.b4]!;
+    if (top === 0) return -1;
+    let i = ctz32(top);
+    i = (i << 5) + ctz32(bits[this.b3 + i]!);
+    i = (i << 5) + ctz32(bits[this.b2 + i]!);
+    i = (i << 5) + ctz32(bits[this.b1 + i]!);
+    return (i << 5) + ctz32(bits[i]!);
   }
 
   /** The lowest member >= from, or -1. */
@@ -148,14 +175,14 @@ export class HierBitmap {
     // climb until a word holds a set bit at or after position i
     for (;;) {
       const w = i >>> 5;
-      const end = l === this.top ? 1 : base[l + 1]! - base[l]!;
+      const end = l === LEVELS - 1 ? 1 : base[l + 1]! - base[l]!;
       if (w >= end) return -1;
       const word = (bits[base[l]! + w]! >>> (i & 31)) << (i & 31);
       if (word !== 0) {
         i = (w << 5) + ctz32(word);
         break;
       }
-      if (l === this.top) return -1;
+      if (l === LEVELS - 1) return -1;
       l++;
       i = w + 1;
     }
