@@ -76,6 +76,9 @@ export interface Clock {
   readonly now: number;
 }
 
+/** The model's largest machine: every pfn below 2^28 (1 TiB), with room in 32-bit arithmetic. */
+const MAX_PFN = 1 << 28;
+
 const MIB2 = PAGEBLOCK_NR_PAGES * PAGE_SIZE; // CMA_MIN_ALIGNMENT_BYTES (§2.1)
 
 const pagesOf = (v: string | number, what: string): number =>
@@ -136,6 +139,11 @@ export class Kernel {
     this.reservedPages = pagesOf(m.reserved ?? 0, 'reserved size');
     if (memPages === 0 || memPages % PAGEBLOCK_NR_PAGES) {
       throw new ConfigError(`memory size must be a non-zero multiple of 2MiB`);
+    }
+    if (basePfn + memPages > MAX_PFN) {
+      throw new ConfigError(
+        `memory '${m.memory}' ends above 1TiB (with the DRAM base), the model's limit`,
+      );
     }
     if (basePfn % (1 << MAX_PAGE_ORDER)) throw new ConfigError('DRAM base must be 4MiB aligned');
     if (movablePages % (1 << MAX_PAGE_ORDER) || movablePages >= memPages) {

@@ -173,11 +173,12 @@ describe.concurrent('unknown CMA areas and heaps', () => {
 });
 
 describe.concurrent('impossible machines: exit 2 with the reason', () => {
-  it('CMA larger than memory, a base not 2 MiB aligned, overlapping areas', async () => {
-    const [large, unaligned, overlap] = await Promise.all([
+  it('CMA larger than memory, a base not 2 MiB aligned, overlapping areas, 2 TiB', async () => {
+    const [large, unaligned, overlap, huge] = await Promise.all([
       run('cma-too-large.ts'),
       run('cma-unaligned.ts'),
       run('cma-overlap.ts'),
+      run('memory-too-large.ts'),
     ]);
     expectError(
       large,
@@ -202,6 +203,12 @@ describe.concurrent('impossible machines: exit 2 with the reason', () => {
       2,
       "cmascope: test/cli/fixtures/cma-overlap.ts:9:15: ConfigError: CMA areas 'svp' and 'camera' overlap",
       ["  9 |       { name: 'camera', size: '64MiB', base: '700MiB' },", '    |               ^'],
+    );
+    expectError(
+      huge,
+      2,
+      "cmascope: test/cli/fixtures/memory-too-large.ts:5:22: ConfigError: memory '2TiB' ends above 1TiB (with the DRAM base), the model's limit",
+      ["  5 |   machine: { memory: '2TiB' },", '    |                      ^'],
     );
   });
 });
