@@ -7,11 +7,16 @@ import type { Theme } from './theme.js';
 export interface Framed {
   width: number;
   height: number;
-  top: Line;
+  /** the top border between its corners: the title, `run` edge glyphs, the right part */
+  title: Line;
+  run: number;
+  right: Line;
   /** at most height - 2 lines, each at most width - 2 wide */
   content: Line[];
-  bottom: Line;
-  /** the vertical border */
+  /** top-left, top-right, bottom-left, bottom-right */
+  corners: readonly [Seg, Seg, Seg, Seg];
+  /** the horizontal border glyph, and the vertical one */
+  edge: Seg;
   side: Seg;
 }
 
@@ -35,29 +40,26 @@ export function framed(
   const tone = o.tone ?? (o.focused ? 'focus' : 'border');
   const inner = Math.max(0, width - 2);
   // top: ╭─ ▶ Title ─────── right ─╮
-  const title: Line = [
+  let title: Line = [
     seg(`${h} `, tone),
     ...(o.focused ? [seg(`${g.focus} `, 'focus')] : []),
     ...o.title,
     seg(' ', tone),
   ];
-  const right: Line =
-    o.right && o.right.length > 0 ? [seg(' '), ...o.right, seg(` ${h}`, tone)] : [];
-  const titleW = lineWidth(title);
-  const rightW = lineWidth(right);
-  let top: Line;
-  if (titleW + rightW <= inner) {
-    top = [...title, seg(h.repeat(inner - titleW - rightW), tone), ...right];
-  } else {
-    const t = cut(title, inner, g.ellipsis);
-    top = [...t, seg(h.repeat(Math.max(0, inner - lineWidth(t))), tone)];
+  let right: Line = o.right && o.right.length > 0 ? [seg(' '), ...o.right, seg(` ${h}`, tone)] : [];
+  if (lineWidth(title) + lineWidth(right) > inner) {
+    title = cut(title, inner, g.ellipsis);
+    right = [];
   }
   return {
     width,
     height,
-    top: merge([seg(tl, tone), ...top, seg(tr, tone)]),
+    title: merge(title),
+    run: inner - lineWidth(title) - lineWidth(right),
+    right: merge(right),
     content: content.slice(0, Math.max(0, height - 2)).map((l) => cut(l, inner, g.ellipsis)),
-    bottom: [seg(bl + h.repeat(inner) + br, tone)],
+    corners: [seg(tl, tone), seg(tr, tone), seg(bl, tone), seg(br, tone)],
+    edge: seg(h, tone),
     side: seg(v, tone),
   };
 }

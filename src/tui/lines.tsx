@@ -1,16 +1,16 @@
-// Draw prepared lines with Ink: one text node per line, sized exactly (width × 1), holding the
-// line with its SGR styles already applied; a panel's side borders are one node each.
+// Draw prepared lines with Ink: one text node per block of lines, sized exactly (width × rows),
+// holding the lines with their SGR styles already applied; a panel is a few such nodes.
 //
 // Why not <Text> with nested <Text color> runs: Ink 6 measures every <Text> through Yoga's measure
 // function, and its measureText keeps each distinct string in a module-level Map that is never
 // emptied (vadimdemedes/ink#986) — a live monitor whose lines change every frame would grow
 // without bound. A text node with a fixed width and height is never measured. Ink's output stage
-// costs per character written, so lines are not padded: blank cells are never written
-// (bench/tui.ts, tui_frame_ms).
+// costs per character written, escape sequences included (bench/tui.ts, tui_frame_ms): blank
+// cells are never written, and a style change writes only the attributes that change.
 import { Box } from 'ink';
 import { createElement, memo, type ReactNode } from 'react';
 import type { Framed } from './frame.js';
-import { type Line, lineWidth } from './text.js';
+import { type Line, lineWidth, type Seg } from './text.js';
 import type { Style, Theme } from './theme.js';
 
 const FG: Record<string, number> = {
@@ -25,18 +25,26 @@ const FG: Record<string, number> = {
   gray: 90,
 };
 
-/** The SGR sequence that turns `s` on ('' for no style). */
-export function sgr(s: Style): string {
+const NONE: Style = {};
+
+/** The SGR sequence that turns style `a` into style `b` ('' when nothing changes). */
+export function sgr(a: Style, b: Style): string {
   const codes: number[] = [];
-  if (s.bold) codes.push(1);
-  if (s.dimColor) codes.push(2);
-  if (s.underline) codes.push(4);
-  if (s.inverse) codes.push(7);
-  if (s.color && FG[s.color] !== undefined) codes.push(FG[s.color]!);
+  // bold and dim go off together
+  const off = (a.bold && !b.bold) || (a.dimColor && !b.dimColor);
+  if (off) codes.push(22);
+  if (b.bold && (off || !a.bold)) codes.push(1);
+  if (b.dimColor && (off || !a.dimColor)) codes.push(2);
+  if (!a.underline !== !b.underline) codes.push(b.underline ? 4 : 24);
+  if (!a.inverse !== !b.inverse) codes.push(b.inverse ? 7 : 27);
+  const fa = a.color ? FG[a.color] : undefined;
+  const fb = b.color ? FG[b.color] : undefined;
+  if (fa !== fb) codes.push(fb ?? 39);
   return codes.length ? `\u001b[${codes.join(';')}m` : '';
 }
 
-const RESET = '\u001b[0m';
+/** Only these show on a blank: other styles can run on over spaces, or stop before them. */
+const showsOnBlank = (s: Style): boolean => !!(s.inverse || s.underline);
 
 /** --ascii: what is left of other characters, one for one so that widths stay. */
 const TO_ASCII: Record<string, string> = {
@@ -54,74 +62,107 @@ const TO_ASCII: Record<string, string> = {
 const NON_ASCII = /[^\u0020-\u007e]/g;
 export const toAscii = (text: string): string => text.replace(NON_ASCII, (c) => TO_ASCII[c] ?? '?');
 
-/** A line as one string with its styles as SGR sequences (none when the theme is plain). */
-export function styled(line: Line, theme: Theme): string {
-  let out = '';
-  let open = '';
-  for (const s of line) {
-    const on = theme.plain ? '' : sgr(theme.style(s.tone));
-    if (on !== open) {
-      if (open) out += RESET;
-      out += on;
-      open = on;
-    }
-    out += theme.ascii ? toAscii(s.text) : s.text;
-  }
-  return open ? out + RESET : out;
-}
+const TRAILING_BLANKS = / +$/;
 
 /**
- * A text node of exactly `width` × rows cells that shows `rows` (styled strings of known widths).
- * Ink sees only blanks of the same widths — cheap to lay out (string-width's ASCII fast path) and
- * a bounded set of strings — and the real text comes in through `internal_transform`, applied
- * per line as Ink writes the output (the mechanism of Ink's own <Transform>).
+ * A line as one string for Ink, its styles as SGR sequences (none when the theme is plain).
+ * Spaces that look blank are not written at the end of the line, and do not switch styles
+ * between segments. No reset at the end: Ink parses every line it writes on its own.
  */
-function text(
-  key: number | string,
-  width: number,
-  rows: { text: string; width: number }[],
-): ReactNode {
-  const blanks = rows.map((r) => ' '.repeat(r.width)).join('\n');
+export function styled(line: Line, theme: Theme): string {
+  let out = '';
+  let open = NONE;
+  let blanks = ''; // spaces after the last character, written only if more follows
+  for (const s of line) {
+    const style = theme.plain ? NONE : theme.style(s.tone);
+    const text = theme.ascii ? toAscii(s.text) : s.text;
+    const body = showsOnBlank(style) ? text : text.replace(TRAILING_BLANKS, '');
+    if (body === '' && !showsOnBlank(open)) {
+      blanks += text;
+      continue;
+    }
+    out += blanks + sgr(open, style) + body;
+    open = style;
+    blanks = text.slice(body.length);
+  }
+  return out;
+}
+
+const PLACEHOLDERS: string[] = [];
+/** `n` one-space lines: what Ink lays out for a node of n rows (see text()). */
+const placeholder = (n: number): string => {
+  PLACEHOLDERS[n] ??= Array.from({ length: n }, () => ' ').join('\n');
+  return PLACEHOLDERS[n];
+};
+
+/**
+ * A text node of exactly `width` × rows.length cells that shows `rows` (styled strings). Ink sees
+ * only one blank per row — a constant string, never measured — and the real text comes in
+ * through `internal_transform`, applied per line as Ink writes the output (the mechanism of
+ * Ink's own <Transform>).
+ */
+function text(key: string, width: number, rows: string[]): ReactNode {
   return createElement(
     'ink-text',
     {
       key,
       style: { width, height: rows.length, flexShrink: 0, flexGrow: 0, textWrap: 'truncate-end' },
-      internal_transform: (_line: string, i: number) => rows[i]?.text ?? '',
+      internal_transform: (_line: string, i: number) => rows[i] ?? '',
     },
-    blanks,
+    placeholder(rows.length),
   );
 }
 
-const row = (line: Line, theme: Theme) => ({ text: styled(line, theme), width: lineWidth(line) });
-
+/** Lines of at most `width` columns, one under the other. */
 export const Lines = memo(function Lines(props: { lines: Line[]; theme: Theme; width: number }) {
   const { lines, theme, width } = props;
-  return (
-    <Box flexDirection="column" width={width} height={lines.length} flexShrink={0}>
-      {lines.map((line, i) => text(i, width, [row(line, theme)]))}
-    </Box>
+  return text(
+    'lines',
+    width,
+    lines.map((l) => styled(l, theme)),
   );
 });
 
-/** A bordered panel from frame.ts. */
+/**
+ * A bordered panel from frame.ts: the side borders with their corners, the top border in three
+ * parts, the content, and the bottom border, which starts with the same run of edge glyphs as the
+ * top one in a node of its own: Ink parses equal lines once per frame.
+ */
 export const Panel = memo(function Panel(props: { panel: Framed; theme: Theme }) {
   const { panel: p, theme } = props;
-  const rows = Math.max(0, p.height - 2);
   if (p.width < 2 || p.height < 2)
     return <Box width={Math.max(0, p.width)} height={Math.max(0, p.height)} />;
-  const side = Array.from({ length: rows }, () => row([p.side], theme));
+  const inner = p.width - 2;
+  const rows = p.height - 2;
+  const [tl, tr, bl, br] = p.corners;
+  const side = styled([p.side], theme);
+  const border = (top: Seg, bottom: Seg) => [
+    styled([top], theme),
+    ...Array.from({ length: rows }, () => side),
+    styled([bottom], theme),
+  ];
+  const edges = (n: number) => styled([{ ...p.edge, text: p.edge.text.repeat(n) }], theme);
+  const run = edges(p.run);
   return (
-    <Box flexDirection="column" width={p.width} height={p.height} flexShrink={0}>
-      {text('top', p.width, [row(p.top, theme)])}
-      <Box flexDirection="row" width={p.width} height={rows}>
-        {text('left', 1, side)}
-        <Box flexDirection="column" width={p.width - 2} height={rows}>
-          {p.content.map((line, i) => text(i, p.width - 2, [row(line, theme)]))}
+    <Box width={p.width} height={p.height} flexShrink={0}>
+      {text('leftBorder', 1, border(tl, bl))}
+      <Box flexDirection="column" width={inner} height={p.height}>
+        <Box height={1}>
+          {text('title', lineWidth(p.title), [styled(p.title, theme)])}
+          {text('run', p.run, [run])}
+          {text('right', lineWidth(p.right), [styled(p.right, theme)])}
         </Box>
-        {text('right', 1, side)}
+        {text(
+          'content',
+          inner,
+          Array.from({ length: rows }, (_, i) => styled(p.content[i] ?? [], theme)),
+        )}
+        <Box height={1}>
+          {text('run', p.run, [run])}
+          {text('rest', inner - p.run, [edges(inner - p.run)])}
+        </Box>
       </Box>
-      {text('bottom', p.width, [row(p.bottom, theme)])}
+      {text('rightBorder', 1, border(tr, br))}
     </Box>
   );
 });

@@ -1,6 +1,7 @@
 // The status line (top): workload, seed, kernel and policies, preset, simulated time, speed and
 // the run state as a glyph and a word; and the hint line (bottom): keys, the filter prompt, or a
 // notice.
+import { Box } from 'ink';
 import { memo } from 'react';
 import { DEFAULT_POLICIES, type Policies } from '../kernel/config.js';
 import type { LiveFrame } from '../workload/protocol.js';
@@ -33,7 +34,8 @@ export interface StatusProps {
   theme: Theme;
 }
 
-export function statusLine(p: StatusProps): Line {
+/** The status line in two parts, flush left and flush right: only the left one gets cut. */
+export function statusLine(p: StatusProps): { left: Line; right: Line } {
   const g = p.theme.glyphs;
   const sep = seg(` ${g.sep} `, 'muted');
   const left: Line = [seg(p.workload || 'loading…', 'title')];
@@ -65,10 +67,9 @@ export function statusLine(p: StatusProps): Line {
     ...(p.error ? [seg('ERROR ', 'crit')] : []),
     ...state,
   ];
-  const rw = lineWidth(right);
-  const room = p.width - rw - 1;
-  if (room < 10) return fitLine(right, p.width, g.ellipsis);
-  return [...fitLine(left, room, g.ellipsis), seg(' '), ...right];
+  const room = p.width - lineWidth(right) - 1;
+  if (room < 10) return { left: [], right: cut(right, p.width, g.ellipsis) };
+  return { left: cut(left, room, g.ellipsis), right };
 }
 
 export function hintLine(ui: UiState, width: number, theme: Theme): Line {
@@ -105,12 +106,13 @@ export function hintLine(ui: UiState, width: number, theme: Theme): Line {
 }
 
 export const StatusLine = memo(function StatusLine(p: StatusProps) {
+  const { left, right } = statusLine(p);
+  // two nodes: the blanks between them are never written
   return (
-    <Lines
-      lines={[fitLine(statusLine(p), p.width, p.theme.glyphs.ellipsis)]}
-      theme={p.theme}
-      width={p.width}
-    />
+    <Box width={p.width} height={1} justifyContent="space-between">
+      <Lines lines={[left]} theme={p.theme} width={lineWidth(left)} />
+      <Lines lines={[right]} theme={p.theme} width={lineWidth(right)} />
+    </Box>
   );
 });
 
