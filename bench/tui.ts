@@ -42,7 +42,8 @@ function model(f: LiveFrame): Model {
   const free = f.snapshot.cma.svp?.pages_by_state.free ?? 0;
   for (let i = 0; i < 600; i++) {
     const g = structuredClone(f);
-    g.snapshot.simTimeNs = i * 100e6;
+    // before f's time: an earlier time would start a new history (model.ts addSample)
+    g.snapshot.simTimeNs = Math.round((f.snapshot.simTimeNs * i) / 600);
     for (const a of Object.values(g.snapshot.cma))
       a.pages_by_state.free = Math.round(free * (0.5 + 0.5 * Math.sin(i / 20)));
     m = reduceModel(m, { type: 'frame', frame: g });
