@@ -179,7 +179,7 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
   // One ascending walk: a free page starts the smallest free block containing it, and the walk
   // jumps past that block; every other page is checked as an allocated page. A second head
   // covering a page (overlap) or a head on an allocated page makes the per-list block counts
-  // disagree with zone.nrFree below, and the exhaustive scan then names it.
+  // disagree with the lists below, and the exhaustive scan then names it.
   let pfn = start;
   while (pfn < end) {
     const kd = kind[pfn]!;
@@ -249,7 +249,7 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
   let listed = 0;
   for (const zone of a.zones)
     for (let mt = 0; mt < NR_MT; mt++)
-      for (let o = 0; o <= MAX_ORDER; o++) listed += a.nrFree(zone, mt, o);
+      for (let o = 0; o <= MAX_ORDER; o++) for (const _ of a.freeBlocks(zone, mt, o)) listed++;
   if (exhaustive || listed !== nrBlocks) exhaustiveHeadScan(k, nrBlocks);
 
   // invariant 2: zone counters, per-type block counts, the list structure, pbFree
@@ -368,7 +368,7 @@ function exhaustiveHeadScan(k: Kernel, nrBlocks: number): void {
       }
     }
   }
-  // heads and nrFree move together (add/delFromFreeList): a block listed twice shows up as a
+  // heads and lists move together (linkHead/unlinkHead): a block listed twice shows up as a
   // per-list count mismatch, checked next by the caller
   if (heads !== nrBlocks)
     fail(`${heads} free-head bits but the walk found ${nrBlocks} free blocks`);

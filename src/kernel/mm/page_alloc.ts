@@ -40,14 +40,9 @@ const WORD_ORDERS = PAGEBLOCK_ORDER - 4;
 /** The list element of the head at bit (pfn >> order): its heads word, or the bit itself. */
 const listElem = (bit: number, order: number): number => (order < WORD_ORDERS ? bit >>> 5 : bit);
 
-/** The heads bits [lo, hi) of the blocks of `order` whose head lies in pageblock pb. */
-function headBits(pb: number, order: number): [number, number] {
-  const round = (1 << order) - 1;
-  return [
-    ((pb << PAGEBLOCK_ORDER) + round) >> order,
-    (((pb + 1) << PAGEBLOCK_ORDER) + round) >> order,
-  ];
-}
+/** The first heads bit of `order` at or after pageblock pb's start: pb's heads are [pb, pb + 1). */
+const headBit = (pb: number, order: number): number =>
+  ((pb << PAGEBLOCK_ORDER) + (1 << order) - 1) >> order;
 
 /** migratetype_is_mergeable(): only the PCP types merge with each other (§1.2). */
 const isMergeable = (mt: number): boolean => mt < MT.HIGHATOMIC;
@@ -76,7 +71,7 @@ export class Zone {
   ) {
     for (let mt = 0; mt < MIGRATE_TYPES; mt++)
       for (let o = 0; o <= MAX_PAGE_ORDER; o++)
-        this.lists.push(new HierBitmap(listElem((memEndPfn >> o) + 31, o) + 1));
+        this.lists.push(new HierBitmap(listElem((memEndPfn >> o) - 1, o) + 1)); // up to the last head
   }
 
   contains(pfn: number): boolean {
@@ -164,19 +159,11 @@ export class PageAlloc {
     }
   }
 
-  /** free_area[order].nr_free of one migratetype (/proc/pagetypeinfo). */
-  nrFree(zone: Zone, mt: number, order: number): number {
-    let n = 0;
-    for (const _ of this.freeBlocks(zone, mt, order)) n++;
-    return n;
-  }
-
   /** Free pages in pageblock pb, counted from the heads (the claim rule of §1.5). */
   pbFreePages(pb: number): number {
     let n = 0;
     for (let o = 0; o <= PAGEBLOCK_ORDER; o++) {
-      const [lo, hi] = headBits(pb, o);
-      n += countBits(this.heads[o]!, lo, hi) << o;
+      n += countBits(this.heads[o]!, headBit(pb, o), headBit(pb + 1, o)) << o;
     }
     // an order-MAX block covers its own pageblock and the next
     return this.isFreeHead((pb & ~1) << PAGEBLOCK_ORDER, MAX_PAGE_ORDER) ? PAGEBLOCK_NR_PAGES : n;
@@ -234,8 +221,7 @@ export class PageAlloc {
   }
 
   private shuffledElem(list: HierBitmap, order: number): number {
-    const [lo] = headBits(this.rng.int(0, this.nrPageblocks), order);
-    const e = list.next(listElem(lo, order));
+    const e = list.next(listElem(headBit(this.rng.int(0, this.nrPageblocks), order), order));
     return e < 0 ? list.first() : e;
   }
 
@@ -424,7 +410,8 @@ export class PageAlloc {
     let n = 0;
     for (let o = 0; o <= MAX_PAGE_ORDER; o++) {
       const heads = this.heads[o]!;
-      const [lo, hi] = headBits(pb, o);
+      const lo = headBit(pb, o);
+      const hi = headBit(pb + 1, o);
       const move = (e: number) => {
         if (zone.lists[from * NR_PAGE_ORDERS + o]!.delete(e)) zone.avail[from]! &= ~(1 << o);
         if (zone.lists[to * NR_PAGE_ORDERS + o]!.add(e)) zone.avail[to]! |= 1 << o;
