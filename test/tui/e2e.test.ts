@@ -1,13 +1,14 @@
 // The real binary in a real pseudo-terminal (tmux): the story of issue 5 — the secure buffer fails
 // under upstream, the blame names the TEE registration, the drill-down shows the page, p goes to
-// v2 and playback starts — then the terminal is given back after q, Ctrl-C and SIGTERM. The test
+// v2 and playback starts — then the terminal is given back after q, Ctrl-C and SIGTERM; the layout
+// follows resizes; NO_COLOR and --ascii leave no colour and no other glyphs. The test
 // runner has CI=true; only the app gets CI=false (Ink prints just the last frame in CI mode).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOCKET = `cmascope-e2e-${process.pid}`;
@@ -18,6 +19,8 @@ const tmux = (...args: string[]): string =>
     stdio: ['ignore', 'pipe', 'pipe'], // tmux's complaints go into the error, not the log
   });
 const screen = () => tmux('capture-pane', '-p', '-t', 'e2e');
+/** The screen with its SGR sequences (colours, bold, inverse). */
+const styledScreen = () => tmux('capture-pane', '-p', '-e', '-t', 'e2e');
 const show = (fmt: string) => tmux('display-message', '-p', '-t', 'e2e', fmt).trim();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,9 +40,9 @@ const shows = (text: string) => (s: string) => s.includes(text);
 const press = (...keys: string[]) => tmux('send-keys', '-t', 'e2e', ...keys);
 const type = (line: string) => tmux('send-keys', '-t', 'e2e', '-l', line);
 
-/** Start the TUI from the pane's shell and wait for its first frame. */
-async function launch(args = 'tui'): Promise<string> {
-  type(`CI=false node bin/cmascope.js ${args}`);
+/** Start the TUI from the pane's shell (with `env` before it) and wait for its first frame. */
+async function launch(args = 'tui', env = ''): Promise<string> {
+  type(`${env} CI=false node bin/cmascope.js ${args}`);
   press('Enter');
   return until('the first frame', (s) => /t=\d+\.\d{3}s/.test(s) && s.includes('Processes ('));
 }
@@ -60,6 +63,12 @@ async function shellIsBack(code: number): Promise<void> {
   press('Enter');
   await sleep(200);
 }
+
+// A session that outlives the tests' own: killing the last session of a server shuts the server
+// down, and a new session started meanwhile fails with "server exited unexpectedly".
+beforeAll(() => {
+  tmux('new-session', '-d', '-s', 'keep', 'sh');
+});
 
 beforeEach(() => {
   // a fresh session per test: a plain POSIX shell (no readline touching the terminal modes)
@@ -132,6 +141,42 @@ describe('the TUI in a terminal', () => {
     expect(readFileSync(`/proc/${node}/cmdline`, 'utf8')).toContain('bin/cmascope.js');
     process.kill(node, 'SIGTERM');
     await shellIsBack(143);
+  });
+
+  test('the layout follows the terminal: wider, a notice below 80×24, and back', async () => {
+    let s = await launch();
+    expect(s.split('\n')[1]).toHaveLength(120); // the CMA panel's top border spans the width
+    tmux('resize-window', '-t', 'e2e', '-x', '200', '-y', '50');
+    s = await until('200 columns', (x) => x.split('\n')[1]?.length === 200);
+    expect(s).toMatch(/^secure-playback │ .* t=\d+\.\d{3}s │ 1× │ ▶ RUNNING$/m);
+    tmux('resize-window', '-t', 'e2e', '-x', '70', '-y', '20');
+    s = await until('the notice', shows('Terminal 70×20 is smaller than 80×24'));
+    tmux('resize-window', '-t', 'e2e', '-x', '100', '-y', '30');
+    s = await until('100×30', (x) => x.includes('Processes (') && !x.includes('smaller than'));
+    const rows = s.replace(/\n+$/, '').split('\n');
+    // the screen but its last row: Ink 6 clears the terminal for a frame as tall as it (layout.ts)
+    expect(rows).toHaveLength(29);
+    expect(rows[28]).toMatch(/^q quit /);
+    expect(Math.max(...rows.map((r) => r.length))).toBe(100);
+    press('q');
+    await shellIsBack(0);
+  });
+
+  test('NO_COLOR and --ascii: no colour and only ASCII on screen, states still told apart', async () => {
+    await launch('tui --ascii', 'NO_COLOR=1');
+    const s = await until('the pinned pages on the map', (x) => / s pinned short [1-9]/.test(x));
+    expect(s).toMatch(/^[\x20-\x7e\n]*$/);
+    expect(s).toMatch(/\+ movable \d+ {2}s pinned short \d+ {2}L pinned long \d+ {2}i isolated/);
+    // every SGR sequence tmux reports: attributes (bold, dim, underline) and resets, no colour
+    const params = styledScreen()
+      .split('\u001b[')
+      .slice(1)
+      .flatMap((seq) => (/^([0-9;]*)m/.exec(seq)?.[1] ?? '').split(';').map(Number));
+    expect(params.length).toBeGreaterThan(0);
+    const colours = params.filter((n) => (n >= 30 && n <= 38) || (n >= 40 && n <= 48) || n >= 90);
+    expect(colours).toEqual([]);
+    press('q');
+    await shellIsBack(0);
   });
 
   test('watch: a save reloads, a broken save shows its error and keeps the run, the fix clears it', async () => {
