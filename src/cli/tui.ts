@@ -4,6 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { parseDuration } from '../sim/units.js';
+import { SPEEDS } from '../tui/presets.js';
 import { Session } from '../workload/session.js';
 import { watchWorkload } from '../workload/watcher.js';
 import { type RunArgs, runOptions, runRequest, workloadPath } from './options.js';
@@ -23,6 +24,16 @@ export interface TuiArgs extends RunArgs {
   ascii: boolean;
   /** reload on every save (a directory: the workload saved last) */
   watch: boolean;
+}
+
+/** --speed: from the slowest step of `-` to the fastest finite one of `+`, or 'max'. */
+export function parseSpeed(v: string): number {
+  if (v === 'max') return Infinity;
+  const n = Number(v.replace(/[x×]$/, ''));
+  const [lo, hi] = [SPEEDS[0]!, SPEEDS[SPEEDS.length - 2]!];
+  if (!(n >= lo && n <= hi))
+    throw new UsageError(`invalid --speed ${v}: expected ${lo} to ${hi}, or 'max'`);
+  return n;
 }
 
 /** The most recently saved workload (.ts) in a directory, for `cmascope watch <dir>`. */
@@ -45,7 +56,7 @@ export const tuiOptions = <T>(y: Argv<T>) =>
     .option('speed', {
       type: 'string',
       default: '1',
-      describe: "simulated seconds per wall second (0.1 to 1000), or 'max'",
+      describe: `simulated seconds per wall second (${SPEEDS[0]} to ${SPEEDS[SPEEDS.length - 2]}), or 'max'`,
     })
     .option('color', {
       type: 'boolean',
@@ -76,13 +87,12 @@ export async function tuiCommand(a: TuiArgs): Promise<number> {
       `invalid --refresh ${a.refresh}: expected more than 0 and at most ${MAX_REFRESH_HZ}`,
     );
   }
+  const speed = parseSpeed(a.speed);
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
     throw new UsageError(
       'the TUI needs a terminal on stdin and stdout; for headless output use `cmascope run`',
     );
   }
-  const { parseSpeed } = await import('../tui/presets.js');
-  const speed = parseSpeed(a.speed);
   const req = runRequest(file, a);
   const watchdogMs = parseDuration(a.watchdog, '--watchdog') / 1e6;
   // React's development build is several times slower and keeps a performance entry per render

@@ -36,11 +36,3 @@ export function stepSpeed(speed: number, dir: 1 | -1): number {
   if (dir > 0) return SPEEDS.find((s) => s > speed) ?? SPEEDS[SPEEDS.length - 1]!;
   return [...SPEEDS].reverse().find((s) => s < speed) ?? SPEEDS[0]!;
 }
-
-/** --speed: a positive number or 'max'. */
-export function parseSpeed(v: string | number): number {
-  if (v === 'max' || v === 'inf' || v === 'Infinity') return Infinity;
-  const n = typeof v === 'number' ? v : Number(String(v).replace(/[x×]$/, ''));
-  if (!(n > 0)) throw new Error(`invalid --speed ${v}: expected a positive number or 'max'`);
-  return n;
-}

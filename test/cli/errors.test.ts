@@ -282,4 +282,17 @@ describe.concurrent('command-line mistakes: exit 2 and one line naming the valid
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).at(-1).kernel.version).toBe('6.4');
   });
+
+  it('tui: --refresh above 10 a second, --speed off the steps of + and -: exit 2 before any terminal is needed', async () => {
+    const [refresh, zero, slow, word] = await Promise.all([
+      cmascope(['tui', '--refresh', '20']),
+      cmascope(['tui', '--refresh', '0']),
+      cmascope(['tui', '--speed', '0.05']),
+      cmascope(['tui', '--speed', 'fast']),
+    ]);
+    expectError(refresh, 2, 'cmascope: invalid --refresh 20: expected more than 0 and at most 10');
+    expectError(zero, 2, 'cmascope: invalid --refresh 0: expected more than 0 and at most 10');
+    expectError(slow, 2, "cmascope: invalid --speed 0.05: expected 0.1 to 1000, or 'max'");
+    expectError(word, 2, "cmascope: invalid --speed fast: expected 0.1 to 1000, or 'max'");
+  });
 });
