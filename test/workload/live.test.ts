@@ -1,0 +1,64 @@
+// The live run's pacing (issue 5 §5): the simulation runs in its worker, off the render path, and
+// the TUI gets at most `refreshHz` frames a second however fast simulated time goes. Drives the
+// real Session and worker (from dist/, built by test/global-setup.ts).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import type { LiveFrame } from '../../src/workload/protocol.js';
+import { Session } from '../../src/workload/session.js';
+
+// an event every simulated millisecond: there is always something new to show
+const BUSY = `import { defineWorkload } from 'cmascope';
+export default defineWorkload({
+  name: 'busy',
+  machine: { memory: '64MiB', cma: [{ name: 'svp', size: '16MiB' }] },
+  duration: '10h',
+  *main(sys) {
+    for (;;) yield sys.sleep('1ms');
+  },
+});
+`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Frames received in `ms` of wall time after the first, at `speed` and `refreshHz`. */
+async function framesIn(ms: number, speed: number, refreshHz: number): Promise<LiveFrame[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'cmascope-live-'));
+  const file = join(dir, 'busy.ts');
+  writeFileSync(file, BUSY);
+  const session = new Session(
+    {
+      file,
+      seed: 1,
+      set: {},
+      policies: {},
+      live: { refreshHz, speed, paused: false, mapCells: 64, traceLines: 10 },
+    },
+    { watchdogMs: 5000 },
+  );
+  const frames: LiveFrame[] = [];
+  session.on('frame', (f) => frames.push(f));
+  session.start();
+  try {
+    for (let i = 0; i < 100 && frames.length === 0; i++) await sleep(100);
+    expect(frames.length, 'no first frame in 10 s').toBeGreaterThan(0);
+    const from = frames.length;
+    await sleep(ms);
+    return frames.slice(from);
+  } finally {
+    await session.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+it.each([
+  [4, 1000],
+  [10, Infinity],
+])('at most %i frames a second at speed %s, each later in simulated time', async (hz, speed) => {
+  const got = await framesIn(2000, speed, hz);
+  expect(got.length).toBeLessThanOrEqual(2 * hz + 1);
+  expect(got.length).toBeGreaterThanOrEqual(2); // frames keep coming
+  for (let i = 1; i < got.length; i++)
+    expect(got[i]!.snapshot.simTimeNs).toBeGreaterThan(got[i - 1]!.snapshot.simTimeNs);
+});
