@@ -144,9 +144,13 @@ export function* cmaAlloc(
     latencyNs: 0,
   };
   const finish = (ret: number, tracePfn: number, warn = true): CmaAllocOutcome => {
+    // 6.4's `goto out` paths (warn = false) skip trace_cma_alloc_finish as well as the pr_err;
+    // 6.4 traces the finish before the pr_err, 6.18 after it (§2.3)
+    const traceFinish = () =>
+      k.tracepoint('cma_alloc_finish', [cma.name, tracePfn, out.pfn, count, align, ret]);
+    if (warn && v64) traceFinish();
     if (ret && warn && !opts.noWarn) prErrAlloc(k, cma, count, ret);
-    // 6.4's `goto out` paths (warn = false) skip trace_cma_alloc_finish as well as the pr_err
-    if (warn) k.tracepoint('cma_alloc_finish', [cma.name, tracePfn, out.pfn, count, align, ret]);
+    if (warn && !v64) traceFinish();
     if (out.pfn >= 0) {
       k.vm.cma_alloc_success++;
       cma.allocPagesSuccess += count;
