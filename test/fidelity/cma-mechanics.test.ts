@@ -1,0 +1,239 @@
+// The mechanics of spec §1 and §2 beyond the §7 cases: the bitmap with order_per_bit and an
+// unaligned base, the window step, the early exits and their counters, the CMA-first threshold,
+// the watermark, isolation accounting, merging at a CMA boundary and the trace formats.
+import { describe, expect, it } from 'vitest';
+import type { KernelVersion } from '../../src/kernel/config.js';
+import { Kernel } from '../../src/kernel/kernel.js';
+import { cmaAlloc, cmaRelease } from '../../src/kernel/mm/cma.js';
+import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../../src/kernel/mm/gfp.js';
+import { releasePage } from '../../src/kernel/mm/memory.js';
+import { PageKind } from '../../src/kernel/mm/page.js';
+import { cmaDebugfs } from '../../src/kernel/observe/procfs.js';
+import {
+  B,
+  drive,
+  freeCounts,
+  platformP,
+  type TestClock,
+  touchAnon,
+  traceLines,
+} from '../helpers.js';
+
+/** 'svp' of 64 MiB at pfn 0xe0200 (an odd pageblock: base & 1023 = 512), order_per_bit 2. */
+const BASE = 0xe0200;
+function opb2(version: KernelVersion = '6.18'): { k: Kernel; clock: TestClock } {
+  const clock: TestClock = { now: 0 };
+  const dram = 0xde000; // 4 MiB aligned; 8704 non-CMA pages below BASE
+  const k = new Kernel(
+    {
+      version,
+      machine: {
+        memory: (BASE - dram + 16384) * 4096,
+        dramBase: dram * 4096,
+        minFree: 0,
+        cma: [{ name: 'svp', size: '64MiB', base: BASE * 4096, orderPerBit: 2 }],
+      },
+    },
+    clock,
+  );
+  return { k, clock };
+}
+
+describe('§1.2: a CMA pageblock never merges with its MOVABLE buddy', () => {
+  it('boot leaves two order-9 blocks at an odd CMA base', () => {
+    const { k } = opb2();
+    expect(k.alloc.isFreeHead(0xe0000, 9)).toBe(true);
+    expect(k.alloc.isFreeHead(BASE, 9)).toBe(true);
+    expect(k.alloc.isFreeHead(0xe0000, 10)).toBe(false);
+    expect(freeCounts(k)).toEqual({ Fc: 16384, Fn: 8704 });
+  });
+});
+
+describe.each(['6.18', '6.4'] as const)(
+  '§2.2 bitmap on %s: order_per_bit 2, unaligned base',
+  (v) => {
+    it('align 10: offset 128 bits, the first window at bit 128 (pfn 0xe0400)', () => {
+      const { k, clock } = opb2(v);
+      const svp = k.cma[0]!;
+      expect([svp.alignMask(10), svp.alignOffset(10), svp.pagesToBits(10)]).toEqual([255, 128, 3]);
+      const r = drive(cmaAlloc(k, svp, 10, 10), clock);
+      expect(r).toMatchObject({ pfn: 0xe0400, windows: 1 });
+      expect(svp.bitmap[4]).toBe(0b111); // bits 128..130
+      expect(svp.availableCount).toBe(16384 - 10);
+      // debugfs used: 6.4 bitmap_weight << order_per_bit; 6.18 count - available_count (§2.6)
+      expect(cmaDebugfs(k, svp).used).toBe(v === '6.4' ? 12 : 10);
+      expect(svp.maxchunk()).toBe((4096 - 131) << 2);
+    });
+
+    it('-EBUSY: the next start is bitmap_no + mask + 1 (bit 384, pfn 0xe0800)', () => {
+      const { k, clock } = opb2(v);
+      // CMA-first, smallest order first: the order-9 blocks at BASE and 0xe4000, then 0xe0400
+      const a = touchAnon(k, 1030);
+      for (let i = 0; i < 1029; i++) releasePage(k, a, i);
+      expect(a.pages[1029]).toBe(0xe0405);
+      k.alloc.pages.addPins(0xe0405, 1);
+      const svp = k.cma[0]!;
+      const r = drive(cmaAlloc(k, svp, 10, 10), clock);
+      expect(r).toMatchObject({ pfn: 0xe0800, windows: 2, busyPfns: [0xe0405] });
+      expect(traceLines(k, 'cma_alloc_busy_retry')).toEqual([
+        'cma_alloc_busy_retry: name=svp pfn=0xe0400 page=fffffc0003810000 count=10 align=10',
+      ]);
+      // a partial release clears ALIGN(4, 4) >> 2 = 1 bit (cma_clear_bitmap)
+      expect(cmaRelease(k, svp, 0xe0800, 4)).toBe(true);
+      expect(svp.bitmap[12]).toBe(0b110);
+      expect(svp.availableCount).toBe(16384 - 6);
+      expect(svp.releasePagesSuccess).toBe(4);
+    });
+  },
+);
+
+describe('§2.3: align is not clamped by cma_alloc itself', () => {
+  it('align 12 steps 4096 pages after a busy window', () => {
+    const { k, clock } = platformP();
+    const a = touchAnon(k, 101);
+    for (let i = 0; i < 100; i++) releasePage(k, a, i);
+    k.alloc.pages.addPins(B + 100, 1);
+    const r = drive(cmaAlloc(k, k.cma[0]!, 512, 12), clock);
+    expect(r).toMatchObject({ pfn: B + 4096, windows: 2, busyPfns: [B + 100] });
+  });
+});
+
+describe('§2.3: requests cma_alloc refuses before any window', () => {
+  it('6.18: count > area: -EBUSY, pr_err and finish trace, counted as a failure', () => {
+    const { k, clock } = platformP();
+    const svp = k.cma[0]!;
+    const r = drive(cmaAlloc(k, svp, 65537, 0), clock);
+    expect(r).toMatchObject({ pfn: -1, errno: -16, windows: 0 });
+    expect(traceLines(k)).toEqual([
+      'cma_alloc_start: name=svp request_count=65537 available_count=65536 total_count=65536 align=0',
+      'pr_err: cma: __cma_alloc: svp: alloc failed, req-size: 65537 pages, ret: -16',
+      'pr_err: cma: number of available pages: 65536@0=> 65536 free of 65536 total pages',
+      'cma_alloc_finish: name=svp pfn=0x0 page=0000000000000000 count=65537 align=0 errorno=-16',
+    ]);
+    expect([k.vm.cma_alloc_fail, svp.allocPagesFail]).toEqual([1, 65537]);
+  });
+
+  it('6.4: count > area: goto out, no finish trace, counted as a failure', () => {
+    const { k, clock } = platformP({ version: '6.4' });
+    const svp = k.cma[0]!;
+    drive(cmaAlloc(k, svp, 65537, 0), clock);
+    expect(traceLines(k)).toEqual(['cma_alloc_start: name=svp count=65537 align=0']);
+    expect([k.vm.cma_alloc_fail, svp.allocPagesFail]).toEqual([1, 65537]);
+  });
+
+  it.each([
+    ['6.18', 0],
+    ['6.4', 1],
+  ] as const)('%s: count 0 traces nothing; cma_alloc_fail += %i', (version, fails) => {
+    const { k, clock } = platformP({ version });
+    drive(cmaAlloc(k, k.cma[0]!, 0, 0), clock);
+    expect(traceLines(k)).toEqual([]);
+    expect([k.vm.cma_alloc_success, k.vm.cma_alloc_fail, k.cma[0]!.allocPagesFail]).toEqual([
+      0,
+      fails,
+      0,
+    ]);
+  });
+});
+
+describe('§2.3: the order of the failure lines', () => {
+  it('6.4: trace_cma_alloc_finish comes before the pr_err', () => {
+    const { k, clock } = platformP({ version: '6.4' });
+    const svp = k.cma[0]!;
+    drive(cmaAlloc(k, svp, 65536, 0), clock);
+    drive(cmaAlloc(k, svp, 1, 0), clock); // no window left: -ENOMEM, pfn -1 (§2.7)
+    expect(traceLines(k).slice(-3)).toEqual([
+      'cma_alloc_start: name=svp count=1 align=0',
+      'cma_alloc_finish: name=svp pfn=0xffffffffffffffff page=0000000000000000 count=1 align=0 errorno=-12',
+      'pr_err: cma: cma_alloc: svp: alloc failed, req-size: 1 pages, ret: -12',
+    ]);
+  });
+
+  it('6.18: the pr_err and the free runs come before trace_cma_alloc_finish', () => {
+    const { k, clock } = platformP();
+    const svp = k.cma[0]!;
+    drive(cmaAlloc(k, svp, 65536, 0), clock);
+    drive(cmaAlloc(k, svp, 1, 0), clock); // available_count 0: the early exit, -EBUSY
+    expect(traceLines(k).slice(-4)).toEqual([
+      'cma_alloc_start: name=svp request_count=1 available_count=0 total_count=65536 align=0',
+      'pr_err: cma: __cma_alloc: svp: alloc failed, req-size: 1 pages, ret: -16',
+      'pr_err: cma: number of available pages: => 0 free of 65536 total pages',
+      'cma_alloc_finish: name=svp pfn=0x0 page=0000000000000000 count=1 align=0 errorno=-16',
+    ]);
+  });
+});
+
+describe('§2.5: cma_release outside the area', () => {
+  it.each(['6.18', '6.4'] as const)('%s: false, and nothing changes', (version) => {
+    const { k, clock } = platformP({ version });
+    const svp = k.cma[0]!;
+    drive(cmaAlloc(k, svp, 16, 0), clock);
+    expect(cmaRelease(k, svp, B - 16, 16)).toBe(false); // before the area
+    expect(cmaRelease(k, svp, B + 65536, 1)).toBe(false); // just after it
+    expect(cmaRelease(k, svp, B + 65530, 16)).toBe(false); // runs past its end
+    expect([svp.availableCount, svp.releasePagesSuccess]).toEqual([65536 - 16, 0]);
+    expect(traceLines(k, 'cma_release')).toEqual([]);
+  });
+});
+
+describe('§1.6: the CMA-first test is NR_FREE_CMA_PAGES > NR_FREE_PAGES / 2', () => {
+  it.each([
+    [65536, false], // Fc == Fn: 65536 > 131072 / 2 is false
+    [65535, true], // 65536 > 131071 / 2 = 65535
+  ])('Fn = %i: the first movable page is CMA: %s', (fn, cma) => {
+    const { k } = platformP({ fn });
+    const pfn = k.alloc.allocPages(0, GFP_HIGHUSER_MOVABLE, PageKind.ANON);
+    expect(pfn >= B && pfn < B + 65536).toBe(cma);
+  });
+});
+
+describe('§1.7: the watermark counts free CMA pages only with ALLOC_CMA', () => {
+  it('unmovable allocations stop at free_noncma = min; movable ones go on', () => {
+    const clock: TestClock = { now: 0 };
+    const k = new Kernel(
+      {
+        machine: {
+          memory: (2048 + 65536) * 4096,
+          dramBase: (B - 2048) * 4096,
+          minFree: 1000 * 4096,
+          cma: [{ name: 'svp', size: '256MiB', base: B * 4096 }],
+        },
+      },
+      clock,
+    );
+    let n = 0;
+    while (k.alloc.allocPages(0, GFP_KERNEL, PageKind.KERNEL) >= 0) n++;
+    expect(n).toBe(2048 - 1000); // free - unusable(all free CMA) > min
+    expect(k.alloc.stats).toMatchObject({ allocFail: 1, oomWouldKill: 1 });
+    const pfn = k.alloc.allocPages(0, GFP_HIGHUSER_MOVABLE, PageKind.ANON);
+    expect(pfn).toBe(B);
+  });
+});
+
+describe('§1.6 item 3, §2.4: isolated free pages count in neither counter', () => {
+  it('isolating a free CMA pageblock takes 512 pages from both; undoing re-merges', () => {
+    const { k } = platformP();
+    const pb = B >> 9;
+    expect(k.alloc.isolatePageblock(pb)).toBe(true);
+    expect(k.alloc.isolatePageblock(pb)).toBe(false); // already isolated: -EBUSY
+    expect(freeCounts(k)).toEqual({ Fc: 65536 - 512, Fn: 40960 });
+    expect(k.alloc.isFreeHead(B, 10)).toBe(false);
+    k.alloc.unisolatePageblock(pb);
+    expect(freeCounts(k)).toEqual({ Fc: 65536, Fn: 40960 });
+    expect(k.alloc.isFreeHead(B, 10)).toBe(true);
+  });
+});
+
+describe.each([
+  ['6.18', ' nr_split=0'],
+  ['6.4', ''], // nr_split arrived after 6.4 ("mm/migrate: add nr_split to ...", Oct 2023)
+] as const)('§2.6 mm_migrate_pages on %s', (version, split) => {
+  it('one call for the 10 pages of the window', () => {
+    const { k, clock } = platformP({ version });
+    touchAnon(k, 10);
+    drive(cmaAlloc(k, k.cma[0]!, 10, 0), clock);
+    expect(traceLines(k, 'mm_migrate_pages')).toEqual([
+      `mm_migrate_pages: nr_succeeded=10 nr_failed=0 nr_thp_succeeded=0 nr_thp_failed=0 nr_thp_split=0${split} mode=MIGRATE_SYNC reason=contig_range`,
+    ]);
+  });
+});
