@@ -163,6 +163,18 @@ describe('§2.3: the order of the failure lines', () => {
   });
 });
 
+describe('§2.3 cma_debug_show_areas (6.18): "+" before every run not at bit 0', () => {
+  it('the first run of a bitmap whose bit 0 is set starts with "+"', () => {
+    const { k, clock } = platformP();
+    const svp = k.cma[0]!;
+    drive(cmaAlloc(k, svp, 100, 0), clock);
+    drive(cmaAlloc(k, svp, 65500, 0), clock); // 65500 > available 65436: the early exit
+    expect(traceLines(k, 'pr_err')[1]).toBe(
+      'pr_err: cma: number of available pages: +65436@100=> 65436 free of 65536 total pages',
+    );
+  });
+});
+
 describe('§2.5: cma_release outside the area', () => {
   it.each(['6.18', '6.4'] as const)('%s: false, and nothing changes', (version) => {
     const { k, clock } = platformP({ version });
