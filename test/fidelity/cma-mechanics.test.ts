@@ -6,8 +6,9 @@ import type { KernelVersion } from '../../src/kernel/config.js';
 import { Kernel } from '../../src/kernel/kernel.js';
 import { cmaAlloc, cmaRelease } from '../../src/kernel/mm/cma.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../../src/kernel/mm/gfp.js';
-import { releasePage } from '../../src/kernel/mm/memory.js';
+import { populatePage, releasePage } from '../../src/kernel/mm/memory.js';
 import { PageKind } from '../../src/kernel/mm/page.js';
+import { ObjKind } from '../../src/kernel/mm/rmap.js';
 import { cmaDebugfs } from '../../src/kernel/observe/procfs.js';
 import {
   B,
@@ -247,5 +248,39 @@ describe.each([
     expect(traceLines(k, 'mm_migrate_pages')).toEqual([
       `mm_migrate_pages: nr_succeeded=10 nr_failed=0 nr_thp_succeeded=0 nr_thp_failed=0 nr_thp_split=0${split} mode=MIGRATE_SYNC reason=contig_range`,
     ]);
+  });
+});
+
+describe('§2.3–§2.4: which errors end cma_alloc', () => {
+  it('-ENOMEM (no migration target) ends the call at its first window', () => {
+    const { k, clock } = platformP({ fn: 0 });
+    touchAnon(k, 65536); // every page of the zone is in use
+    const r = drive(cmaAlloc(k, k.cma[0]!, 1, 0), clock);
+    expect(r).toMatchObject({ pfn: -1, errno: -12, windows: 1 });
+    expect(k.trace.count('cma_alloc_busy_retry')).toBe(0);
+    expect([k.vm.pgmigrate_success, k.vm.pgmigrate_fail]).toEqual([0, 1]);
+  });
+
+  it('-EINTR: a fatal signal fails even an all-free window', () => {
+    const { k, clock } = platformP();
+    k.currentFatal = true;
+    const r = drive(cmaAlloc(k, k.cma[0]!, 16, 0), clock);
+    expect(r).toMatchObject({ pfn: -1, errno: -4, windows: 1 });
+    expect(traceLines(k, 'cma_alloc_finish')).toEqual([
+      'cma_alloc_finish: name=svp pfn=0x0 page=0000000000000000 count=16 align=0 errorno=-4',
+    ]);
+  });
+
+  it('a referenced file page: 5 tries, the rest of the window unscanned, then -EBUSY', () => {
+    const { k, clock } = platformP();
+    const file = k.rmap.create(ObjKind.FILE, 1, 'file:F');
+    expect(populatePage(k, file, 0, false)).toBe(B);
+    k.alloc.pages.addGets(B, 1); // an I/O in flight
+    touchAnon(k, 40); // B+1 .. B+40
+    const r = drive(cmaAlloc(k, k.cma[0]!, 64, 0), clock);
+    // window 0 migrates the 31 anon pages of the first batch (COMPACT_CLUSTER_MAX = 32), fails
+    // the file page on 5 migrate_pages calls and never scans B+32..B+40; window 1 moves those 9
+    expect(r).toMatchObject({ pfn: B + 1, windows: 2, busyPfns: [B], migrated: 40 });
+    expect([k.vm.pgmigrate_success, k.vm.pgmigrate_fail]).toEqual([40, 5]);
   });
 });
