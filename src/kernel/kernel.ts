@@ -84,11 +84,18 @@ const MIB2 = PAGEBLOCK_NR_PAGES * PAGE_SIZE; // CMA_MIN_ALIGNMENT_BYTES (§2.1)
 const pagesOf = (v: string | number, what: string): number =>
   Math.floor(parseSize(v, what) / PAGE_SIZE);
 
-/** min_free_kbytes = int_sqrt(lowmem_kbytes * 16), clamped to [128, 262144] kB; pages_min = /4. */
-function defaultMinPages(pages: number): number {
-  const kbytes = Math.min(262144, Math.max(128, Math.floor(Math.sqrt(pages * 4 * 16))));
+/**
+ * init_per_zone_wmark_min(): min_free_kbytes = int_sqrt(lowmem_kbytes * 16), clamped to
+ * [128, 262144] kB, where lowmem is the normal zone's managed pages (nr_free_buffer_pages: no
+ * reserved memory, no ZONE_MOVABLE); the one lowmem zone gets all of pages_min (§1.7).
+ */
+function defaultMinPages(managed: number): number {
+  const kbytes = Math.min(262144, Math.max(128, Math.floor(Math.sqrt(managed * 4 * 16))));
   return kbytes >> 2;
 }
+
+/** __setup_per_zone_wmarks(): ZONE_MOVABLE's min is managed / 1024, clamped to [32, 128]. */
+const movableMinPages = (managed: number): number => Math.min(128, Math.max(32, managed >> 10));
 
 export class Kernel {
   readonly version: KernelVersion;
@@ -151,13 +158,11 @@ export class Kernel {
     }
     const endPfn = basePfn + memPages;
     const movableStart = endPfn - movablePages;
-    const minPages =
-      m.minFree === undefined ? defaultMinPages(memPages) : pagesOf(m.minFree, 'minFree');
     this.alloc = new PageAlloc(
       basePfn,
       endPfn,
       movableStart,
-      minPages,
+      m.minFree === undefined ? 0 : pagesOf(m.minFree, 'minFree'),
       this.policies.placement,
       this.rng.stream('placement'),
       this.policies.cmaEligibility === 'tagged-only',
@@ -165,6 +170,9 @@ export class Kernel {
     this.rmap = new Rmap(this.alloc.pages);
     this.placeCmaAreas(m.cma ?? [], basePfn, movableStart);
     this.boot(basePfn, endPfn, movableStart);
+    const [normal, movable] = this.alloc.zones;
+    if (m.minFree === undefined) normal!.minWatermark = defaultMinPages(normal!.managedPages);
+    if (movable) movable.minWatermark = movableMinPages(movable.managedPages);
     this.tee = new TeeDevice({ registerOps: true, dynamicShm: true, ...m.tee });
     for (const h of m.heaps ??
       this.cma.map((c): HeapSpec => ({ name: c.name, type: 'cma', area: c.name }))) {

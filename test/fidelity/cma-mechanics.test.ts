@@ -284,3 +284,19 @@ describe('§2.3–§2.4: which errors end cma_alloc', () => {
     expect([k.vm.pgmigrate_success, k.vm.pgmigrate_fail]).toEqual([40, 5]);
   });
 });
+
+describe('§1.7: default WMARK_MIN (init_per_zone_wmark_min, __setup_per_zone_wmarks)', () => {
+  const mins = (machine: ConstructorParameters<typeof Kernel>[0]['machine']) =>
+    new Kernel({ machine }, { now: 0 }).alloc.zones.map((z) => z.minWatermark);
+
+  it('min_free_kbytes comes from managed pages: reserved memory is not counted', () => {
+    // 1 GiB - 96 MiB managed: int_sqrt(950272 kB * 16) = 3899 kB = 974 pages
+    expect(mins({ memory: '1GiB', reserved: '96MiB' })).toEqual([974]);
+  });
+
+  it('ZONE_MOVABLE is not lowmem: managed / 1024 pages, clamped to [32, 128]', () => {
+    // normal: int_sqrt(786432 kB * 16) = 3547 kB = 886 pages; movable: 65536 / 1024 = 64
+    expect(mins({ memory: '1GiB', movable: '256MiB' })).toEqual([886, 64]);
+    expect(mins({ memory: '1GiB', movable: '16MiB' })).toEqual([1015, 32]);
+  });
+});
