@@ -2,7 +2,7 @@
 // unaligned base, the window step, the early exits and their counters, the CMA-first threshold,
 // the watermark, isolation accounting, merging at a CMA boundary and the trace formats.
 import { describe, expect, it } from 'vitest';
-import type { KernelVersion } from '../../src/kernel/config.js';
+import { type KernelVersion, MT } from '../../src/kernel/config.js';
 import { Kernel } from '../../src/kernel/kernel.js';
 import { cmaAlloc, cmaRelease } from '../../src/kernel/mm/cma.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../../src/kernel/mm/gfp.js';
@@ -298,5 +298,22 @@ describe('§1.7: default WMARK_MIN (init_per_zone_wmark_min, __setup_per_zone_wm
     // normal: int_sqrt(786432 kB * 16) = 3547 kB = 886 pages; movable: 65536 / 1024 = 64
     expect(mins({ memory: '1GiB', movable: '256MiB' })).toEqual([886, 64]);
     expect(mins({ memory: '1GiB', movable: '16MiB' })).toEqual([1015, 32]);
+  });
+});
+
+describe('§1.2, §1.5: PCP types merge across pageblocks; the buddy takes the freed type', () => {
+  it('an UNMOVABLE order-9 block merges with a free MOVABLE buddy (6.18 __free_one_page)', () => {
+    const { k } = platformP();
+    const a = k.alloc;
+    const low = B - 40960; // the lowest free non-CMA block, order 10
+    // UNMOVABLE order 9: claims the whole order-10 MOVABLE block (§1.5), keeps its upper half free
+    expect(a.allocPages(9, GFP_KERNEL, PageKind.KERNEL)).toBe(low);
+    const pb = low >> 9;
+    expect([a.pbMt[pb], a.pbMt[pb + 1]]).toEqual([MT.UNMOVABLE, MT.UNMOVABLE]);
+    a.setPageblockMt(pb + 1, MT.MOVABLE);
+    a.freePages(low, 9);
+    expect(a.isFreeHead(low, 10)).toBe(true);
+    expect(a.pbMt[pb + 1]).toBe(MT.UNMOVABLE);
+    expect(freeCounts(k)).toEqual({ Fc: 65536, Fn: 40960 });
   });
 });
