@@ -14,9 +14,10 @@ import {
   pinUserPagesFast,
   unpinUserPages,
 } from '../mm/gup.js';
+import type { Mm } from '../mm/mmap.js';
 import { type Charge, chargeIoUring, uncharge } from '../mm/pin_acct.js';
 import { type HeldPages, hold, release } from '../mm/pin_holder.js';
-import type { Task } from '../task.js';
+import type { Task, UserStruct } from '../task.js';
 
 const SZ_1G = 1 << 30;
 
@@ -25,11 +26,16 @@ interface IoBuf {
   charge: Charge;
 }
 
+/** IORING_MAX_REG_BUFFERS */
+const IORING_MAX_REG_BUFFERS = 1 << 14;
+
 class IoRing {
   buffers: IoBuf[] | undefined;
   constructor(
-    /** ctx->user is NULL when the creator had CAP_IPC_LOCK */
-    readonly capAtCreate: boolean,
+    /** ctx->user: the creator's user_struct, undefined when it had CAP_IPC_LOCK */
+    readonly user: UserStruct | undefined,
+    /** ctx->mm_account: the creator's mm, charged whichever task registers */
+    readonly mmAccount: Mm,
   ) {}
 }
 
@@ -37,7 +43,7 @@ const rings = new WeakMap<File, IoRing>();
 
 /** io_uring_setup(): a ring fd; teardown unregisters its buffers. */
 export function ioUringSetup(k: Kernel, task: Task): number {
-  const ring = new IoRing(task.cred.capIpcLock);
+  const ring = new IoRing(task.cred.capIpcLock ? undefined : task.user, task.mm);
   const file = new File('io_uring', () => unregisterAll(k, ring));
   rings.set(file, ring);
   return task.files.install(file);
@@ -78,9 +84,12 @@ export function* ioUringRegisterBuffers(
   const ring = rings.get(task.files.get(ringFd)!);
   if (!ring) return -ERRNO.EBADF;
   if (ring.buffers) return -ERRNO.EBUSY;
+  if (iovecs.length === 0 || iovecs.length > IORING_MAX_REG_BUFFERS) return -ERRNO.EINVAL;
   const bufs: IoBuf[] = [];
   ring.buffers = bufs;
   for (const [i, iov] of iovecs.entries()) {
+    // io_buffer_validate(): a NULL, zero-length iovec is an empty slot
+    if (iov.addr === 0 && iov.len === 0) continue;
     if (iov.len > SZ_1G || iov.len === 0) return failRegister(k, ring, -ERRNO.EFAULT);
     const [start, n] = pageSpan(iov.addr, iov.len);
     const pfns: number[] = [];
@@ -91,7 +100,7 @@ export function* ioUringRegisterBuffers(
       return failRegister(k, ring, rc);
     }
     // io_buffer_account_pin(): after the pin, which has already moved the pages out of CMA (C18)
-    const charge = chargeIoUring(task, n, ring.capAtCreate);
+    const charge = chargeIoUring(task, n, ring.user, ring.mmAccount);
     if (typeof charge === 'number') {
       unpinUserPages(k, pfns);
       return failRegister(k, ring, charge);

@@ -151,8 +151,11 @@ function getUserPagesLocked(
     if (err) return i || err;
     const vma = v!;
     let pfn = vma.pageAt(va);
-    if (pfn < 0 && !(flags & FOLL_WRITE) && vma.obj.kind === ObjKind.ANON && !vma.inode) {
-      pfn = ZERO_PAGE; // read fault of untouched anon memory maps the zero page (§4.2)
+    // a read fault of untouched anon memory maps the zero page (§4.2); a R/O long-term pin
+    // unshares it into an exclusive anon page instead (gup_must_unshare, COW mapping)
+    const readOnly = !(flags & (FOLL_WRITE | FOLL_LONGTERM));
+    if (pfn < 0 && readOnly && vma.obj.kind === ObjKind.ANON && !vma.inode) {
+      pfn = ZERO_PAGE;
     } else if (pfn < 0 || (flags & FOLL_WRITE && vma.ptes)) {
       // FOLL_WRITE faults with FAULT_FLAG_WRITE: a shared file page becomes dirty (§4.5)
       pfn = mm.fault(vma, va, memallocPin, (flags & FOLL_WRITE) !== 0);

@@ -17,19 +17,24 @@ export interface Charge {
 }
 
 /**
- * io_account_mem() (§4.6): user->locked_vm checked against the task's RLIMIT_MEMLOCK and charged
- * unless the ring was created with CAP_IPC_LOCK; mm->pinned_vm charged unchecked. Called after
- * pinning.
+ * io_account_mem() (§4.6): `user` (ctx->user: NULL when the ring was created with CAP_IPC_LOCK)
+ * has its locked_vm checked against the calling task's RLIMIT_MEMLOCK and charged; `mm`
+ * (ctx->mm_account) has pinned_vm charged unchecked. Called after pinning.
  */
-export function chargeIoUring(task: Task, pages: number, capAtCreate: boolean): Charge | number {
-  const c: Charge = { userPages: 0, mm: task.mm, pinnedPages: pages, lockedPages: 0 };
-  if (!capAtCreate) {
-    if (task.user.lockedVm + pages > task.memlockPages) return deny(task, -ERRNO.ENOMEM);
-    task.user.lockedVm += pages;
-    c.user = task.user;
+export function chargeIoUring(
+  task: Task,
+  pages: number,
+  user: UserStruct | undefined,
+  mm: Mm,
+): Charge | number {
+  const c: Charge = { userPages: 0, mm, pinnedPages: pages, lockedPages: 0 };
+  if (user) {
+    if (user.lockedVm + pages > task.memlockPages) return deny(task, -ERRNO.ENOMEM);
+    user.lockedVm += pages;
+    c.user = user;
     c.userPages = pages;
   }
-  task.mm.pinnedVm += pages;
+  mm.pinnedVm += pages;
   return c;
 }
 

@@ -13,6 +13,7 @@ import {
   pinUserPagesFast,
   unpinUserPages,
 } from '../../mm/gup.js';
+import { deny } from '../../mm/mlock.js';
 import { type Charge, chargeRdma, uncharge } from '../../mm/pin_acct.js';
 import { type HeldPages, hold, release } from '../../mm/pin_holder.js';
 import type { Task } from '../../task.js';
@@ -47,6 +48,7 @@ export function* rdmaRegMr(
 ): Generator<Sleep, number> {
   const mrs = handleTableOf<Mr>(task, ctxFd, 'rdma');
   if (!mrs) return -ERRNO.EBADF;
+  if (!task.canDoMlock()) return deny(task, -ERRNO.EPERM); // before the length check
   const [start, npages] = pageSpan(addr, len);
   if (npages === 0) return -ERRNO.EINVAL;
   const charge = chargeRdma(task, npages); // before any pin (§4.6)

@@ -123,7 +123,9 @@ function teeCharge(
     case 'rdma':
       return when === 'before' ? chargeRdma(task, pages) : undefined;
     case 'io_uring':
-      return when === 'after' ? chargeIoUring(task, pages, task.cred.capIpcLock) : undefined;
+      return when === 'after'
+        ? chargeIoUring(task, pages, task.cred.capIpcLock ? undefined : task.user, task.mm)
+        : undefined;
     case 'vfio':
       return when === 'after' ? chargeVfio(task, pages) : undefined;
     default:

@@ -1,0 +1,157 @@
+// GUP and its long-term callers beyond the §7 cases: gup_must_unshare() for R/O long-term pins,
+// the argument checks of VFIO, RDMA and io_uring, and where io_uring charges (spec §4.3–§4.6,
+// read against mm/gup.c, vfio_iommu_type1.c, umem.c and io_uring/rsrc.c).
+import { describe, expect, it } from 'vitest';
+import { Buf } from '../../src/workload/api.js';
+import { actor, counters, delta, inCma, ok, pfnsOf, pinsOn, simP, VERSIONS } from './actors.js';
+
+describe.each(VERSIONS)('R/O long-term pins of untouched anon memory on %s', (version) => {
+  // gup_must_unshare(): a FOLL_PIN|FOLL_LONGTERM without FOLL_WRITE of a page that is not anon
+  // (the shared zero page) in a COW mapping unshares it: the fault allocates an exclusive anon
+  // page, under PF_MEMALLOC_PIN so outside CMA (6.0+, 84209e87c696 "reliable R/O long-term
+  // pinning in COW mappings"). Only short-term pins and FOLL_GET get the zero page (§4.2).
+  it('gup_test R/O pin: 4 real pages outside CMA, each pinned once', () => {
+    const s = simP({ version });
+    const k = s.k;
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('16KiB'));
+      const before = counters(k);
+      out.rc = yield* p.gupPin(buf, { write: false });
+      out.d = delta(k, before);
+      out.pfns = pfnsOf(p.task, buf);
+      out.pins = pinsOn(k, out.pfns as number[]);
+    });
+    s.run();
+    expect(out.rc).toBe(0);
+    const pfns = out.pfns as number[];
+    expect(pfns.every((pfn) => pfn >= 0 && !inCma(pfn))).toBe(true);
+    expect(out.pins).toEqual([1, 1, 1, 1]);
+    expect(out.d).toMatchObject({ nr_foll_pin_acquired: 4, nr_foll_pin_released: 0 });
+  });
+
+  it('a read-only RDMA MR charges and pins 4 real pages', () => {
+    const s = simP({ version });
+    const k = s.k;
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('16KiB'));
+      const ctx = ok(yield* p.open('/dev/infiniband/uverbs0'));
+      const before = counters(k);
+      out.mr = yield* p.rdmaRegMr(ctx, buf, { write: false });
+      out.d = delta(k, before);
+      out.pins = pinsOn(k, pfnsOf(p.task, buf));
+      out.pinned = p.task.mm.pinnedVm;
+    });
+    s.run();
+    expect(typeof out.mr).toBe('number');
+    expect(out.pins).toEqual([1, 1, 1, 1]);
+    expect(out.d).toMatchObject({ nr_foll_pin_acquired: 4 });
+    expect(out.pinned).toBe(4);
+  });
+});
+
+describe.each(VERSIONS)('argument checks on %s', (version) => {
+  // vfio_dma_do_map(): `if (!size || (size | iova | vaddr) & (pgsize - 1)) return -EINVAL`
+  it('VFIO_IOMMU_MAP_DMA of a length that is not a page multiple is EINVAL, nothing pinned', () => {
+    const s = simP({ version });
+    const k = s.k;
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('16KiB'));
+      ok(yield* p.touch(buf));
+      const fd = ok(yield* p.open('/dev/vfio/vfio'));
+      const before = counters(k);
+      out.rc = yield* p.vfioMapDma(fd, new Buf(buf.addr, 4096 + 100));
+      out.d = delta(k, before);
+      out.locked = p.task.mm.lockedVm;
+    });
+    s.run();
+    expect(out.rc).toBe('EINVAL');
+    expect(out.d).toMatchObject({ nr_foll_pin_acquired: 0 });
+    expect(out.locked).toBe(0);
+  });
+
+  // ib_umem_get(): can_do_mlock() (-EPERM) comes before the npages == 0 check (-EINVAL)
+  it('RDMA MR of length 0 with RLIMIT_MEMLOCK 0 is EPERM', () => {
+    const s = simP({ version });
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000, memlock: 0 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('16KiB'));
+      const ctx = ok(yield* p.open('/dev/infiniband/uverbs0'));
+      out.rc = yield* p.rdmaRegMr(ctx, new Buf(buf.addr, 0));
+    });
+    s.run();
+    expect(out.rc).toBe('EPERM');
+  });
+
+  // io_sqe_buffers_register(): `if (!nr_args || nr_args > IORING_MAX_REG_BUFFERS) return -EINVAL`
+  it('IORING_REGISTER_BUFFERS with no iovec is EINVAL and registers nothing', () => {
+    const s = simP({ version });
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('16KiB'));
+      const ring = ok(yield* p.ioUringSetup());
+      out.empty = yield* p.ioUringRegisterBuffers(ring, []);
+      out.after = yield* p.ioUringRegisterBuffers(ring, [buf]); // not -EBUSY
+    });
+    s.run();
+    expect(out.empty).toBe('EINVAL');
+    expect(out.after).toBe(0);
+  });
+
+  // io_buffer_validate(): `if (!iov->iov_base) return iov->iov_len ? -EFAULT : 0` — a NULL,
+  // zero-length iovec is an empty (sparse) slot; a zero length elsewhere is -EFAULT
+  it('IORING_REGISTER_BUFFERS: {NULL, 0} is an empty slot; {addr, 0} is EFAULT', () => {
+    const s = simP({ version });
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('16KiB'));
+      const ring = ok(yield* p.ioUringSetup());
+      out.sparse = yield* p.ioUringRegisterBuffers(ring, [new Buf(0, 0), buf]);
+      out.pinned = p.task.mm.pinnedVm;
+      out.locked = p.task.user.lockedVm;
+      const ring2 = ok(yield* p.ioUringSetup());
+      out.zero = yield* p.ioUringRegisterBuffers(ring2, [new Buf(buf.addr, 0)]);
+    });
+    s.run();
+    expect(out.sparse).toBe(0);
+    expect(out.pinned).toBe(4);
+    expect(out.locked).toBe(4);
+    expect(out.zero).toBe('EFAULT');
+  });
+});
+
+describe('io_uring charges the ring creator (ctx->user, ctx->mm_account)', () => {
+  // io_uring_create(): ctx->mm_account = current->mm (mmgrab) and ctx->user = current_user();
+  // io_account_mem() charges those, whichever task registers: a forked child sharing the ring
+  // charges its parent's mm->pinned_vm, and io_buffer_unmap un-charges the same mm
+  it.each(VERSIONS)(
+    '%s: a child registering on the inherited ring charges the parent mm',
+    (version) => {
+      const s = simP({ version });
+      const out: Record<string, unknown> = {};
+      actor(s, 'P', { uid: 1000 }, function* (p) {
+        const ring = ok(yield* p.ioUringSetup());
+        const parent = p.task;
+        ok(
+          yield* p.fork('C', function* (c) {
+            const buf = ok(yield* c.mmapAnon('16KiB'));
+            out.rc = yield* c.ioUringRegisterBuffers(ring, [buf]);
+            out.childPinned = c.task.mm.pinnedVm;
+            out.parentPinned = parent.mm.pinnedVm;
+            out.unreg = yield* c.ioUringUnregisterBuffers(ring);
+            out.parentAfter = parent.mm.pinnedVm;
+          }),
+        );
+        yield p.sleep('1s');
+      });
+      s.run();
+      expect(out.rc).toBe(0);
+      expect(out.childPinned).toBe(0);
+      expect(out.parentPinned).toBe(4);
+      expect(out.unreg).toBe(0);
+      expect(out.parentAfter).toBe(0);
+    },
+  );
+});
