@@ -3,13 +3,20 @@
 import { ERRNO } from '../config.js';
 import type { Kernel } from '../kernel.js';
 import type { Task } from '../task.js';
-import { VM_LOCKED } from './mmap.js';
+import { VM_IO, VM_LOCKED, VM_PFNMAP } from './mmap.js';
 import { PG_MLOCKED } from './page.js';
 
 export const MCL_CURRENT = 1;
 export const MCL_FUTURE = 2;
 
-/** Set or clear VM_LOCKED on every VMA of [start, end) and populate / unlock its pages. */
+/** VM_SPECIAL mappings (VM_IO, VM_PFNMAP) are never locked nor counted (mlock_fixup). */
+const VM_SPECIAL = VM_IO | VM_PFNMAP;
+
+/**
+ * apply_vma_lock_flags(): set or clear VM_LOCKED on the VMAs of [start, end) in address order,
+ * charging locked_vm and (un)marking their present pages (mlock_fixup). A gap is -ENOMEM; the
+ * VMAs before it keep their new flags.
+ */
 function applyVmaLockFlags(
   k: Kernel,
   task: Task,
@@ -17,22 +24,44 @@ function applyVmaLockFlags(
   end: number,
   lock: boolean,
 ): number {
+  if (end === start) return 0;
   const mm = task.mm;
-  const vmas = mm.range(start, end);
-  if (!vmas) return -ERRNO.ENOMEM; // a hole in the range
+  mm.split(start);
+  mm.split(end);
+  const vmas = mm.vmas
+    .filter((v) => v.start >= start && v.end <= end)
+    .sort((a, b) => a.start - b.start);
+  let at = start;
   for (const v of vmas) {
-    if (((v.flags & VM_LOCKED) !== 0) === lock) continue;
+    if (v.start !== at) return -ERRNO.ENOMEM;
+    at = v.end;
+    if (((v.flags & VM_LOCKED) !== 0) === lock || v.flags & VM_SPECIAL) continue;
     v.flags ^= VM_LOCKED;
     mm.lockedVm += lock ? v.pages : -v.pages;
     for (let va = v.start; va < v.end; va++) {
-      // __mm_populate() faults the range in; munlock clears PG_mlocked
-      const pfn = lock ? mm.fault(v, va, false) : v.pageAt(va);
+      const pfn = v.pageAt(va);
       if (pfn < 0) continue;
       if (lock) k.alloc.pages.flags[pfn]! |= PG_MLOCKED;
       else k.alloc.pages.flags[pfn]! &= ~PG_MLOCKED;
     }
   }
-  return 0;
+  return at === end ? 0 : -ERRNO.ENOMEM;
+}
+
+/** __mm_populate(): fault in the locked VMAs of [start, end) (faults mark them PG_mlocked). */
+function populate(task: Task, start: number, end: number): void {
+  const mm = task.mm;
+  for (const v of mm.vmas) {
+    if (!(v.flags & VM_LOCKED) || v.end <= start || v.start >= end) continue;
+    for (let va = Math.max(start, v.start); va < Math.min(end, v.end); va++) mm.fault(v, va, false);
+  }
+}
+
+/** mlock_fixup() over [start, end), then populate it (do_mlock, mlockall). */
+function lockRange(k: Kernel, task: Task, start: number, end: number): number {
+  const rc = applyVmaLockFlags(k, task, start, end, true);
+  if (rc === 0) populate(task, start, end);
+  return rc;
 }
 
 /** Pages of [start, end) already locked (count_mm_mlocked_page_nr). */
@@ -53,7 +82,7 @@ export function mlock(k: Kernel, task: Task, start: number, pages: number): numb
   if (locked > limit && !task.cred.capIpcLock)
     locked -= countMlockedPages(task, start, start + pages);
   if (locked > limit && !task.cred.capIpcLock) return deny(task, -ERRNO.ENOMEM);
-  return applyVmaLockFlags(k, task, start, start + pages, true);
+  return lockRange(k, task, start, start + pages);
 }
 
 export function munlock(k: Kernel, task: Task, start: number, pages: number): number {
@@ -70,7 +99,7 @@ export function mlockall(k: Kernel, task: Task, flags: number): number {
   }
   mm.defFlags = flags & MCL_FUTURE ? VM_LOCKED : 0;
   if (flags & MCL_CURRENT) {
-    for (const v of [...mm.vmas]) applyVmaLockFlags(k, task, v.start, v.end, true);
+    for (const v of [...mm.vmas]) lockRange(k, task, v.start, v.end);
   }
   return 0;
 }
