@@ -203,9 +203,18 @@ export function teeShmAlloc(
 ): { fd: number; id: number } | number {
   const ctx = ctxOf.get(task.files.get(ctxFd)!);
   if (!ctx) return -ERRNO.EBADF;
-  const pages = Math.ceil(size / PAGE_SIZE);
   if (size <= 0 || size > TEE_SHM_ALLOC_MAX) return -ERRNO.ENOMEM;
-  const pfn = k.alloc.allocPagesExact(pages, GFP_KERNEL | __GFP_ZERO, PageKind.KERNEL);
+  const gfp = GFP_KERNEL | __GFP_ZERO;
+  let pages = Math.ceil(size / PAGE_SIZE);
+  let pfn: number;
+  if (k.version === '6.4') {
+    // optee_pool_op_alloc_helper: alloc_pages(get_order(size)), shm->size = PAGE_SIZE << order
+    const order = Math.ceil(Math.log2(pages));
+    pages = 1 << order;
+    pfn = k.alloc.allocPages(order, gfp, PageKind.KERNEL);
+  } else {
+    pfn = k.alloc.allocPagesExact(pages, gfp, PageKind.KERNEL); // tee_dyn_shm_alloc_helper
+  }
   if (pfn < 0) return -ERRNO.ENOMEM;
   const pfns = Array.from({ length: pages }, (_, i) => pfn + i);
   const shm = new TeeShm(k.tee.allocId(), ctx, TEE_SHM_DYNAMIC | TEE_SHM_POOL, pfns, task.pid);

@@ -1,0 +1,99 @@
+// TEE shm details beyond §7 E: the 6.4 pool allocator's power-of-two rounding, registration of
+// unaligned and zero-length ranges, and shm references across dup, fork and invokes (spec §5.1,
+// §5.3; drivers/tee/optee/core.c optee_pool_op_alloc_helper, tee_shm.c register_shm_helper).
+import { describe, expect, it } from 'vitest';
+import { Buf } from '../../src/workload/api.js';
+import { actor, counters, delta, ok, pfnsOf, pinsOn, simP, VERSIONS } from './actors.js';
+
+describe('TEE_IOC_SHM_ALLOC of 12 KiB', () => {
+  // 6.4 optee_pool_op_alloc_helper(): alloc_pages(GFP_KERNEL | __GFP_ZERO, get_order(size)),
+  // shm->size = PAGE_SIZE << order; alloc_pages_exact() replaced it in 6.8 ("optee: allocate
+  // shared memory with alloc_pages_exact()"), so 6.18 takes exactly 3 pages
+  it.each([
+    ['6.4', 4],
+    ['6.18', 3],
+  ] as const)('%s takes %i pages, and gives them all back on close', (version, pages) => {
+    const s = simP({ version });
+    const k = s.k;
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const tee = ok(yield* p.open('/dev/tee0'));
+      const free = k.alloc.freeCounts()[0];
+      const shm = ok(yield* p.teeShmAlloc(tee, '12KiB'));
+      out.used = free - k.alloc.freeCounts()[0];
+      out.pfns = k.tee.shms.get(shm.id)!.pfns.length;
+      ok(yield* p.close(shm));
+      out.after = free - k.alloc.freeCounts()[0];
+    });
+    s.run();
+    expect(out.used).toBe(pages);
+    expect(out.pfns).toBe(pages);
+    expect(out.after).toBe(0);
+  });
+});
+
+describe.each(VERSIONS)('TEE_IOC_SHM_REGISTER ranges on %s', (version) => {
+  // register_shm_helper(): start = rounddown(addr), num_pages = roundup(addr + len) - start
+  it('an unaligned 4 KiB buffer spans and pins 2 pages', () => {
+    const s = simP({ version });
+    const k = s.k;
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('16KiB'));
+      ok(yield* p.touch(buf));
+      const tee = ok(yield* p.open('/dev/tee0'));
+      const before = counters(k);
+      const shm = ok(yield* p.teeShmRegister(tee, new Buf(buf.addr + 100, 4096)));
+      out.d = delta(k, before);
+      out.pins = pinsOn(k, pfnsOf(p.task, buf));
+      out.n = k.tee.shms.get(shm.id)!.pfns.length;
+    });
+    s.run();
+    expect(out.n).toBe(2);
+    expect(out.pins).toEqual([1, 1, 0, 0]);
+    expect(out.d).toMatchObject({ nr_foll_pin_acquired: 2 });
+  });
+});
+
+describe.each(VERSIONS)('shm references on %s (§5.3)', (version) => {
+  it('dup and fork keep the pins until the last fd; an in-flight invoke outlives them', () => {
+    const s = simP({ version });
+    const k = s.k;
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('16KiB'));
+      ok(yield* p.touch(buf));
+      const pfns = pfnsOf(p.task, buf);
+      const tee = ok(yield* p.open('/dev/tee0'));
+      const shm = ok(yield* p.teeShmRegister(tee, buf));
+      const dupFd = ok(yield* p.dup(shm));
+      const before = counters(k);
+      ok(
+        yield* p.fork('C', function* (c) {
+          yield c.sleep('10ms');
+          out.childSees = pinsOn(k, pfns);
+        }),
+      );
+      ok(yield* p.close(shm));
+      out.afterClose = pinsOn(k, pfns);
+      // an invoke holding the shm (tee_shm_get_from_id) over the last close
+      const inv = p.fork('I', function* (c) {
+        out.invoke = yield* c.teeInvoke(tee, [shm.id], '50ms');
+      });
+      ok(yield* inv);
+      yield p.sleep('1ms');
+      ok(yield* p.close(dupFd));
+      out.afterDup = pinsOn(k, pfns);
+      yield p.sleep('100ms');
+      out.afterAll = pinsOn(k, pfns);
+      out.d = delta(k, before);
+    });
+    s.run();
+    expect(out.afterClose).toEqual([1, 1, 1, 1]);
+    expect(out.childSees).toEqual([1, 1, 1, 1]);
+    expect(out.afterDup).toEqual([1, 1, 1, 1]); // the invoke and the child's fds still hold it
+    expect(out.invoke).toBe(0);
+    expect(out.afterAll).toEqual([0, 0, 0, 0]); // the child exited, the invoke returned
+    expect(out.d).toMatchObject({ nr_foll_pin_released: 4 });
+  });
+});
