@@ -97,3 +97,32 @@ describe.each(VERSIONS)('shm references on %s (§5.3)', (version) => {
     expect(out.d).toMatchObject({ nr_foll_pin_released: 4 });
   });
 });
+
+describe('TEE_IOC_SHM_REGISTER of length 0', () => {
+  // 6.18 register_shm_helper(): iov_iter_npages() of an empty iterator is 0 → -ENOMEM, at any
+  // address. 6.4: num_pages = (roundup(addr + 0) - rounddown(addr)) / PAGE_SIZE is 0 for an
+  // aligned address, pin_user_pages_fast() takes 0 pages, and optee_shm_register() refuses
+  // `!num_pages` with -EINVAL; an unaligned address spans one page, which is registered
+  it.each([
+    ['6.18', 0, 'ENOMEM', 0],
+    ['6.18', 100, 'ENOMEM', 0],
+    ['6.4', 0, 'EINVAL', 0],
+    ['6.4', 100, 'shm', 1],
+  ] as const)('%s at page offset %i: %s, %i page pinned', (version, off, expected, pinned) => {
+    const s = simP({ version });
+    const k = s.k;
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('16KiB'));
+      ok(yield* p.touch(buf));
+      const tee = ok(yield* p.open('/dev/tee0'));
+      const before = counters(k);
+      out.rc = yield* p.teeShmRegister(tee, new Buf(buf.addr + off, 0));
+      out.d = delta(k, before);
+    });
+    s.run();
+    if (expected === 'shm') expect(out.rc).toEqual({ fd: 4, id: 1 });
+    else expect(out.rc).toBe(expected);
+    expect(out.d).toMatchObject({ nr_foll_pin_acquired: pinned });
+  });
+});

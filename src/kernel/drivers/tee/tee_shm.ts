@@ -150,8 +150,12 @@ export function* teeShmRegister(
   if (flags !== 0) return -ERRNO.EINVAL;
   if (addr < 0 || addr + length > TASK_SIZE) return -ERRNO.EFAULT; // access_ok
   if (!k.tee.config.registerOps) return -ERRNO.ENOTSUPP;
+  // 6.8+: iov_iter_npages() of an empty iterator is 0, -ENOMEM at any address (§5.1). 6.4 spans
+  // rounddown(addr)..roundup(addr + len): one page for an unaligned empty range; none for an
+  // aligned one, which optee_shm_register() refuses (`!num_pages`: -EINVAL)
+  if (length === 0 && k.version !== '6.4') return -ERRNO.ENOMEM;
   const [start, numPages] = pageSpan(addr, length);
-  if (numPages === 0) return -ERRNO.ENOMEM; // iov_iter_npages == 0 (§5.1)
+  if (numPages === 0) return -ERRNO.EINVAL;
   const before = teeCharge(k, task, numPages, 'before');
   if (typeof before === 'number') return before;
   const pfns: number[] = [];
