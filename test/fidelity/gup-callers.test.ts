@@ -155,3 +155,29 @@ describe('io_uring charges the ring creator (ctx->user, ctx->mm_account)', () =>
     },
   );
 });
+
+describe.each(VERSIONS)('PIN_LONGTERM_TEST_START arguments on %s', (version) => {
+  // pin_longterm_test_start(): `if (!IS_ALIGNED(args.addr | args.size, PAGE_SIZE)) return
+  // -EINVAL` and `if (!nr_pages) return -EINVAL`, before any pin
+  it('an unaligned address or size, or size 0: EINVAL, nothing pinned or held', () => {
+    const s = simP({ version });
+    const k = s.k;
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('16KiB'));
+      ok(yield* p.touch(buf));
+      const before = counters(k);
+      out.addr = yield* p.gupPin(new Buf(buf.addr + 100, 4096));
+      out.size = yield* p.gupPin(new Buf(buf.addr, 4096 + 100));
+      out.zero = yield* p.gupPin(new Buf(buf.addr, 0));
+      out.d = delta(k, before);
+      out.stop = yield* p.gupUnpin(); // nothing held
+      out.pin = yield* p.gupPin(buf);
+    });
+    s.run();
+    expect([out.addr, out.size, out.zero]).toEqual(['EINVAL', 'EINVAL', 'EINVAL']);
+    expect(out.d).toMatchObject({ nr_foll_pin_acquired: 0 });
+    expect(out.stop).toBe('EINVAL');
+    expect(out.pin).toBe(0);
+  });
+});

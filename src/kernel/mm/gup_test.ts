@@ -2,7 +2,7 @@
 // takes (spec §7 F), held until stopped.
 import type { Sleep } from '../../sim/engine.js';
 import { sleep } from '../../sim/engine.js';
-import { pageSpan } from '../../sim/units.js';
+import { PAGE_SIZE } from '../../sim/units.js';
 import { ERRNO } from '../config.js';
 import type { Kernel } from '../kernel.js';
 import type { Task } from '../task.js';
@@ -27,7 +27,10 @@ export function* gupTestPin(
   opts: { write: boolean; fast: boolean },
 ): Generator<Sleep, number> {
   if (held.has(task)) return -ERRNO.EINVAL;
-  const [start, n] = pageSpan(addr, len);
+  // IS_ALIGNED(args.addr | args.size, PAGE_SIZE), and at least one page
+  if ((addr | len) % PAGE_SIZE || len === 0) return -ERRNO.EINVAL;
+  const start = addr / PAGE_SIZE;
+  const n = len / PAGE_SIZE;
   const flags = FOLL_LONGTERM | (opts.write ? FOLL_WRITE : 0);
   const pfns: number[] = [];
   // pin_longterm_test_start() loops over partial counts; the first error unpins everything
