@@ -181,3 +181,128 @@ describe.each(VERSIONS)('PIN_LONGTERM_TEST_START arguments on %s', (version) => 
     expect(out.pin).toBe(0);
   });
 });
+
+describe.each(VERSIONS)('FOLL_LONGTERM against CMA pages on %s (§4.3)', (version) => {
+  // migrate_longterm_unpinnable_folios(): the caller's own pins are dropped first, so only
+  // the TEE's remain; migrate_pages() fails every folio after its passes (pgmigrate_fail, in
+  // pages) and any failure makes the long-term pin -ENOMEM, not -EBUSY
+  it.each(['io_uring', 'rdma'] as const)(
+    '%s over pages the TEE pinned: ENOMEM, nothing charged',
+    (caller) => {
+      const s = simP({ version });
+      const k = s.k;
+      const out: Record<string, unknown> = {};
+      actor(s, 'A', { uid: 1000 }, function* (p) {
+        const buf = ok(yield* p.mmapAnon('16KiB'));
+        ok(yield* p.touch(buf));
+        const pfns = pfnsOf(p.task, buf);
+        out.inCma = pfns.every(inCma);
+        const tee = ok(yield* p.open('/dev/tee0'));
+        ok(yield* p.teeShmRegister(tee, buf));
+        const before = counters(k);
+        if (caller === 'io_uring') {
+          const ring = ok(yield* p.ioUringSetup());
+          out.rc = yield* p.ioUringRegisterBuffers(ring, [buf]);
+        } else {
+          const ctx = ok(yield* p.open('/dev/infiniband/uverbs0'));
+          out.rc = yield* p.rdmaRegMr(ctx, buf);
+        }
+        out.d = delta(k, before);
+        out.pins = pinsOn(k, pfns);
+        out.moved = pfnsOf(p.task, buf).some((pfn, i) => pfn !== pfns[i]);
+        out.acct = [p.task.mm.pinnedVm, p.task.user.lockedVm];
+      });
+      s.run();
+      expect(out.inCma).toBe(true);
+      expect(out.rc).toBe('ENOMEM');
+      expect(out.d).toMatchObject({
+        nr_foll_pin_acquired: 4,
+        nr_foll_pin_released: 4,
+        pgmigrate_success: 0,
+        pgmigrate_fail: 4,
+      });
+      expect(out.pins).toEqual([1, 1, 1, 1]); // the TEE's
+      expect(out.moved).toBe(false);
+      expect(out.acct).toEqual([0, 0]);
+    },
+  );
+
+  // 6.18 io_pin_pages() uses pin_user_pages_fast: gup_fast keeps the pinnable prefix and the
+  // slow path pins, unpins, migrates and re-pins only the rest. 6.4 uses pin_user_pages: all
+  // 8 pages are pinned, unpinned and re-pinned although only 4 move
+  it('io_uring over 4 non-CMA pages then 4 CMA pages: the counters of each path', () => {
+    const s = simP({ version });
+    const k = s.k;
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('32KiB'));
+      ok(yield* p.gupPin(new Buf(buf.addr, 16384))); // faults 4 pages under PF_MEMALLOC_PIN
+      ok(yield* p.gupUnpin());
+      ok(yield* p.touch(buf)); // the other 4 land in CMA
+      out.placed = pfnsOf(p.task, buf).map(inCma);
+      const ring = ok(yield* p.ioUringSetup());
+      const before = counters(k);
+      out.rc = yield* p.ioUringRegisterBuffers(ring, [buf]);
+      out.d = delta(k, before);
+      out.after = pfnsOf(p.task, buf).some(inCma);
+      out.pins = pinsOn(k, pfnsOf(p.task, buf));
+    });
+    s.run();
+    expect(out.placed).toEqual([false, false, false, false, true, true, true, true]);
+    expect(out.rc).toBe(0);
+    expect(out.d).toMatchObject(
+      version === '6.4'
+        ? { nr_foll_pin_acquired: 16, nr_foll_pin_released: 8, pgmigrate_success: 4 }
+        : { nr_foll_pin_acquired: 12, nr_foll_pin_released: 4, pgmigrate_success: 4 },
+    );
+    expect(out.after).toBe(false);
+    expect(out.pins).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+  });
+});
+
+describe.each(VERSIONS)('RDMA access rights and limits on %s', (version) => {
+  // check_vma_flags(): FOLL_WRITE on a VMA without VM_WRITE (no FOLL_FORCE) is -EFAULT; RDMA
+  // has already charged pinned_vm and rolls it back
+  it('a writable MR over a read-only mapping: EFAULT, rolled back; a read-only MR: OK', () => {
+    const s = simP({ version });
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('16KiB'));
+      ok(yield* p.touch(buf));
+      ok(yield* p.mprotect(buf, 'r'));
+      const ctx = ok(yield* p.open('/dev/infiniband/uverbs0'));
+      out.rw = yield* p.rdmaRegMr(ctx, buf, { write: true });
+      out.pinnedRw = p.task.mm.pinnedVm;
+      out.ro = yield* p.rdmaRegMr(ctx, buf, { write: false });
+      out.pinnedRo = p.task.mm.pinnedVm;
+    });
+    s.run();
+    expect(out.rw).toBe('EFAULT');
+    expect(out.pinnedRw).toBe(0);
+    expect(typeof out.ro).toBe('number');
+    expect(out.pinnedRo).toBe(4);
+  });
+
+  // can_do_mlock() is true with CAP_IPC_LOCK even at RLIMIT_MEMLOCK 0, and the cap skips the
+  // pinned_vm limit (the charge stays); RLIM_INFINITY never refuses
+  it('CAP_IPC_LOCK at limit 0, and an unlimited RLIMIT_MEMLOCK: both register and charge', () => {
+    const s = simP({ version });
+    const out: Record<string, unknown> = {};
+    for (const [name, cred] of [
+      ['cap', { uid: 1000, memlock: 0, capIpcLock: true }],
+      ['inf', { uid: 1001, memlock: 'unlimited' }],
+    ] as const) {
+      actor(s, name, cred, function* (p) {
+        const buf = ok(yield* p.mmapAnon('16MiB'));
+        const ctx = ok(yield* p.open('/dev/infiniband/uverbs0'));
+        out[name] = yield* p.rdmaRegMr(ctx, buf);
+        out[`${name}Pinned`] = p.task.mm.pinnedVm;
+      });
+    }
+    s.run();
+    expect(typeof out.cap).toBe('number');
+    expect(out.capPinned).toBe(4096);
+    expect(typeof out.inf).toBe('number');
+    expect(out.infPinned).toBe(4096);
+  });
+});
