@@ -306,3 +306,34 @@ describe.each(VERSIONS)('RDMA access rights and limits on %s', (version) => {
     expect(out.infPinned).toBe(4096);
   });
 });
+
+describe.each(VERSIONS)('VFIO pins with pin_user_pages_remote on %s', (version) => {
+  // vaddr_get_pfns(): pin_user_pages_remote(mm, vaddr, n, flags | FOLL_LONGTERM): no gup_fast,
+  // so __gup_longterm_locked pins all 8, unpins all 8 to migrate the 4 CMA pages, and re-pins
+  it('4 non-CMA pages then 4 CMA pages: 16 acquired, 8 released, 4 migrated', () => {
+    const s = simP({ version });
+    const k = s.k;
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('32KiB'));
+      ok(yield* p.gupPin(new Buf(buf.addr, 16384)));
+      ok(yield* p.gupUnpin());
+      ok(yield* p.touch(buf));
+      out.placed = pfnsOf(p.task, buf).map(inCma);
+      const fd = ok(yield* p.open('/dev/vfio/vfio'));
+      const before = counters(k);
+      out.rc = yield* p.vfioMapDma(fd, buf);
+      out.d = delta(k, before);
+      out.locked = p.task.mm.lockedVm;
+    });
+    s.run();
+    expect(out.placed).toEqual([false, false, false, false, true, true, true, true]);
+    expect(typeof out.rc).toBe('number');
+    expect(out.d).toMatchObject({
+      nr_foll_pin_acquired: 16,
+      nr_foll_pin_released: 8,
+      pgmigrate_success: 4,
+    });
+    expect(out.locked).toBe(8);
+  });
+});

@@ -1,18 +1,13 @@
 // VFIO type1 DMA mappings (drivers/vfio/vfio_iommu_type1.c; spec §4.6): pin long-term in batches
-// of 512, checking mm->locked_vm (shared with mlock) page by page, then charge it.
+// of 512 with pin_user_pages_remote (no fast path), checking mm->locked_vm (shared with mlock)
+// page by page, then charge it.
 import type { Sleep } from '../../../sim/engine.js';
 import { sleep } from '../../../sim/engine.js';
 import { PAGE_SIZE, pageSpan } from '../../../sim/units.js';
 import { ERRNO } from '../../config.js';
 import { handleTableOf, openHandleFile } from '../../fs/handles.js';
 import type { Kernel } from '../../kernel.js';
-import {
-  FOLL_LONGTERM,
-  FOLL_PIN,
-  FOLL_WRITE,
-  pinUserPagesFast,
-  unpinUserPages,
-} from '../../mm/gup.js';
+import { FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE, pinUserPages, unpinUserPages } from '../../mm/gup.js';
 import { deny } from '../../mm/mlock.js';
 import { type HeldPages, hold, release } from '../../mm/pin_holder.js';
 import type { Task } from '../../task.js';
@@ -61,7 +56,8 @@ export function* vfioMapDma(
   };
   for (let done = 0; done < npages; ) {
     const before = pfns.length;
-    const ret = pinUserPagesFast(
+    // vaddr_get_pfns → pin_user_pages_remote: the slow path only
+    const ret = pinUserPages(
       k,
       task.mm,
       start + done,
