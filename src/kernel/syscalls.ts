@@ -80,6 +80,7 @@ function munmap(_k: Kernel, task: Task, addr: number, len: number): SysResult {
 }
 
 function mprotect(_k: Kernel, task: Task, addr: number, len: number, writable: boolean): SysResult {
+  if (addr % PAGE_SIZE) return -ERRNO.EINVAL; // do_mprotect_pkey: start & ~PAGE_MASK
   const [start, n] = pageSpan(addr, len);
   return task.mm.protect(start, start + n, writable) ? 0 : -ERRNO.ENOMEM;
 }

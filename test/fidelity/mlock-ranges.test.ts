@@ -69,3 +69,25 @@ describe.each(VERSIONS)('mlock ranges on %s', (version) => {
     expect(out.after).toBe(0);
   });
 });
+
+describe.each(VERSIONS)('mprotect ranges on %s', (version) => {
+  // do_mprotect_pkey(): `if (start & ~PAGE_MASK) return -EINVAL`; the VMAs before a gap keep
+  // the new protection (mprotect_fixup) and the call returns -ENOMEM
+  it('an unaligned start is EINVAL; a gap is ENOMEM after the first mapping went read-only', () => {
+    const s = simP({ version });
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000 }, function* (p) {
+      const a = ok(yield* p.mmapAnon('16KiB'));
+      const b = ok(yield* p.mmapAnon('16KiB'));
+      out.unaligned = yield* p.mprotect(new Buf(a.addr + 100, 4096), 'r');
+      out.gap = yield* p.mprotect(new Buf(a.addr, b.addr + b.len - a.addr), 'r');
+      out.writeA = yield* p.touch(a);
+      out.writeB = yield* p.touch(b);
+    });
+    s.run();
+    expect(out.unaligned).toBe('EINVAL');
+    expect(out.gap).toBe('ENOMEM');
+    expect(out.writeA).toBe('EFAULT'); // read-only now
+    expect(out.writeB).toBe(0);
+  });
+});

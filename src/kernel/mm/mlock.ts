@@ -26,15 +26,8 @@ function applyVmaLockFlags(
 ): number {
   if (end === start) return 0;
   const mm = task.mm;
-  mm.split(start);
-  mm.split(end);
-  const vmas = mm.vmas
-    .filter((v) => v.start >= start && v.end <= end)
-    .sort((a, b) => a.start - b.start);
-  let at = start;
+  const { vmas, whole } = mm.range(start, end);
   for (const v of vmas) {
-    if (v.start !== at) return -ERRNO.ENOMEM;
-    at = v.end;
     if (((v.flags & VM_LOCKED) !== 0) === lock || v.flags & VM_SPECIAL) continue;
     v.flags ^= VM_LOCKED;
     mm.lockedVm += lock ? v.pages : -v.pages;
@@ -45,7 +38,7 @@ function applyVmaLockFlags(
       else k.alloc.pages.flags[pfn]! &= ~PG_MLOCKED;
     }
   }
-  return at === end ? 0 : -ERRNO.ENOMEM;
+  return whole ? 0 : -ERRNO.ENOMEM;
 }
 
 /** __mm_populate(): fault in the locked VMAs of [start, end) (faults mark them PG_mlocked). */

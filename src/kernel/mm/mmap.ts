@@ -151,19 +151,24 @@ export class Mm {
     this.vmas.splice(this.vmas.indexOf(v) + 1, 0, tail);
   }
 
-  /** The VMAs exactly covering [start, end), split at both ends; undefined if there is a hole. */
-  range(start: number, end: number): Vma[] | undefined {
+  /**
+   * The VMAs of [start, end) in address order, split at both ends, up to the first gap (the walk
+   * of apply_vma_lock_flags and do_mprotect_pkey); `whole` says whether they cover the range.
+   */
+  range(start: number, end: number): { vmas: Vma[]; whole: boolean } {
     this.split(start);
     this.split(end);
-    const out = this.vmas
+    const inside = this.vmas
       .filter((v) => v.start >= start && v.end <= end)
       .sort((a, b) => a.start - b.start);
     let at = start;
-    for (const v of out) {
-      if (v.start !== at) return undefined;
+    const vmas: Vma[] = [];
+    for (const v of inside) {
+      if (v.start !== at) break;
+      vmas.push(v);
       at = v.end;
     }
-    return at === end ? out : undefined;
+    return { vmas, whole: at === end };
   }
 
   /** The page mapped at `va`, or -1 (follow_page). */
@@ -266,12 +271,14 @@ export class Mm {
     }
   }
 
-  /** mprotect(): set or clear VM_WRITE over [start, end); -ENOMEM-like false over a hole. */
+  /**
+   * mprotect(): set or clear VM_WRITE over [start, end); false (-ENOMEM) at a gap, the VMAs before
+   * it changed (mprotect_fixup).
+   */
   protect(start: number, end: number, writable: boolean): boolean {
-    const vmas = this.range(start, end);
-    if (!vmas) return false;
+    const { vmas, whole } = this.range(start, end);
     for (const v of vmas) v.flags = writable ? v.flags | VM_WRITE : v.flags & ~VM_WRITE;
-    return true;
+    return whole;
   }
 
   /** exit_mmap(). */
