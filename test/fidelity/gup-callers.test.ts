@@ -3,6 +3,7 @@
 // read against mm/gup.c, vfio_iommu_type1.c, umem.c and io_uring/rsrc.c).
 import { describe, expect, it } from 'vitest';
 import { Buf } from '../../src/workload/api.js';
+import { traceLines } from '../helpers.js';
 import { actor, counters, delta, inCma, ok, pfnsOf, pinsOn, simP, VERSIONS } from './actors.js';
 
 describe.each(VERSIONS)('R/O long-term pins of untouched anon memory on %s', (version) => {
@@ -335,5 +336,36 @@ describe.each(VERSIONS)('VFIO pins with pin_user_pages_remote on %s', (version) 
       pgmigrate_success: 4,
     });
     expect(out.locked).toBe(8);
+  });
+});
+
+describe.each(VERSIONS)('VFIO over RLIMIT_MEMLOCK on %s', (version) => {
+  // vfio_pin_pages_remote(): pr_warn("%s: RLIMIT_MEMLOCK (%ld) exceeded\n", __func__,
+  // limit << PAGE_SHIFT), limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT: whole pages, in bytes
+  it('a 10000-byte limit: -ENOMEM at the third page, reported as 8192, nothing charged', () => {
+    const s = simP({ version });
+    const k = s.k;
+    const out: Record<string, unknown> = {};
+    actor(s, 'A', { uid: 1000, memlock: 10000 }, function* (p) {
+      const buf = ok(yield* p.mmapAnon('16KiB'));
+      ok(yield* p.touch(buf));
+      const fd = ok(yield* p.open('/dev/vfio/vfio'));
+      const before = counters(k);
+      out.rc = yield* p.vfioMapDma(fd, buf);
+      out.d = delta(k, before);
+      out.locked = p.task.mm.lockedVm;
+    });
+    s.run();
+    expect(out.rc).toBe('ENOMEM');
+    expect(traceLines(k, 'pr_err')).toEqual([
+      'pr_err: vfio_pin_pages_remote: RLIMIT_MEMLOCK (8192) exceeded',
+    ]);
+    // the 4 CMA pages moved first (pin, unpin, migrate, re-pin), then the check failed
+    expect(out.d).toMatchObject({
+      nr_foll_pin_acquired: 8,
+      nr_foll_pin_released: 8,
+      pgmigrate_success: 4,
+    });
+    expect(out.locked).toBe(0);
   });
 });

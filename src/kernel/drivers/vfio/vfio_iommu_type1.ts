@@ -69,7 +69,7 @@ export function* vfioMapDma(
     if (ret <= 0) return fail(ret < 0 ? ret : -ERRNO.EFAULT);
     for (let i = before; i < pfns.length; i++) {
       if (!lockCap && task.mm.lockedVm + lockAcct + 1 > limit) {
-        k.printk(`vfio_pin_pages_remote: RLIMIT_MEMLOCK (${task.cred.rlimitMemlock}) exceeded`);
+        k.printk(`vfio_pin_pages_remote: RLIMIT_MEMLOCK (${limit * PAGE_SIZE}) exceeded`);
         return fail(deny(task, -ERRNO.ENOMEM));
       }
       lockAcct++;
