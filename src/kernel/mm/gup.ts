@@ -153,8 +153,8 @@ function getUserPagesLocked(
     let pfn = vma.pageAt(va);
     // a read fault of untouched anon memory maps the zero page (§4.2); a R/O long-term pin
     // unshares it into an exclusive anon page instead (gup_must_unshare, COW mapping)
-    const readOnly = !(flags & (FOLL_WRITE | FOLL_LONGTERM));
-    if (pfn < 0 && readOnly && vma.obj.kind === ObjKind.ANON && !vma.inode) {
+    const zeroPageOk = !(flags & (FOLL_WRITE | FOLL_LONGTERM));
+    if (pfn < 0 && zeroPageOk && vma.obj.kind === ObjKind.ANON && !vma.inode) {
       pfn = ZERO_PAGE;
     } else if (pfn < 0 || (flags & FOLL_WRITE && vma.ptes)) {
       // FOLL_WRITE faults with FAULT_FLAG_WRITE: a shared file page becomes dirty (§4.5)
