@@ -4,7 +4,18 @@
 import { describe, expect, it } from 'vitest';
 import { Buf } from '../../src/workload/api.js';
 import { traceLines } from '../helpers.js';
-import { actor, counters, delta, inCma, ok, pfnsOf, pinsOn, simP, VERSIONS } from './actors.js';
+import {
+  actor,
+  counters,
+  delta,
+  inCma,
+  ok,
+  pfnsOf,
+  pinsOn,
+  simP,
+  touched,
+  VERSIONS,
+} from './actors.js';
 
 describe.each(VERSIONS)('R/O long-term pins of untouched anon memory on %s', (version) => {
   // gup_must_unshare(): a FOLL_PIN|FOLL_LONGTERM without FOLL_WRITE of a page that is not anon
@@ -59,8 +70,7 @@ describe.each(VERSIONS)('argument checks on %s', (version) => {
     const k = s.k;
     const out: Record<string, unknown> = {};
     actor(s, 'A', { uid: 1000 }, function* (p) {
-      const buf = ok(yield* p.mmapAnon('16KiB'));
-      ok(yield* p.touch(buf));
+      const buf = yield* touched(p, '16KiB');
       const fd = ok(yield* p.open('/dev/vfio/vfio'));
       const before = counters(k);
       out.rc = yield* p.vfioMapDma(fd, new Buf(buf.addr, 4096 + 100));
@@ -165,8 +175,7 @@ describe.each(VERSIONS)('PIN_LONGTERM_TEST_START arguments on %s', (version) => 
     const k = s.k;
     const out: Record<string, unknown> = {};
     actor(s, 'A', { uid: 1000 }, function* (p) {
-      const buf = ok(yield* p.mmapAnon('16KiB'));
-      ok(yield* p.touch(buf));
+      const buf = yield* touched(p, '16KiB');
       const before = counters(k);
       out.addr = yield* p.gupPin(new Buf(buf.addr + 100, 4096));
       out.size = yield* p.gupPin(new Buf(buf.addr, 4096 + 100));
@@ -194,8 +203,7 @@ describe.each(VERSIONS)('FOLL_LONGTERM against CMA pages on %s (§4.3)', (versio
       const k = s.k;
       const out: Record<string, unknown> = {};
       actor(s, 'A', { uid: 1000 }, function* (p) {
-        const buf = ok(yield* p.mmapAnon('16KiB'));
-        ok(yield* p.touch(buf));
+        const buf = yield* touched(p, '16KiB');
         const pfns = pfnsOf(p.task, buf);
         out.inCma = pfns.every(inCma);
         const tee = ok(yield* p.open('/dev/tee0'));
@@ -268,8 +276,7 @@ describe.each(VERSIONS)('RDMA access rights and limits on %s', (version) => {
     const s = simP({ version });
     const out: Record<string, unknown> = {};
     actor(s, 'A', { uid: 1000 }, function* (p) {
-      const buf = ok(yield* p.mmapAnon('16KiB'));
-      ok(yield* p.touch(buf));
+      const buf = yield* touched(p, '16KiB');
       ok(yield* p.mprotect(buf, 'r'));
       const ctx = ok(yield* p.open('/dev/infiniband/uverbs0'));
       out.rw = yield* p.rdmaRegMr(ctx, buf, { write: true });
@@ -347,8 +354,7 @@ describe.each(VERSIONS)('VFIO over RLIMIT_MEMLOCK on %s', (version) => {
     const k = s.k;
     const out: Record<string, unknown> = {};
     actor(s, 'A', { uid: 1000, memlock: 10000 }, function* (p) {
-      const buf = ok(yield* p.mmapAnon('16KiB'));
-      ok(yield* p.touch(buf));
+      const buf = yield* touched(p, '16KiB');
       const fd = ok(yield* p.open('/dev/vfio/vfio'));
       const before = counters(k);
       out.rc = yield* p.vfioMapDma(fd, buf);

@@ -3,7 +3,7 @@
 // §5.3; drivers/tee/optee/core.c optee_pool_op_alloc_helper, tee_shm.c register_shm_helper).
 import { describe, expect, it } from 'vitest';
 import { Buf } from '../../src/workload/api.js';
-import { actor, counters, delta, ok, pfnsOf, pinsOn, simP, VERSIONS } from './actors.js';
+import { actor, counters, delta, ok, pfnsOf, pinsOn, simP, touched, VERSIONS } from './actors.js';
 
 describe('TEE_IOC_SHM_ALLOC of 12 KiB', () => {
   // 6.4 optee_pool_op_alloc_helper(): alloc_pages(GFP_KERNEL | __GFP_ZERO, get_order(size)),
@@ -39,8 +39,7 @@ describe.each(VERSIONS)('TEE_IOC_SHM_REGISTER ranges on %s', (version) => {
     const k = s.k;
     const out: Record<string, unknown> = {};
     actor(s, 'A', { uid: 1000 }, function* (p) {
-      const buf = ok(yield* p.mmapAnon('16KiB'));
-      ok(yield* p.touch(buf));
+      const buf = yield* touched(p, '16KiB');
       const tee = ok(yield* p.open('/dev/tee0'));
       const before = counters(k);
       const shm = ok(yield* p.teeShmRegister(tee, new Buf(buf.addr + 100, 4096)));
@@ -61,8 +60,7 @@ describe.each(VERSIONS)('shm references on %s (§5.3)', (version) => {
     const k = s.k;
     const out: Record<string, unknown> = {};
     actor(s, 'A', { uid: 1000 }, function* (p) {
-      const buf = ok(yield* p.mmapAnon('16KiB'));
-      ok(yield* p.touch(buf));
+      const buf = yield* touched(p, '16KiB');
       const pfns = pfnsOf(p.task, buf);
       const tee = ok(yield* p.open('/dev/tee0'));
       const shm = ok(yield* p.teeShmRegister(tee, buf));
@@ -113,8 +111,7 @@ describe('TEE_IOC_SHM_REGISTER of length 0', () => {
     const k = s.k;
     const out: Record<string, unknown> = {};
     actor(s, 'A', { uid: 1000 }, function* (p) {
-      const buf = ok(yield* p.mmapAnon('16KiB'));
-      ok(yield* p.touch(buf));
+      const buf = yield* touched(p, '16KiB');
       const tee = ok(yield* p.open('/dev/tee0'));
       const before = counters(k);
       out.rc = yield* p.teeShmRegister(tee, new Buf(buf.addr + off, 0));
