@@ -162,7 +162,6 @@ export class Kernel {
       basePfn,
       endPfn,
       movableStart,
-      m.minFree === undefined ? 0 : pagesOf(m.minFree, 'minFree'),
       this.policies.placement,
       this.rng.stream('placement'),
       this.policies.cmaEligibility === 'tagged-only',
@@ -170,8 +169,12 @@ export class Kernel {
     this.rmap = new Rmap(this.alloc.pages);
     this.placeCmaAreas(m.cma ?? [], basePfn, movableStart);
     this.boot(basePfn, endPfn, movableStart);
+    // __setup_per_zone_wmarks(), once the zones' managed pages are known
     const [normal, movable] = this.alloc.zones;
-    if (m.minFree === undefined) normal!.minWatermark = defaultMinPages(normal!.managedPages);
+    normal!.minWatermark =
+      m.minFree === undefined
+        ? defaultMinPages(normal!.managedPages)
+        : pagesOf(m.minFree, 'minFree');
     if (movable) movable.minWatermark = movableMinPages(movable.managedPages);
     this.tee = new TeeDevice({ registerOps: true, dynamicShm: true, ...m.tee });
     for (const h of m.heaps ??

@@ -59,13 +59,13 @@ export class Zone {
   freeCma = 0;
   /** pages managed by the buddy (MemTotal share) */
   managedPages = 0;
+  /** WMARK_MIN in pages (§1.7), set once the zone's managed pages are known (Kernel) */
+  minWatermark = 0;
 
   constructor(
     readonly name: string,
     readonly startPfn: number,
     readonly endPfn: number,
-    /** WMARK_MIN in pages (§1.7) */
-    public minWatermark: number,
     /** the end of memory: lists are indexed by absolute pfn */
     memEndPfn: number,
   ) {
@@ -105,7 +105,6 @@ export class PageAlloc {
     readonly endPfn: number,
     /** first pfn of ZONE_MOVABLE, or endPfn when there is none (§1.3) */
     readonly movableStartPfn: number,
-    minWatermark: number,
     public placement: Placement,
     private readonly rng: Rng,
     public cmaTaggedOnly: boolean,
@@ -119,9 +118,9 @@ export class PageAlloc {
     this.pbIsolated = new Uint8Array(this.nrPageblocks);
     for (let o = 0; o <= MAX_PAGE_ORDER; o++)
       this.heads.push(new Uint32Array(((endPfn >> o) + 31) >>> 5));
-    this.zones = [new Zone('Normal', startPfn, movableStartPfn, minWatermark, endPfn)];
+    this.zones = [new Zone('Normal', startPfn, movableStartPfn, endPfn)];
     if (movableStartPfn < endPfn) {
-      this.zones.push(new Zone('Movable', movableStartPfn, endPfn, 0, endPfn));
+      this.zones.push(new Zone('Movable', movableStartPfn, endPfn, endPfn));
     }
   }
 
