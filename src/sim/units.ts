@@ -12,6 +12,10 @@ export function bytesToPages(bytes: number): number {
   return Math.ceil(bytes / PAGE_SIZE);
 }
 
+/** get_order(size): the smallest order whose 2^order pages hold `bytes`. */
+export const getOrder = (bytes: number): number =>
+  Math.max(0, Math.ceil(Math.log2(bytesToPages(bytes))));
+
 const KiB = 1024n;
 const SIZE_UNITS: ReadonlyMap<string, bigint> = new Map([
   ['B', 1n],

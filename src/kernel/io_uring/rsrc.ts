@@ -15,7 +15,7 @@ import {
   unpinUserPages,
 } from '../mm/gup.js';
 import type { Mm } from '../mm/mmap.js';
-import { type Charge, chargeIoUring, uncharge } from '../mm/pin_acct.js';
+import { type Charge, chargeIoUring, ringUser, uncharge } from '../mm/pin_acct.js';
 import { type HeldPages, hold, release } from '../mm/pin_holder.js';
 import type { Task, UserStruct } from '../task.js';
 
@@ -43,7 +43,7 @@ const rings = new WeakMap<File, IoRing>();
 
 /** io_uring_setup(): a ring fd; teardown unregisters its buffers. */
 export function ioUringSetup(k: Kernel, task: Task): number {
-  const ring = new IoRing(task.cred.capIpcLock ? undefined : task.user, task.mm);
+  const ring = new IoRing(ringUser(task), task.mm);
   const file = new File('io_uring', () => unregisterAll(k, ring));
   rings.set(file, ring);
   return task.files.install(file);

@@ -16,6 +16,10 @@ export interface Charge {
   lockedPages: number;
 }
 
+/** ctx->user as io_uring_setup() takes it: NULL when the creator has CAP_IPC_LOCK (§4.6). */
+export const ringUser = (task: Task): UserStruct | undefined =>
+  task.cred.capIpcLock ? undefined : task.user;
+
 /**
  * io_account_mem() (§4.6): `user` (ctx->user: NULL when the ring was created with CAP_IPC_LOCK)
  * has its locked_vm checked against the calling task's RLIMIT_MEMLOCK and charged; `mm`

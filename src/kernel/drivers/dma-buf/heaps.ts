@@ -3,7 +3,7 @@
 // it — the MediaTek secure heap (the whole region, align 0) and the TEE protected heap (a dynamic
 // pool of min_size, align = min(order, 8)).
 import { type Sleep, sleep } from '../../../sim/engine.js';
-import { PAGE_SIZE, parseSize } from '../../../sim/units.js';
+import { getOrder, PAGE_SIZE, parseSize } from '../../../sim/units.js';
 import { CMA_ALIGNMENT, ERRNO } from '../../config.js';
 import { File } from '../../fs/file.js';
 import type { Kernel } from '../../kernel.js';
@@ -23,10 +23,6 @@ export interface HeapSpec {
   /** tee-protected: the pool OP-TEE asks for (min_size), default 64 MiB (C31) */
   poolSize?: string | number;
 }
-
-/** get_order(size) */
-export const getOrder = (bytes: number): number =>
-  Math.max(0, Math.ceil(Math.log2(Math.ceil(bytes / PAGE_SIZE))));
 
 export interface DmaHeap {
   readonly name: string;

@@ -3,7 +3,7 @@
 // (§5.4, §6 items 7–8).
 import type { Sleep } from '../../../sim/engine.js';
 import { sleep } from '../../../sim/engine.js';
-import { PAGE_SIZE, pageSpan } from '../../../sim/units.js';
+import { bytesToPages, getOrder, PAGE_SIZE, pageSpan } from '../../../sim/units.js';
 import { ERRNO } from '../../config.js';
 import { File } from '../../fs/file.js';
 import type { Kernel } from '../../kernel.js';
@@ -11,7 +11,14 @@ import { __GFP_ZERO, GFP_KERNEL } from '../../mm/gfp.js';
 import { FOLL_LONGTERM, FOLL_WRITE, pinUserPagesFast, unpinUserPages } from '../../mm/gup.js';
 import { VM_IO, VM_PFNMAP, VM_READ, VM_SHARED, VM_WRITE } from '../../mm/mmap.js';
 import { PageKind } from '../../mm/page.js';
-import { type Charge, chargeIoUring, chargeRdma, chargeVfio, uncharge } from '../../mm/pin_acct.js';
+import {
+  type Charge,
+  chargeIoUring,
+  chargeRdma,
+  chargeVfio,
+  ringUser,
+  uncharge,
+} from '../../mm/pin_acct.js';
 import { ObjKind } from '../../mm/rmap.js';
 import type { PinHolder } from '../../observe/blame.js';
 import type { Task } from '../../task.js';
@@ -123,9 +130,7 @@ function teeCharge(
     case 'rdma':
       return when === 'before' ? chargeRdma(task, pages) : undefined;
     case 'io_uring':
-      return when === 'after'
-        ? chargeIoUring(task, pages, task.cred.capIpcLock ? undefined : task.user, task.mm)
-        : undefined;
+      return when === 'after' ? chargeIoUring(task, pages, ringUser(task), task.mm) : undefined;
     case 'vfio':
       return when === 'after' ? chargeVfio(task, pages) : undefined;
     default:
@@ -209,11 +214,11 @@ export function teeShmAlloc(
   if (!ctx) return -ERRNO.EBADF;
   if (size <= 0 || size > TEE_SHM_ALLOC_MAX) return -ERRNO.ENOMEM;
   const gfp = GFP_KERNEL | __GFP_ZERO;
-  let pages = Math.ceil(size / PAGE_SIZE);
+  let pages = bytesToPages(size);
   let pfn: number;
   if (k.version === '6.4') {
     // optee_pool_op_alloc_helper: alloc_pages(get_order(size)), shm->size = PAGE_SIZE << order
-    const order = Math.ceil(Math.log2(pages));
+    const order = getOrder(size);
     pages = 1 << order;
     pfn = k.alloc.allocPages(order, gfp, PageKind.KERNEL);
   } else {
