@@ -28,7 +28,7 @@ export function* gupTestPin(
 ): Generator<Sleep, number> {
   if (held.has(task)) return -ERRNO.EINVAL;
   // IS_ALIGNED(args.addr | args.size, PAGE_SIZE), and at least one page
-  if ((addr | len) % PAGE_SIZE || len === 0) return -ERRNO.EINVAL;
+  if (addr % PAGE_SIZE || len % PAGE_SIZE || len === 0) return -ERRNO.EINVAL;
   const start = addr / PAGE_SIZE;
   const n = len / PAGE_SIZE;
   const flags = FOLL_LONGTERM | (opts.write ? FOLL_WRITE : 0);

@@ -44,7 +44,7 @@ export function* vfioMapDma(
   const maps = handleTableOf<DmaMap>(task, fd, 'vfio');
   if (!maps) return -ERRNO.EBADF;
   const [start, npages] = pageSpan(addr, len);
-  if (npages === 0 || (addr | len) % PAGE_SIZE) return -ERRNO.EINVAL; // vfio_dma_do_map
+  if (npages === 0 || addr % PAGE_SIZE || len % PAGE_SIZE) return -ERRNO.EINVAL; // vfio_dma_do_map
   const lockCap = task.cred.capIpcLock; // dma->lock_cap
   const limit = task.memlockPages;
   const flags = FOLL_LONGTERM | FOLL_WRITE;
