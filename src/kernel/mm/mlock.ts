@@ -3,7 +3,7 @@
 import { ERRNO } from '../config.js';
 import type { Kernel } from '../kernel.js';
 import type { Task } from '../task.js';
-import { VM_IO, VM_LOCKED, VM_PFNMAP } from './mmap.js';
+import { VM_IO, VM_LOCKED, VM_PFNMAP, type Vma } from './mmap.js';
 import { PG_MLOCKED } from './page.js';
 
 export const MCL_CURRENT = 1;
@@ -15,7 +15,7 @@ const VM_SPECIAL = VM_IO | VM_PFNMAP;
 /**
  * apply_vma_lock_flags(): set or clear VM_LOCKED on the VMAs of [start, end) in address order,
  * charging locked_vm and (un)marking their present pages (mlock_fixup). A gap is -ENOMEM; the
- * VMAs before it keep their new flags.
+ * VMAs before it keep their new flags. Returns the VMAs walked with 0 or the errno.
  */
 function applyVmaLockFlags(
   k: Kernel,
@@ -23,8 +23,8 @@ function applyVmaLockFlags(
   start: number,
   end: number,
   lock: boolean,
-): number {
-  if (end === start) return 0;
+): { vmas: readonly Vma[]; rc: number } {
+  if (end === start) return { vmas: [], rc: 0 };
   const mm = task.mm;
   const { vmas, whole } = mm.range(start, end);
   for (const v of vmas) {
@@ -38,23 +38,18 @@ function applyVmaLockFlags(
       else k.alloc.pages.flags[pfn]! &= ~PG_MLOCKED;
     }
   }
-  return whole ? 0 : -ERRNO.ENOMEM;
+  return { vmas, rc: whole ? 0 : -ERRNO.ENOMEM };
 }
 
-/** __mm_populate(): fault in the locked VMAs of [start, end) (faults mark them PG_mlocked). */
-function populate(task: Task, start: number, end: number): void {
-  const mm = task.mm;
-  for (const v of mm.vmas) {
-    if (!(v.flags & VM_LOCKED) || v.end <= start || v.start >= end) continue;
-    for (let va = Math.max(start, v.start); va < Math.min(end, v.end); va++) mm.fault(v, va, false);
-  }
-}
-
-/** mlock_fixup() over [start, end), then populate it (do_mlock, mlockall). */
+/** Lock [start, end), then __mm_populate() it unless a gap failed the lock (do_mlock, mlockall). */
 function lockRange(k: Kernel, task: Task, start: number, end: number): number {
-  const rc = applyVmaLockFlags(k, task, start, end, true);
-  if (rc === 0) populate(task, start, end);
-  return rc;
+  const { vmas, rc } = applyVmaLockFlags(k, task, start, end, true);
+  if (rc) return rc;
+  for (const v of vmas) {
+    if (!(v.flags & VM_LOCKED)) continue; // VM_SPECIAL
+    for (let va = v.start; va < v.end; va++) task.mm.fault(v, va, false); // marks it PG_mlocked
+  }
+  return 0;
 }
 
 /** Pages of [start, end) already locked (count_mm_mlocked_page_nr). */
@@ -79,7 +74,7 @@ export function mlock(k: Kernel, task: Task, start: number, pages: number): numb
 }
 
 export function munlock(k: Kernel, task: Task, start: number, pages: number): number {
-  return applyVmaLockFlags(k, task, start, start + pages, false);
+  return applyVmaLockFlags(k, task, start, start + pages, false).rc;
 }
 
 /** mlockall(): MCL_CURRENT compares total_vm, not the resident size, with the limit (C23 d). */
