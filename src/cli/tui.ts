@@ -26,13 +26,14 @@ export interface TuiArgs extends RunArgs {
   watch: boolean;
 }
 
-/** --speed: from the slowest step of `-` to the fastest finite one of `+`, or 'max'. */
-export function parseSpeed(v: string): number {
+/** --speed takes the slowest step of `-` to the fastest finite one of `+`, or 'max'. */
+const [MIN_SPEED, MAX_SPEED] = [SPEEDS[0]!, SPEEDS[SPEEDS.length - 2]!];
+
+function parseSpeed(v: string): number {
   if (v === 'max') return Infinity;
   const n = Number(v.replace(/[x×]$/, ''));
-  const [lo, hi] = [SPEEDS[0]!, SPEEDS[SPEEDS.length - 2]!];
-  if (!(n >= lo && n <= hi))
-    throw new UsageError(`invalid --speed ${v}: expected ${lo} to ${hi}, or 'max'`);
+  if (!(n >= MIN_SPEED && n <= MAX_SPEED))
+    throw new UsageError(`invalid --speed ${v}: expected ${MIN_SPEED} to ${MAX_SPEED}, or 'max'`);
   return n;
 }
 
@@ -56,7 +57,7 @@ export const tuiOptions = <T>(y: Argv<T>) =>
     .option('speed', {
       type: 'string',
       default: '1',
-      describe: `simulated seconds per wall second (${SPEEDS[0]} to ${SPEEDS[SPEEDS.length - 2]}), or 'max'`,
+      describe: `simulated seconds per wall second (${MIN_SPEED} to ${MAX_SPEED}), or 'max'`,
     })
     .option('color', {
       type: 'boolean',

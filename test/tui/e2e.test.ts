@@ -42,7 +42,7 @@ const type = (line: string) => tmux('send-keys', '-t', 'e2e', '-l', line);
 
 /** Start the TUI from the pane's shell (with `env` before it) and wait for its first frame. */
 async function launch(args = 'tui', env = ''): Promise<string> {
-  type(`${env} CI=false node bin/cmascope.js ${args}`);
+  type(`${env ? `${env} ` : ''}CI=false node bin/cmascope.js ${args}`);
   press('Enter');
   return until('the first frame', (s) => /t=\d+\.\d{3}s/.test(s) && s.includes('Processes ('));
 }
