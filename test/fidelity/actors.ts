@@ -45,6 +45,20 @@ export function actor(
   return sim.spawn(comm, cred, (t) => body(new System(sim, t)));
 }
 
+/**
+ * Platform P of `version` with one process, A (uid 1000): `run(body)` runs it to the end; `out`
+ * holds what the body records for the test's assertions.
+ */
+export function processA(version: KernelVersion) {
+  const s = simP({ version });
+  const out: Record<string, unknown> = {};
+  const run = (body: (p: System) => Generator<unknown, void, unknown>): void => {
+    actor(s, 'A', { uid: 1000 }, body);
+    s.run();
+  };
+  return { k: s.k, out, run };
+}
+
 /** The pfn mapped at every page of `buf` in `task` (-1 where none is). */
 export function pfnsOf(task: Task, buf: Buf): number[] {
   const start = Math.floor(buf.addr / PAGE_SIZE);

@@ -12,6 +12,7 @@ import {
   ok,
   pfnsOf,
   pinsOn,
+  processA,
   simP,
   touched,
   VERSIONS,
@@ -23,10 +24,8 @@ describe.each(VERSIONS)('R/O long-term pins of untouched anon memory on %s', (ve
   // page, under PF_MEMALLOC_PIN so outside CMA (6.0+, 84209e87c696 "reliable R/O long-term
   // pinning in COW mappings"). Only short-term pins and FOLL_GET get the zero page (§4.2).
   it('gup_test R/O pin: 4 real pages outside CMA, each pinned once', () => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const buf = ok(yield* p.mmapAnon('16KiB'));
       const before = counters(k);
       out.rc = yield* p.gupPin(buf, { write: false });
@@ -34,7 +33,6 @@ describe.each(VERSIONS)('R/O long-term pins of untouched anon memory on %s', (ve
       out.pfns = pfnsOf(p.task, buf);
       out.pins = pinsOn(k, out.pfns as number[]);
     });
-    s.run();
     expect(out.rc).toBe(0);
     const pfns = out.pfns as number[];
     expect(pfns.every((pfn) => pfn >= 0 && !inCma(pfn))).toBe(true);
@@ -43,10 +41,8 @@ describe.each(VERSIONS)('R/O long-term pins of untouched anon memory on %s', (ve
   });
 
   it('a read-only RDMA MR charges and pins 4 real pages', () => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const buf = ok(yield* p.mmapAnon('16KiB'));
       const ctx = ok(yield* p.open('/dev/infiniband/uverbs0'));
       const before = counters(k);
@@ -55,7 +51,6 @@ describe.each(VERSIONS)('R/O long-term pins of untouched anon memory on %s', (ve
       out.pins = pinsOn(k, pfnsOf(p.task, buf));
       out.pinned = p.task.mm.pinnedVm;
     });
-    s.run();
     expect(typeof out.mr).toBe('number');
     expect(out.pins).toEqual([1, 1, 1, 1]);
     expect(out.d).toMatchObject({ nr_foll_pin_acquired: 4 });
@@ -66,10 +61,8 @@ describe.each(VERSIONS)('R/O long-term pins of untouched anon memory on %s', (ve
 describe.each(VERSIONS)('argument checks on %s', (version) => {
   // vfio_dma_do_map(): `if (!size || (size | iova | vaddr) & (pgsize - 1)) return -EINVAL`
   it('VFIO_IOMMU_MAP_DMA of a length that is not a page multiple is EINVAL, nothing pinned', () => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const buf = yield* touched(p, '16KiB');
       const fd = ok(yield* p.open('/dev/vfio/vfio'));
       const before = counters(k);
@@ -77,7 +70,6 @@ describe.each(VERSIONS)('argument checks on %s', (version) => {
       out.d = delta(k, before);
       out.locked = p.task.mm.lockedVm;
     });
-    s.run();
     expect(out.rc).toBe('EINVAL');
     expect(out.d).toMatchObject({ nr_foll_pin_acquired: 0 });
     expect(out.locked).toBe(0);
@@ -98,15 +90,13 @@ describe.each(VERSIONS)('argument checks on %s', (version) => {
 
   // io_sqe_buffers_register(): `if (!nr_args || nr_args > IORING_MAX_REG_BUFFERS) return -EINVAL`
   it('IORING_REGISTER_BUFFERS with no iovec is EINVAL and registers nothing', () => {
-    const s = simP({ version });
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { out, run } = processA(version);
+    run(function* (p) {
       const buf = ok(yield* p.mmapAnon('16KiB'));
       const ring = ok(yield* p.ioUringSetup());
       out.empty = yield* p.ioUringRegisterBuffers(ring, []);
       out.after = yield* p.ioUringRegisterBuffers(ring, [buf]); // not -EBUSY
     });
-    s.run();
     expect(out.empty).toBe('EINVAL');
     expect(out.after).toBe(0);
   });
@@ -114,9 +104,8 @@ describe.each(VERSIONS)('argument checks on %s', (version) => {
   // io_buffer_validate(): `if (!iov->iov_base) return iov->iov_len ? -EFAULT : 0` — a NULL,
   // zero-length iovec is an empty (sparse) slot; a zero length elsewhere is -EFAULT
   it('IORING_REGISTER_BUFFERS: {NULL, 0} is an empty slot; {addr, 0} is EFAULT', () => {
-    const s = simP({ version });
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { out, run } = processA(version);
+    run(function* (p) {
       const buf = ok(yield* p.mmapAnon('16KiB'));
       const ring = ok(yield* p.ioUringSetup());
       out.sparse = yield* p.ioUringRegisterBuffers(ring, [new Buf(0, 0), buf]);
@@ -125,7 +114,6 @@ describe.each(VERSIONS)('argument checks on %s', (version) => {
       const ring2 = ok(yield* p.ioUringSetup());
       out.zero = yield* p.ioUringRegisterBuffers(ring2, [new Buf(buf.addr, 0)]);
     });
-    s.run();
     expect(out.sparse).toBe(0);
     expect(out.pinned).toBe(4);
     expect(out.locked).toBe(4);
@@ -171,10 +159,8 @@ describe.each(VERSIONS)('PIN_LONGTERM_TEST_START arguments on %s', (version) => 
   // pin_longterm_test_start(): `if (!IS_ALIGNED(args.addr | args.size, PAGE_SIZE)) return
   // -EINVAL` and `if (!nr_pages) return -EINVAL`, before any pin
   it('an unaligned address or size, or size 0: EINVAL, nothing pinned or held', () => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const buf = yield* touched(p, '16KiB');
       const before = counters(k);
       out.addr = yield* p.gupPin(new Buf(buf.addr + 100, 4096));
@@ -184,7 +170,6 @@ describe.each(VERSIONS)('PIN_LONGTERM_TEST_START arguments on %s', (version) => 
       out.stop = yield* p.gupUnpin(); // nothing held
       out.pin = yield* p.gupPin(buf);
     });
-    s.run();
     expect([out.addr, out.size, out.zero]).toEqual(['EINVAL', 'EINVAL', 'EINVAL']);
     expect(out.d).toMatchObject({ nr_foll_pin_acquired: 0 });
     expect(out.stop).toBe('EINVAL');
@@ -199,10 +184,8 @@ describe.each(VERSIONS)('FOLL_LONGTERM against CMA pages on %s (§4.3)', (versio
   it.each(['io_uring', 'rdma'] as const)(
     '%s over pages the TEE pinned: ENOMEM, nothing charged',
     (caller) => {
-      const s = simP({ version });
-      const k = s.k;
-      const out: Record<string, unknown> = {};
-      actor(s, 'A', { uid: 1000 }, function* (p) {
+      const { k, out, run } = processA(version);
+      run(function* (p) {
         const buf = yield* touched(p, '16KiB');
         const pfns = pfnsOf(p.task, buf);
         out.inCma = pfns.every(inCma);
@@ -221,7 +204,6 @@ describe.each(VERSIONS)('FOLL_LONGTERM against CMA pages on %s (§4.3)', (versio
         out.moved = pfnsOf(p.task, buf).some((pfn, i) => pfn !== pfns[i]);
         out.acct = [p.task.mm.pinnedVm, p.task.user.lockedVm];
       });
-      s.run();
       expect(out.inCma).toBe(true);
       expect(out.rc).toBe('ENOMEM');
       expect(out.d).toMatchObject({
@@ -240,10 +222,8 @@ describe.each(VERSIONS)('FOLL_LONGTERM against CMA pages on %s (§4.3)', (versio
   // slow path pins, unpins, migrates and re-pins only the rest. 6.4 uses pin_user_pages: all
   // 8 pages are pinned, unpinned and re-pinned although only 4 move
   it('io_uring over 4 non-CMA pages then 4 CMA pages: the counters of each path', () => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const buf = ok(yield* p.mmapAnon('32KiB'));
       ok(yield* p.gupPin(new Buf(buf.addr, 16384))); // faults 4 pages under PF_MEMALLOC_PIN
       ok(yield* p.gupUnpin());
@@ -256,7 +236,6 @@ describe.each(VERSIONS)('FOLL_LONGTERM against CMA pages on %s (§4.3)', (versio
       out.after = pfnsOf(p.task, buf).some(inCma);
       out.pins = pinsOn(k, pfnsOf(p.task, buf));
     });
-    s.run();
     expect(out.placed).toEqual([false, false, false, false, true, true, true, true]);
     expect(out.rc).toBe(0);
     expect(out.d).toMatchObject(
@@ -273,9 +252,8 @@ describe.each(VERSIONS)('RDMA access rights and limits on %s', (version) => {
   // check_vma_flags(): FOLL_WRITE on a VMA without VM_WRITE (no FOLL_FORCE) is -EFAULT; RDMA
   // has already charged pinned_vm and rolls it back
   it('a writable MR over a read-only mapping: EFAULT, rolled back; a read-only MR: OK', () => {
-    const s = simP({ version });
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { out, run } = processA(version);
+    run(function* (p) {
       const buf = yield* touched(p, '16KiB');
       ok(yield* p.mprotect(buf, 'r'));
       const ctx = ok(yield* p.open('/dev/infiniband/uverbs0'));
@@ -284,7 +262,6 @@ describe.each(VERSIONS)('RDMA access rights and limits on %s', (version) => {
       out.ro = yield* p.rdmaRegMr(ctx, buf, { write: false });
       out.pinnedRo = p.task.mm.pinnedVm;
     });
-    s.run();
     expect(out.rw).toBe('EFAULT');
     expect(out.pinnedRw).toBe(0);
     expect(typeof out.ro).toBe('number');
@@ -319,10 +296,8 @@ describe.each(VERSIONS)('VFIO pins with pin_user_pages_remote on %s', (version) 
   // vaddr_get_pfns(): pin_user_pages_remote(mm, vaddr, n, flags | FOLL_LONGTERM): no gup_fast,
   // so __gup_longterm_locked pins all 8, unpins all 8 to migrate the 4 CMA pages, and re-pins
   it('4 non-CMA pages then 4 CMA pages: 16 acquired, 8 released, 4 migrated', () => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const buf = ok(yield* p.mmapAnon('32KiB'));
       ok(yield* p.gupPin(new Buf(buf.addr, 16384)));
       ok(yield* p.gupUnpin());
@@ -334,7 +309,6 @@ describe.each(VERSIONS)('VFIO pins with pin_user_pages_remote on %s', (version) 
       out.d = delta(k, before);
       out.locked = p.task.mm.lockedVm;
     });
-    s.run();
     expect(out.placed).toEqual([false, false, false, false, true, true, true, true]);
     expect(typeof out.rc).toBe('number');
     expect(out.d).toMatchObject({

@@ -2,16 +2,15 @@
 // apply_vma_lock_flags, mlock_fixup, do_mlock).
 import { describe, expect, it } from 'vitest';
 import { Buf } from '../../src/workload/api.js';
-import { actor, ok, pfnsOf, simP, VERSIONS } from './actors.js';
+import { ok, pfnsOf, processA, VERSIONS } from './actors.js';
 
 describe.each(VERSIONS)('mlock ranges on %s', (version) => {
   // apply_vma_lock_flags() walks the VMAs in order and returns -ENOMEM at the first gap; the
   // VMAs before it keep VM_LOCKED and their locked_vm charge (mlock_fixup), and do_mlock()
   // returns before __mm_populate(), so nothing is faulted in
   it('a hole after the first mapping: -ENOMEM, the first mapping stays locked, unpopulated', () => {
-    const s = simP({ version });
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { out, run } = processA(version);
+    run(function* (p) {
       const a = ok(yield* p.mmapAnon('16KiB'));
       const b = ok(yield* p.mmapAnon('16KiB'));
       out.gap = b.addr - (a.addr + a.len);
@@ -21,7 +20,6 @@ describe.each(VERSIONS)('mlock ranges on %s', (version) => {
       out.unlock = yield* p.munlock(new Buf(a.addr, b.addr + b.len - a.addr));
       out.after = p.task.mm.lockedVm;
     });
-    s.run();
     expect(out.gap).toBeGreaterThan(0);
     expect(out.rc).toBe('ENOMEM');
     expect(out.locked).toBe(4);
@@ -31,15 +29,13 @@ describe.each(VERSIONS)('mlock ranges on %s', (version) => {
   });
 
   it('a range starting in a hole: -ENOMEM, nothing locked; a zero length: 0', () => {
-    const s = simP({ version });
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { out, run } = processA(version);
+    run(function* (p) {
       const a = ok(yield* p.mmapAnon('16KiB'));
       out.hole = yield* p.mlock(new Buf(a.addr - 4096, a.len + 4096));
       out.locked = p.task.mm.lockedVm;
       out.zero = yield* p.mlock(new Buf(a.addr - 4096, 0));
     });
-    s.run();
     expect(out.hole).toBe('ENOMEM');
     expect(out.locked).toBe(0);
     expect(out.zero).toBe(0);
@@ -48,9 +44,8 @@ describe.each(VERSIONS)('mlock ranges on %s', (version) => {
   // mlock_fixup(): VM_SPECIAL (VM_IO|VM_PFNMAP…) mappings are neither flagged nor counted; they
   // still count in total_vm for mlockall's check
   it('mlockall(MCL_CURRENT) does not count a remap_pfn_range TEE shm mapping in VmLck', () => {
-    const s = simP({ version });
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { out, run } = processA(version);
+    run(function* (p) {
       const tee = ok(yield* p.open('/dev/tee0'));
       const shm = ok(yield* p.teeShmAlloc(tee, '4KiB'));
       ok(yield* p.mmapShm(shm));
@@ -61,7 +56,6 @@ describe.each(VERSIONS)('mlock ranges on %s', (version) => {
       out.unlock = yield* p.munlockall();
       out.after = p.task.mm.lockedVm;
     });
-    s.run();
     expect(out.total).toBe(5);
     expect(out.rc).toBe(0);
     expect(out.locked).toBe(4);
@@ -74,9 +68,8 @@ describe.each(VERSIONS)('mprotect ranges on %s', (version) => {
   // do_mprotect_pkey(): `if (start & ~PAGE_MASK) return -EINVAL`; the VMAs before a gap keep
   // the new protection (mprotect_fixup) and the call returns -ENOMEM
   it('an unaligned start is EINVAL; a gap is ENOMEM after the first mapping went read-only', () => {
-    const s = simP({ version });
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { out, run } = processA(version);
+    run(function* (p) {
       const a = ok(yield* p.mmapAnon('16KiB'));
       const b = ok(yield* p.mmapAnon('16KiB'));
       out.unaligned = yield* p.mprotect(new Buf(a.addr + 100, 4096), 'r');
@@ -84,7 +77,6 @@ describe.each(VERSIONS)('mprotect ranges on %s', (version) => {
       out.writeA = yield* p.touch(a);
       out.writeB = yield* p.touch(b);
     });
-    s.run();
     expect(out.unaligned).toBe('EINVAL');
     expect(out.gap).toBe('ENOMEM');
     expect(out.writeA).toBe('EFAULT'); // read-only now

@@ -3,7 +3,7 @@
 // §5.3; drivers/tee/optee/core.c optee_pool_op_alloc_helper, tee_shm.c register_shm_helper).
 import { describe, expect, it } from 'vitest';
 import { Buf } from '../../src/workload/api.js';
-import { actor, counters, delta, ok, pfnsOf, pinsOn, simP, touched, VERSIONS } from './actors.js';
+import { counters, delta, ok, pfnsOf, pinsOn, processA, touched, VERSIONS } from './actors.js';
 
 describe('TEE_IOC_SHM_ALLOC of 12 KiB', () => {
   // 6.4 optee_pool_op_alloc_helper(): alloc_pages(GFP_KERNEL | __GFP_ZERO, get_order(size)),
@@ -13,10 +13,8 @@ describe('TEE_IOC_SHM_ALLOC of 12 KiB', () => {
     ['6.4', 4],
     ['6.18', 3],
   ] as const)('%s takes %i pages, and gives them all back on close', (version, pages) => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const tee = ok(yield* p.open('/dev/tee0'));
       const free = k.alloc.freeCounts()[0];
       const shm = ok(yield* p.teeShmAlloc(tee, '12KiB'));
@@ -25,7 +23,6 @@ describe('TEE_IOC_SHM_ALLOC of 12 KiB', () => {
       ok(yield* p.close(shm));
       out.after = free - k.alloc.freeCounts()[0];
     });
-    s.run();
     expect(out.used).toBe(pages);
     expect(out.pfns).toBe(pages);
     expect(out.after).toBe(0);
@@ -35,10 +32,8 @@ describe('TEE_IOC_SHM_ALLOC of 12 KiB', () => {
 describe.each(VERSIONS)('TEE_IOC_SHM_REGISTER ranges on %s', (version) => {
   // register_shm_helper(): start = rounddown(addr), num_pages = roundup(addr + len) - start
   it('an unaligned 4 KiB buffer spans and pins 2 pages', () => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const buf = yield* touched(p, '16KiB');
       const tee = ok(yield* p.open('/dev/tee0'));
       const before = counters(k);
@@ -47,7 +42,6 @@ describe.each(VERSIONS)('TEE_IOC_SHM_REGISTER ranges on %s', (version) => {
       out.pins = pinsOn(k, pfnsOf(p.task, buf));
       out.n = k.tee.shms.get(shm.id)!.pfns.length;
     });
-    s.run();
     expect(out.n).toBe(2);
     expect(out.pins).toEqual([1, 1, 0, 0]);
     expect(out.d).toMatchObject({ nr_foll_pin_acquired: 2 });
@@ -56,10 +50,8 @@ describe.each(VERSIONS)('TEE_IOC_SHM_REGISTER ranges on %s', (version) => {
 
 describe.each(VERSIONS)('shm references on %s (§5.3)', (version) => {
   it('dup and fork keep the pins until the last fd; an in-flight invoke outlives them', () => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const buf = yield* touched(p, '16KiB');
       const pfns = pfnsOf(p.task, buf);
       const tee = ok(yield* p.open('/dev/tee0'));
@@ -86,7 +78,6 @@ describe.each(VERSIONS)('shm references on %s (§5.3)', (version) => {
       out.afterAll = pinsOn(k, pfns);
       out.d = delta(k, before);
     });
-    s.run();
     expect(out.afterClose).toEqual([1, 1, 1, 1]);
     expect(out.childSees).toEqual([1, 1, 1, 1]);
     expect(out.afterDup).toEqual([1, 1, 1, 1]); // the invoke and the child's fds still hold it
@@ -107,17 +98,14 @@ describe('TEE_IOC_SHM_REGISTER of length 0', () => {
     ['6.4', 0, 'EINVAL', 0],
     ['6.4', 100, 'shm', 1],
   ] as const)('%s at page offset %i: %s, %i page pinned', (version, off, expected, pinned) => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const buf = yield* touched(p, '16KiB');
       const tee = ok(yield* p.open('/dev/tee0'));
       const before = counters(k);
       out.rc = yield* p.teeShmRegister(tee, new Buf(buf.addr + off, 0));
       out.d = delta(k, before);
     });
-    s.run();
     if (expected === 'shm') expect(out.rc).toEqual({ fd: 4, id: 1 });
     else expect(out.rc).toBe(expected);
     expect(out.d).toMatchObject({ nr_foll_pin_acquired: pinned });
