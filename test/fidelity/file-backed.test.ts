@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { KernelVersion, Policies } from '../../src/kernel/config.js';
 import type { FsType } from '../../src/kernel/mm/mmap.js';
 import { Buf, type System } from '../../src/workload/api.js';
-import { actor, counters, delta, inCma, ok, pfnsOf, pinsOn, simP } from './actors.js';
+import { actor, counters, delta, inCma, ok, pfnsOf, pinsOn, processA, simP } from './actors.js';
 
 type Backing = FsType;
 const WRITEBACK: readonly Backing[] = ['ext4', 'xfs', 'btrfs'];
@@ -261,10 +261,8 @@ describe.each(['6.18', '6.4'] as const)(
   'gup_test on %s: the selftest’s pin loop (§7 F, §9)',
   (version) => {
     it('a fast-path prefix, then a CMA page pinned by the TEE: -ENOMEM, nothing left pinned', () => {
-      const s = simP({ version });
-      const k = s.k;
-      const out: Record<string, unknown> = {};
-      actor(s, 'A', { uid: 1000 }, function* (p) {
+      const { k, out, run } = processA(version);
+      run(function* (p) {
         const buf = ok(yield* p.mmapAnon('8KiB'));
         ok(yield* p.touch(buf)); // both pages in CMA (CMA-first on P)
         const first = new Buf(buf.addr, 4096);
@@ -281,7 +279,6 @@ describe.each(['6.18', '6.4'] as const)(
         out.d = delta(k, c);
         out.pins = pinsOn(k, pfnsOf(p.task, buf));
       });
-      s.run();
       const before = out.before as number[];
       expect(inCma(before[0]!)).toBe(false);
       expect(inCma(before[1]!)).toBe(true);

@@ -17,6 +17,7 @@ import {
   ok,
   pfnsOf,
   pinsOn,
+  processA,
   simP,
   touched,
   VERSIONS,
@@ -94,10 +95,8 @@ describe.each(VERSIONS)('C17 on %s: FOLL_LONGTERM on untouched memory', (version
 
 describe.each(VERSIONS)('C18 on %s: io_uring over the memlock limit', (version) => {
   it('-ENOMEM after the pin has migrated the buffer out of CMA', () => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const buf = yield* touched(p, '16MiB');
       out.before = pfnsOf(p.task, buf);
       const ring = ok(yield* p.ioUringSetup());
@@ -113,7 +112,6 @@ describe.each(VERSIONS)('C18 on %s: io_uring over the memlock limit', (version) 
         .filter((r) => r.name === 'mm_migrate_pages')
         .map((r) => r.args);
     });
-    s.run();
     expect((out.before as number[]).every(inCma)).toBe(true);
     expect(out.rc).toBe('ENOMEM');
     expect(out.d).toMatchObject({
@@ -321,9 +319,8 @@ describe.each(VERSIONS)('C23 on %s: mlock semantics', (version) => {
   });
 
   it('(d) mlockall(MCL_CURRENT) compares total_vm, not the resident size', () => {
-    const s = simP({ version });
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { out, run } = processA(version);
+    run(function* (p) {
       const small = ok(yield* p.mmapAnon('6MiB'));
       ok(yield* p.touch(small));
       const big = ok(yield* p.mmapAnon('4MiB')); // untouched: total_vm 2560 > 2048, RSS 1536
@@ -333,7 +330,6 @@ describe.each(VERSIONS)('C23 on %s: mlock semantics', (version) => {
       out.control = yield* p.mlockall({ current: true }); // total_vm 1536
       out.lckAfter = p.task.mm.lockedVm;
     });
-    s.run();
     expect(out.d).toBe('ENOMEM');
     expect(out.lck).toBe(0);
     expect(out.control).toBe(0);
@@ -342,9 +338,8 @@ describe.each(VERSIONS)('C23 on %s: mlock semantics', (version) => {
 
   it('mmap(MAP_LOCKED) and mlockall(MCL_FUTURE) mappings: do_mmap’s mlock_future_ok', () => {
     // §4.6 lists these with mlock; do_mmap() reports the refusal as -EAGAIN, not -ENOMEM
-    const s = simP({ version });
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { out, run } = processA(version);
+    run(function* (p) {
       out.over = yield* p.mmapAnon('10MiB', { locked: true });
       const six = ok(yield* p.mmapAnon('6MiB', { locked: true }));
       out.lck = p.task.mm.lockedVm;
@@ -362,7 +357,6 @@ describe.each(VERSIONS)('C23 on %s: mlock semantics', (version) => {
       ok(yield* p.munmap(anon));
       out.endLck = p.task.mm.lockedVm;
     });
-    s.run();
     expect(out.over).toBe('EAGAIN');
     expect(out.lck).toBe(1536);
     expect(out.rss).toBe(1536);
@@ -375,10 +369,8 @@ describe.each(VERSIONS)('C23 on %s: mlock semantics', (version) => {
   });
 
   it('(e) re-locking a locked range is not double-counted; (f) cma_alloc migrates it', () => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const buf = yield* touched(p, '6MiB');
       out.first = yield* p.mlock(buf);
       out.second = yield* p.mlock(buf); // 1536 + 1536 > 2048, minus the 1536 already locked
@@ -393,7 +385,6 @@ describe.each(VERSIONS)('C23 on %s: mlock semantics', (version) => {
         (pfn) => k.alloc.pages.flags[pfn]! & PG_MLOCKED,
       ).length;
     });
-    s.run();
     expect(out.first).toBe(0);
     expect(out.second).toBe(0);
     expect(out.lck).toBe(1536);

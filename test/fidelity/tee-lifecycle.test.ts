@@ -20,6 +20,7 @@ import {
   ok,
   pfnsOf,
   pinsOn,
+  processA,
   simP,
   touched,
   VERSIONS,
@@ -27,10 +28,8 @@ import {
 
 describe.each(VERSIONS)('C27 on %s: munmap does not unpin', (version) => {
   it('the pages stay pinned and block CMA until the fd is closed', () => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const buf = yield* touched(p, '64MiB');
       const pfns = pfnsOf(p.task, buf);
       out.inCma = pfns.every(inCma);
@@ -62,7 +61,6 @@ describe.each(VERSIONS)('C27 on %s: munmap does not unpin', (version) => {
       out.d2 = delta(k, c);
       out.heap2Pfn = k.trace.records().filter((r) => r.name === 'cma_alloc_finish')[1]?.args[2];
     });
-    s.run();
     expect(out.inCma).toBe(true);
     expect(out.rssDrop).toBe(16384);
     expect(out.freeCmaDelta).toBe(0);
@@ -179,10 +177,8 @@ describe.each(VERSIONS)('C28 on %s: process exit', (version) => {
   });
 
   it('a dup()ed fd: the last close unpins', () => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { k, out, run } = processA(version);
+    run(function* (p) {
       const buf = yield* touched(p, '1MiB');
       const pfns = pfnsOf(p.task, buf);
       const tee = ok(yield* p.open('/dev/tee0'));
@@ -193,7 +189,6 @@ describe.each(VERSIONS)('C28 on %s: process exit', (version) => {
       ok(yield* p.close(dup));
       out.afterLast = pinsOn(k, pfns).filter((n) => n > 0).length;
     });
-    s.run();
     expect(out.afterFirst).toBe(256);
     expect(out.afterLast).toBe(0);
   });
@@ -246,15 +241,13 @@ describe.each(VERSIONS)('C29 on %s: TEE_IOC_SHM_ALLOC limits', (version) => {
   });
 
   it('mmap of a registered (USER_MAPPED) shm fd: -EINVAL', () => {
-    const s = simP({ version });
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+    const { out, run } = processA(version);
+    run(function* (p) {
       const buf = yield* touched(p, '64KiB');
       const tee = ok(yield* p.open('/dev/tee0'));
       const shm = ok(yield* p.teeShmRegister(tee, buf));
       out.mmap = yield* p.mmapShm(shm);
     });
-    s.run();
     expect(out.mmap).toBe('EINVAL');
   });
 });
