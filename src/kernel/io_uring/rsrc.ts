@@ -26,7 +26,7 @@ interface IoBuf {
   charge: Charge;
 }
 
-/** IORING_MAX_REG_BUFFERS */
+/** IORING_MAX_REG_BUFFERS: io_sqe_buffers_register() refuses more, or none (§4.6) */
 const IORING_MAX_REG_BUFFERS = 1 << 14;
 
 class IoRing {
@@ -88,7 +88,7 @@ export function* ioUringRegisterBuffers(
   const bufs: IoBuf[] = [];
   ring.buffers = bufs;
   for (const [i, iov] of iovecs.entries()) {
-    // io_buffer_validate(): a NULL, zero-length iovec is an empty slot
+    // io_buffer_validate(): a NULL, zero-length iovec is an empty slot (§4.6)
     if (iov.addr === 0 && iov.len === 0) continue;
     if (iov.len > SZ_1G || iov.len === 0) return failRegister(k, ring, -ERRNO.EFAULT);
     const [start, n] = pageSpan(iov.addr, iov.len);

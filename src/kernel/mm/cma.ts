@@ -113,7 +113,7 @@ function prErrAlloc(k: Kernel, cma: CmaArea, count: number, ret: number): void {
   const fn = k.version === '6.4' ? 'cma_alloc' : '__cma_alloc';
   k.printk(`cma: ${fn}: ${cma.name}: alloc failed, req-size: ${count} pages, ret: ${ret}`);
   if (k.version === '6.4') return; // cma_debug_show_areas() is a stub without CONFIG_CMA_DEBUG
-  // for_each_clear_bitrange(start, ...): "+" before every run that does not start at bit 0
+  // for_each_clear_bitrange(start, ...): "+" before every run that does not start at bit 0 (§2.6)
   const runs = cma
     .freeRanges()
     .map(([off, n]) => `${off ? '+' : ''}${n}@${off >> cma.orderPerBit}`);

@@ -152,7 +152,7 @@ function getUserPagesLocked(
     const vma = v!;
     let pfn = vma.pageAt(va);
     // a read fault of untouched anon memory maps the zero page (§4.2); a R/O long-term pin
-    // unshares it into an exclusive anon page instead (gup_must_unshare, COW mapping)
+    // unshares it into an exclusive anon page instead (gup_must_unshare, COW mapping; §4.3)
     const zeroPageOk = !(flags & (FOLL_WRITE | FOLL_LONGTERM));
     if (pfn < 0 && zeroPageOk && vma.obj.kind === ObjKind.ANON && !vma.inode) {
       pfn = ZERO_PAGE;

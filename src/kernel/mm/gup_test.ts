@@ -27,7 +27,7 @@ export function* gupTestPin(
   opts: { write: boolean; fast: boolean },
 ): Generator<Sleep, number> {
   if (held.has(task)) return -ERRNO.EINVAL;
-  // IS_ALIGNED(args.addr | args.size, PAGE_SIZE), and at least one page
+  // pin_longterm_test_start(): IS_ALIGNED(args.addr | args.size, PAGE_SIZE), at least a page (§7 F)
   if (addr % PAGE_SIZE || len % PAGE_SIZE || len === 0) return -ERRNO.EINVAL;
   const start = addr / PAGE_SIZE;
   const n = len / PAGE_SIZE;

@@ -41,7 +41,7 @@ const FORMATS: Record<TraceName, Format> = {
   cma_release: (a) => `name=${a[0]} pfn=${hex(a[1]!)} page=${pagePtr(Number(a[1]))} count=${a[2]}`,
   test_pages_isolated: (a) =>
     `start_pfn=${hex(a[0]!)} end_pfn=${hex(a[1]!)} fin_pfn=${hex(a[2]!)} ret=${Number(a[2]) >= Number(a[1]) ? 'success' : 'fail'}`,
-  // nr_split arrived after 6.4 ("mm/migrate: add nr_split to trace_mm_migrate_pages stats")
+  // nr_split arrived after 6.4 ("mm/migrate: add nr_split to trace_mm_migrate_pages stats", §2.6)
   mm_migrate_pages: (a, v) =>
     `nr_succeeded=${a[0]} nr_failed=${a[1]} nr_thp_succeeded=0 nr_thp_failed=0 nr_thp_split=0${v === '6.4' ? '' : ' nr_split=0'} mode=MIGRATE_SYNC reason=${a[2]}`,
   pr_err: (a) => String(a[0]),

@@ -48,7 +48,7 @@ export function* rdmaRegMr(
 ): Generator<Sleep, number> {
   const mrs = handleTableOf<Mr>(task, ctxFd, 'rdma');
   if (!mrs) return -ERRNO.EBADF;
-  if (!task.canDoMlock()) return deny(task, -ERRNO.EPERM); // before the length check
+  if (!task.canDoMlock()) return deny(task, -ERRNO.EPERM); // ib_umem_get: before the length check (§4.6)
   const [start, npages] = pageSpan(addr, len);
   if (npages === 0) return -ERRNO.EINVAL;
   const charge = chargeRdma(task, npages); // before any pin (§4.6)

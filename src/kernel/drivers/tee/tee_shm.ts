@@ -217,7 +217,7 @@ export function teeShmAlloc(
   let pages = bytesToPages(size);
   let pfn: number;
   if (k.version === '6.4') {
-    // optee_pool_op_alloc_helper: alloc_pages(get_order(size)), shm->size = PAGE_SIZE << order
+    // 6.4 optee_pool_op_alloc_helper: alloc_pages(get_order(size)), size PAGE_SIZE << order (§5.1)
     const order = getOrder(size);
     pages = 1 << order;
     pfn = k.alloc.allocPages(order, gfp, PageKind.KERNEL);

@@ -44,7 +44,7 @@ export function* vfioMapDma(
   const maps = handleTableOf<DmaMap>(task, fd, 'vfio');
   if (!maps) return -ERRNO.EBADF;
   const [start, npages] = pageSpan(addr, len);
-  if (npages === 0 || addr % PAGE_SIZE || len % PAGE_SIZE) return -ERRNO.EINVAL; // vfio_dma_do_map
+  if (npages === 0 || addr % PAGE_SIZE || len % PAGE_SIZE) return -ERRNO.EINVAL; // vfio_dma_do_map (§4.6)
   const lockCap = task.cred.capIpcLock; // dma->lock_cap
   const limit = task.memlockPages;
   const flags = FOLL_LONGTERM | FOLL_WRITE;
@@ -56,7 +56,7 @@ export function* vfioMapDma(
   };
   for (let done = 0; done < npages; ) {
     const before = pfns.length;
-    // vaddr_get_pfns → pin_user_pages_remote: the slow path only
+    // vaddr_get_pfns → pin_user_pages_remote: the slow path only (§4.3, §4.6)
     const ret = pinUserPages(
       k,
       task.mm,
