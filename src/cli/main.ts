@@ -9,10 +9,10 @@ import { type RunCommandArgs, runCommand } from './run.js';
 import { MAX_REFRESH_HZ, type TuiArgs, tuiCommand, tuiOptions, wantsTui } from './tui.js';
 import { watchRunCommand } from './watch.js';
 
-// Quiet on EPIPE (`cmascope run ... | head`)
+// Quiet on EPIPE (`cmascope run ... | head`); any other write error (a full disk) is one line, exit 1
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
+  if (e.code !== 'EPIPE') process.stderr.write(`cmascope: cannot write to stdout: ${e.message}\n`);
+  process.exit(e.code === 'EPIPE' ? 0 : 1);
 });
 
 const exit = (code: number) => {

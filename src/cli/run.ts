@@ -1,12 +1,15 @@
 // `cmascope run <workload>`: simulate headless and write snapshots in a machine-readable format.
-import { createWriteStream, existsSync, openSync } from 'node:fs';
-import type { Writable } from 'node:stream';
+import { existsSync } from 'node:fs';
 import { exporter, type Format } from '../metrics/exporters.js';
 import { holds, parseCondition } from '../metrics/fail_on.js';
-import { parseDuration } from '../sim/units.js';
+import { formatDuration, parseDuration } from '../sim/units.js';
 import { errorLine } from '../workload/errors.js';
 import { startRun } from '../workload/loader.js';
 import { type RunArgs, runRequest, workloadPath } from './options.js';
+import { fileOutput, namesOneOf, type Output, stdoutOutput } from './output.js';
+import { UsageError } from './usage.js';
+
+export { UsageError };
 
 export interface RunCommandArgs extends RunArgs {
   workload?: string | undefined;
@@ -17,56 +20,110 @@ export interface RunCommandArgs extends RunArgs {
   check?: boolean;
 }
 
-/** A usage problem found before running: one line on stderr, exit 2. */
-export class UsageError extends Error {}
+/** The shortest --interval: 1 ms already makes 600,000 snapshots of a 10-minute workload. */
+const MIN_INTERVAL_NS = 1e6;
 
-/** `-o <file>`: opened now, so that a path that cannot be written is a usage error (exit 2). */
-function outputFile(path: string): Writable {
-  let fd: number;
+/** --interval as ns (undefined: only the final snapshot). */
+export function parseInterval(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  let ns = 0;
   try {
-    fd = openSync(path, 'w');
-  } catch (e) {
-    throw new UsageError(`cannot write -o ${path}: ${(e as Error).message}`);
+    ns = parseDuration(text, '--interval');
+  } catch {
+    // not a duration: the same message as one that is too short
   }
-  const out = createWriteStream('', { fd });
-  out.on('error', (e) => {
-    process.stderr.write(`cmascope: writing ${path}: ${e.message}\n`);
-    process.exit(1);
-  });
-  return out;
+  if (ns < MIN_INTERVAL_NS)
+    throw new UsageError(
+      `invalid --interval '${text}': expected a duration of at least ${formatDuration(MIN_INTERVAL_NS)}, e.g. '1s'`,
+    );
+  return ns;
 }
+
+/** The signals that end a run early: its output is closed whole, a -o file left as it was. */
+const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+type Signal = keyof typeof SIGNALS;
 
 export async function runCommand(a: RunCommandArgs): Promise<number> {
   const file = workloadPath(a.workload);
   if (!existsSync(file)) throw new UsageError(`no such workload file: ${a.workload}`);
-  const interval = a.interval === undefined ? undefined : parseDuration(a.interval, '--interval');
-  if (interval === 0) throw new UsageError('--interval must be greater than 0');
+  const interval = parseInterval(a.interval);
   const req = runRequest(file, a, interval);
   if (a.check) req.check = true;
   const conditions = a.failOn.map(parseCondition);
-  const out: Writable = a.output ? outputFile(a.output) : process.stdout;
+  if (a.output !== undefined && namesOneOf(a.output, [file]))
+    throw new UsageError(`-o ${a.output} is the workload itself: choose another output file`);
+  const out: Output = a.output === undefined ? stdoutOutput : fileOutput(a.output);
   const exp = exporter(a.format);
+  let begun = false;
+  let refused: string | undefined;
+  let signal: Signal | undefined;
+  let writeError: Error | undefined;
+  /** out.write or out.commit; a failure (a full disk) stops the run, the -o file left as it was */
+  const attempt = (fn: () => void) => {
+    if (writeError) return;
+    try {
+      fn();
+    } catch (e) {
+      writeError = e as Error;
+      void run.stop();
+    }
+  };
+  const write = (text: string) => attempt(() => out.write(text));
   const run = startRun(req, {
     watchdogMs: parseDuration(a.watchdog, '--watchdog') / 1e6,
     onMessage: (m) => {
-      // nothing reaches stdout for a workload that does not load
-      if (m.type === 'loaded' && !a.check) out.write(exp.begin());
-      if (m.type === 'snapshot') out.write(exp.snapshot(m.snapshot));
+      if (m.type === 'loaded' && a.output !== undefined && namesOneOf(a.output, m.inputs)) {
+        refused = `-o ${a.output} is a file the workload imports: choose another output file`;
+        void run.stop();
+      }
+      if (refused || a.check) return;
+      // nothing reaches the output for a workload that does not load
+      if (m.type === 'loaded') {
+        begun = true;
+        write(exp.begin());
+      }
+      if (m.type === 'snapshot') write(exp.snapshot(m.snapshot));
     },
   });
-  const outcome = await run.done;
-  if (!outcome.ok) {
-    const e = outcome.error;
-    process.stderr.write(`cmascope: ${errorLine(e)}\n${e.frame ? `${e.frame}\n` : ''}`);
-    return e.phase === 'load' ? 2 : 1;
+  const onSignal = (s: Signal) => {
+    signal = s;
+    void run.stop();
+  };
+  for (const s of Object.keys(SIGNALS) as Signal[]) process.once(s, onSignal);
+  try {
+    const outcome = await run.done;
+    if (outcome.ok && !a.check) {
+      write(exp.end(outcome.final));
+      attempt(() => out.commit());
+    }
+    if (writeError) {
+      process.stderr.write(`cmascope: ${writeError.message}\n`);
+      return 1;
+    }
+    if (!outcome.ok) {
+      if (begun) write(exp.abort()); // stdout: a whole document of what there was
+      out.discard();
+      if (refused) throw new UsageError(refused);
+      if (signal) {
+        const kept = a.output === undefined ? '' : `; ${a.output} left as it was`;
+        process.stderr.write(`cmascope: interrupted by ${signal}${kept}\n`);
+        return SIGNALS[signal];
+      }
+      const e = outcome.error;
+      process.stderr.write(`cmascope: ${errorLine(e)}\n${e.frame ? `${e.frame}\n` : ''}`);
+      return e.phase === 'load' ? 2 : 1;
+    }
+    if (a.check) {
+      process.stderr.write(`cmascope: ${a.workload ?? 'the default workload'} is valid\n`);
+      return 0;
+    }
+    const met = conditions.filter((c) => holds(c, outcome.final));
+    for (const c of met) process.stderr.write(`cmascope: --fail-on ${c.text}: condition met\n`);
+    return met.length > 0 ? 3 : 0;
+  } catch (e) {
+    out.discard();
+    throw e;
+  } finally {
+    for (const s of Object.keys(SIGNALS) as Signal[]) process.off(s, onSignal);
   }
-  if (a.check) {
-    process.stderr.write(`cmascope: ${a.workload ?? 'the default workload'} is valid\n`);
-    return 0;
-  }
-  out.write(exp.end(outcome.final));
-  if (out !== process.stdout) await new Promise((r) => out.end(r));
-  const met = conditions.filter((c) => holds(c, outcome.final));
-  for (const c of met) process.stderr.write(`cmascope: --fail-on ${c.text}: condition met\n`);
-  return met.length > 0 ? 3 : 0;
 }

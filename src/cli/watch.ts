@@ -10,7 +10,8 @@ import { type RunHandle, startRun } from '../workload/loader.js';
 import type { HostMessage } from '../workload/protocol.js';
 import { watchWorkload } from '../workload/watcher.js';
 import { runRequest, workloadPath } from './options.js';
-import { type RunCommandArgs, UsageError } from './run.js';
+import { parseInterval, type RunCommandArgs } from './run.js';
+import { UsageError } from './usage.js';
 
 export async function watchRunCommand(a: RunCommandArgs): Promise<number> {
   if (a.format !== 'ndjson' && a.format !== 'text') {
@@ -18,7 +19,9 @@ export async function watchRunCommand(a: RunCommandArgs): Promise<number> {
   }
   const target = workloadPath(a.workload);
   if (!existsSync(target)) throw new UsageError(`no such workload file: ${a.workload}`);
-  const interval = a.interval === undefined ? undefined : parseDuration(a.interval, '--interval');
+  if (a.output !== undefined)
+    throw new UsageError('--watch writes a stream to stdout: -o cannot be used with it');
+  const interval = parseInterval(a.interval);
   const watchdogMs = parseDuration(a.watchdog, '--watchdog') / 1e6;
   const out = process.stdout;
   let current: RunHandle | undefined;

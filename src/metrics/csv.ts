@@ -70,7 +70,7 @@ function columns(rows: readonly Row[]): string[] {
 /**
  * Buffers one row per snapshot and writes the table at end(): every interval snapshot, then the
  * final one, which replaces the last interval row when it has the same simTimeNs. Records end
- * with CRLF (RFC 4180 §2). The logs cell holds the messages logged since the previous row.
+ * with CRLF (RFC 4180 §2); abort() writes the rows it has. The logs cell holds the messages logged since the previous row.
  */
 export function csvExporter(): Exporter {
   const rows: Row[] = [];
@@ -84,6 +84,15 @@ export function csvExporter(): Exporter {
     logCounts.push(Math.max(before, s.logs.length));
     lastTime = s.simTimeNs;
   };
+  const table = () => {
+    const cols = columns(rows);
+    const line = (cells: string[]) => `${cells.map(csvField).join(',')}\r\n`;
+    const out = [line(cols), ...rows.map((r) => line(cols.map((c) => r.get(c) ?? '')))].join('');
+    rows.length = 0;
+    logCounts.length = 0;
+    lastTime = undefined;
+    return out;
+  };
   return {
     begin: () => '',
     snapshot(s) {
@@ -96,13 +105,9 @@ export function csvExporter(): Exporter {
         logCounts.pop();
       }
       add(final);
-      const cols = columns(rows);
-      const line = (cells: string[]) => `${cells.map(csvField).join(',')}\r\n`;
-      const out = [line(cols), ...rows.map((r) => line(cols.map((c) => r.get(c) ?? '')))].join('');
-      rows.length = 0;
-      logCounts.length = 0;
-      lastTime = undefined;
-      return out;
+      return table();
     },
+    /** the rows so far (none: nothing, not even the header) */
+    abort: () => (rows.length > 0 ? table() : ''),
   };
 }

@@ -6,7 +6,8 @@
 // one; when the last interval snapshot has the final one's simTimeNs, the final one replaces it, so
 // no instant appears twice. ndjson writes every line it is given, final included. prom,
 // openmetrics and text show the final snapshot only. Every non-empty string ends with a newline
-// (CRLF for csv).
+// (CRLF for csv). A run that ends without a final snapshot gets abort() instead of end(): json
+// closes its array, csv writes the rows it has; the others have nothing to add.
 import { csvExporter } from './csv.js';
 import { openMetricsText, promExporter, prometheusText } from './exposition.js';
 import { jsonExporter, ndjsonExporter } from './json.js';
@@ -20,6 +21,8 @@ export interface Exporter {
   begin(): string;
   snapshot(s: Snapshot): string;
   end(final: Snapshot): string;
+  /** The run ended without a final snapshot (an error, a signal): what makes the output whole. */
+  abort(): string;
 }
 
 /** A fresh exporter (json and csv keep state between calls: use one per run). */

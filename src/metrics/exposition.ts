@@ -67,5 +67,5 @@ export function openMetricsText(s: Snapshot): string {
 
 /** The final snapshot only: Prometheus text is a dump, not a stream. */
 export function promExporter(render: (s: Snapshot) => string): Exporter {
-  return { begin: () => '', snapshot: () => '', end: render };
+  return { begin: () => '', snapshot: () => '', end: render, abort: () => '' };
 }

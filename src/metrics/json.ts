@@ -12,6 +12,7 @@ export function ndjsonExporter(): Exporter {
     begin: () => '',
     snapshot: (s) => `${JSON.stringify(s)}\n`,
     end: (final) => `${JSON.stringify(final)}\n`,
+    abort: () => '',
   };
 }
 
@@ -72,6 +73,11 @@ export function jsonExporter(): Exporter {
       const out = held && held.simTimeNs !== final.simTimeNs ? element(held) : '';
       held = undefined;
       return `${out}${element(final)}\n]\n`;
+    },
+    abort() {
+      const out = held ? element(held) : '';
+      held = undefined;
+      return `${out}\n]\n`;
     },
   };
 }

@@ -162,5 +162,5 @@ export function textReport(s: Snapshot): string {
 
 /** The final snapshot only. */
 export function textExporter(): Exporter {
-  return { begin: () => '', snapshot: () => '', end: textReport };
+  return { begin: () => '', snapshot: () => '', end: textReport, abort: () => '' };
 }

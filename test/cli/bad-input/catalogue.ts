@@ -22,6 +22,8 @@ export interface BadInput {
   stderr: string | RegExp;
   /** files that the run is meant to write or replace */
   writes?: string[];
+  /** makes what `files` cannot (links, FIFOs) in `dir` before the run */
+  setup?: (dir: string) => void;
   /** further checks on the result (stdout, written files, in `dir`) */
   check?: (r: CliResult, dir: string) => void | Promise<void>;
   timeoutMs?: number;
@@ -68,6 +70,7 @@ async function runCase(c: BadInput): Promise<void> {
   try {
     const files = c.files ?? {};
     for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+    c.setup?.(dir);
     const args = c.args.map((a) => a.replaceAll('{dir}', dir));
     const r = await cmascope(args, { cwd: dir, timeoutMs: c.timeoutMs ?? 60_000 });
     const first = r.stderr.split('\n')[0];
