@@ -106,8 +106,8 @@ export class Kernel {
   readonly vm = new VmEvents();
   readonly trace: TraceLog;
   readonly cma: CmaArea[] = [];
-  /** who holds page references, for blame */
-  readonly pins = new PinRegistry();
+  /** who holds page references, for blame and the long-term label */
+  readonly pins: PinRegistry;
   readonly tee: TeeDevice;
   readonly heaps = new Map<string, DmaHeap>();
   readonly tasks = new Map<number, Task>();
@@ -167,6 +167,7 @@ export class Kernel {
       this.policies.cmaEligibility === 'tagged-only',
     );
     this.rmap = new Rmap(this.alloc.pages);
+    this.pins = new PinRegistry(this.alloc.pages);
     this.placeCmaAreas(m.cma ?? [], basePfn, movableStart);
     this.boot(basePfn, endPfn, movableStart);
     // __setup_per_zone_wmarks(), once the zones' managed pages are known

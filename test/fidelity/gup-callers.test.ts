@@ -2,6 +2,10 @@
 // the argument checks of VFIO, RDMA and io_uring, and where io_uring charges (spec §4.3–§4.6,
 // read against mm/gup.c, vfio_iommu_type1.c, umem.c and io_uring/rsrc.c).
 import { describe, expect, it } from 'vitest';
+import type { Kernel } from '../../src/kernel/kernel.js';
+import { PG_PIN_LONGTERM } from '../../src/kernel/mm/page.js';
+import { snapshot } from '../../src/metrics/snapshot.js';
+import { Cell, cmaMap } from '../../src/metrics/view.js';
 import { Buf } from '../../src/workload/api.js';
 import { traceLines } from '../helpers.js';
 import {
@@ -247,6 +251,88 @@ describe.each(VERSIONS)('FOLL_LONGTERM against CMA pages on %s (§4.3)', (versio
     expect(out.pins).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
   });
 });
+
+/** The 'svp' area as the snapshot and the TUI map (one page per cell) show it. */
+function areaView(k: Kernel) {
+  const byState = snapshot(k, { workload: 't', seed: 0, results: {}, logs: [] }, 0).cma.svp!
+    .pages_by_state;
+  const cells = cmaMap(k, k.cma[0]!, k.cma[0]!.count).cells;
+  const count = (c: Cell) => cells.filter((x) => x === c).length;
+  return { byState, mapShort: count(Cell.PINNED_SHORT), mapLong: count(Cell.PINNED_LONG) };
+}
+
+/** Pages of `pfns` labelled long-term pinned. */
+const labelledLong = (k: Kernel, pfns: readonly number[]): number =>
+  pfns.filter((pfn) => (k.alloc.pages.flags[pfn]! & PG_PIN_LONGTERM) !== 0).length;
+
+describe.each(VERSIONS)(
+  'the pin label follows the live pins on %s (issue #13 item 19)',
+  (version) => {
+    // teePin=upstream pins the registration with FOLL_PIN only, in place in CMA; a FOLL_LONGTERM
+    // pin over the same pages then fails (they cannot migrate while pinned) and unpins what it
+    // took. The pages hold only the TEE's short-term pin: nothing may show them as long-term.
+    it.each(['gup_test', 'io_uring', 'rdma', 'vfio'] as const)(
+      'a failed %s long-term pin over TEE-pinned CMA pages leaves them pinned short-term',
+      (caller) => {
+        const { k, out, run } = processA(version);
+        run(function* (p) {
+          const buf = yield* touched(p, '16KiB');
+          const pfns = pfnsOf(p.task, buf);
+          out.inCma = pfns.every(inCma);
+          const tee = ok(yield* p.open('/dev/tee0'));
+          ok(yield* p.teeShmRegister(tee, buf));
+          const before = counters(k);
+          if (caller === 'gup_test') out.rc = yield* p.gupPin(buf);
+          else if (caller === 'io_uring') {
+            out.rc = yield* p.ioUringRegisterBuffers(ok(yield* p.ioUringSetup()), [buf]);
+          } else if (caller === 'rdma') {
+            out.rc = yield* p.rdmaRegMr(ok(yield* p.open('/dev/infiniband/uverbs0')), buf);
+          } else out.rc = yield* p.vfioMapDma(ok(yield* p.open('/dev/vfio/vfio')), buf);
+          out.d = delta(k, before);
+          out.pins = pinsOn(k, pfns);
+          out.long = labelledLong(k, pfns);
+          out.view = areaView(k);
+        });
+        expect(out.inCma).toBe(true);
+        expect(out.rc).toBe('ENOMEM');
+        expect(out.d).toMatchObject({ nr_foll_pin_acquired: 4, nr_foll_pin_released: 4 });
+        expect(out.pins).toEqual([1, 1, 1, 1]); // the TEE's
+        expect(out.view).toEqual({
+          byState: {
+            free: 65532,
+            cma_client: 0,
+            movable: 0,
+            pinned_short: 4,
+            pinned_long: 0,
+            isolated: 0,
+          },
+          mapShort: 4,
+          mapLong: 0,
+        });
+        expect(out.long).toBe(0);
+      },
+    );
+
+    // A long-term pin (outside CMA, migrated there by gup_test) under a TEE short-term pin: when
+    // the long-term pin goes, the pages keep only the short-term one.
+    it('a dropped long-term pin under a live short-term pin: the label goes with it', () => {
+      const { k, out, run } = processA(version);
+      run(function* (p) {
+        const buf = yield* touched(p, '16KiB');
+        ok(yield* p.gupPin(buf)); // migrates the 4 pages out of CMA, pins them long-term
+        const pfns = pfnsOf(p.task, buf);
+        out.inCma = pfns.some(inCma);
+        ok(yield* p.teeShmRegister(ok(yield* p.open('/dev/tee0')), buf)); // short-term, in place
+        out.both = [pinsOn(k, pfns), labelledLong(k, pfns)];
+        ok(yield* p.gupUnpin());
+        out.tee = [pinsOn(k, pfns), labelledLong(k, pfns)];
+      });
+      expect(out.inCma).toBe(false);
+      expect(out.both).toEqual([[2, 2, 2, 2], 4]);
+      expect(out.tee).toEqual([[1, 1, 1, 1], 0]);
+    });
+  },
+);
 
 describe.each(VERSIONS)('RDMA access rights and limits on %s', (version) => {
   // check_vma_flags(): FOLL_WRITE on a VMA without VM_WRITE (no FOLL_FORCE) is -EFAULT; RDMA

@@ -18,7 +18,13 @@
 //     PG_mlocked, PG_dirty, pin and get counts travel with the content, referenced pages never
 //     move, and only clean unlocked unreferenced page cache ever disappears;
 //  7. free + allocated pages (per kind) = managed + boot-reserved pages; with ctx, kernel and
-//     CMA-client pages equal what the driver allocated.
+//     CMA-client pages equal what the driver allocated;
+//  8. pin labels follow the live pin holders: recomputed from k.pins, a page is labelled
+//     long-term (PG_PIN_LONGTERM) exactly when a registered FOLL_LONGTERM holder lists it, and
+//     its long-term hold count is the number of such listings; every page a holder lists is
+//     allocated and holds at least that many references (long-term listings: FOLL_PIN pins).
+//     Pins still in flight (taken, holder not yet registered) count as references, never as
+//     long-term labels.
 import {
   MAX_PAGE_ORDER,
   MIGRATE_TYPES,
@@ -35,6 +41,7 @@ import {
   PageKind,
   PG_DIRTY,
   PG_MLOCKED,
+  PG_PIN_LONGTERM,
   PG_REFS,
 } from '../../src/kernel/mm/page.js';
 import { type MemObject, ObjKind } from '../../src/kernel/mm/rmap.js';
@@ -102,6 +109,7 @@ const NR_ORDERS = NR_PAGE_ORDERS;
 const NR_MT = MIGRATE_TYPES;
 const MLOCKED = PG_MLOCKED;
 const DIRTY = PG_DIRTY;
+const LONGTERM = PG_PIN_LONGTERM;
 
 const bit = (map: Uint32Array, i: number): boolean => ((map[i >>> 5]! >>> (i & 31)) & 1) !== 0;
 
@@ -115,13 +123,71 @@ function fail(msg: string): never {
 
 const isMergeable = (mt: number) => mt < MT_HIGHATOMIC;
 
-/** Check invariants 1–7 (file header); throws on the first violation. */
+/** Check invariants 1–8 (file header); throws on the first violation. */
 export function checkInvariants(k: Kernel, ctx: InvariantCtx = {}): void {
   checkPageblocks(k);
   const count = checkFreeBlocksAndPages(k, ctx.exhaustive);
   checkConservation(k, ctx, count.byKind);
   checkCma(k, ctx, count.byKind);
   checkContent(k, ctx, count);
+  checkPinLabels(k);
+}
+
+/**
+ * Invariant 8: recompute each page's pin label from the live pin holders (k.pins) and compare it
+ * with PG_PIN_LONGTERM and the long-term hold counts; a holder's pages must be pinned or
+ * referenced at least as often as holders list them.
+ */
+export function checkPinLabels(k: Kernel): void {
+  const a = k.alloc;
+  const pages = a.pages;
+  const listed = new Map<number, number>();
+  const longListed = new Map<number, number>();
+  for (const h of k.pins.all()) {
+    for (const pfn of h.pfns) {
+      if (pfn < 0) continue; // the shared zero page: never pinned
+      listed.set(pfn, (listed.get(pfn) ?? 0) + 1);
+      if (h.longterm) longListed.set(pfn, (longListed.get(pfn) ?? 0) + 1);
+    }
+  }
+  const who = (pfn: number) =>
+    [...k.pins.all()]
+      .filter((h) => h.pfns.includes(pfn))
+      .map(
+        (h) =>
+          `${h.comm}/${String(typeof h.via === 'function' ? h.via() : h.via)}#${h.id}${h.longterm ? ' (long-term)' : ''}`,
+      )
+      .join(', ') || 'no holder';
+  for (const [pfn, n] of listed) {
+    if (pfn < a.startPfn || pfn >= a.endPfn)
+      fail(`pin holder lists pfn ${hex(pfn)} outside memory`);
+    if (pages.kind[pfn] === FREE) fail(`free ${where(k, pfn)} is listed by ${who(pfn)}`);
+    const refs = pages.pincount(pfn) + pages.getcount(pfn);
+    if (refs < n)
+      fail(`${where(k, pfn)}: ${n} holder listings (${who(pfn)}) but pincount+getcount ${refs}`);
+  }
+  for (const [pfn, n] of longListed) {
+    if (pages.pincount(pfn) < n)
+      fail(
+        `${where(k, pfn)}: ${n} long-term holders (${who(pfn)}) but pincount ${pages.pincount(pfn)}`,
+      );
+  }
+  // the label, from the holders' side, from the flags' side (one typed-array scan) and from the
+  // hold counts' side
+  const flags = pages.flags;
+  const label = (pfn: number, want: number) =>
+    fail(
+      `${where(k, pfn)}: labelled ${flags[pfn]! & LONGTERM ? 'long-term' : 'not long-term'} with ${pages.longtermHolds(pfn)} long-term holds, but the live holders give ${want} (${who(pfn)}; pincount=${pages.pincount(pfn)})`,
+    );
+  for (const [pfn, n] of longListed) {
+    if (!(flags[pfn]! & LONGTERM) || pages.longtermHolds(pfn) !== n) label(pfn, n);
+  }
+  for (let pfn = a.startPfn; pfn < a.endPfn; pfn++) {
+    if (flags[pfn]! & LONGTERM && !longListed.has(pfn)) label(pfn, 0);
+  }
+  for (const pfn of pages.longtermHeld()) {
+    if (!longListed.has(pfn)) fail(`long-term holds on ${where(k, pfn)} outlived every holder`);
+  }
 }
 
 const where = (k: Kernel, pfn: number): string => {

@@ -21,8 +21,15 @@ import { type CmaAllocOutcome, cmaAlloc, cmaRelease } from '../../src/kernel/mm/
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_USER } from '../../src/kernel/mm/gfp.js';
 import { faultPage, releasePage } from '../../src/kernel/mm/memory.js';
 import { migratePages } from '../../src/kernel/mm/migrate.js';
-import { PageArrays, PageKind, PG_DIRTY, PG_MLOCKED } from '../../src/kernel/mm/page.js';
+import {
+  PageArrays,
+  PageKind,
+  PG_DIRTY,
+  PG_MLOCKED,
+  PG_PIN_LONGTERM,
+} from '../../src/kernel/mm/page.js';
 import { type MemObject, ObjKind } from '../../src/kernel/mm/rmap.js';
+import type { PinHolder } from '../../src/kernel/observe/blame.js';
 import type { Sleep } from '../../src/sim/engine.js';
 import { drive, type TestClock, traceLines } from '../helpers.js';
 import {
@@ -85,11 +92,17 @@ const OBJECTS: readonly { kind: ObjKind; pages: number }[] = [
 
 // ---- operations -------------------------------------------------------------------------------
 
+/**
+ * A reference the driver takes: a transient get; a pin no holder registered (one in flight); a
+ * pin registered with a short-term or a long-term pin holder (k.pins, as pin_holder.ts does).
+ */
+type Ref = 'get' | 'pin' | 'short' | 'long';
+
 type Op =
   | { t: 'fault'; obj: number; start: number; n: number; pin: boolean; dirty: boolean }
   | { t: 'release'; obj: number; start: number; n: number }
   | { t: 'mlock'; obj: number; start: number; n: number; on: boolean }
-  | { t: 'ref'; ref: 'get' | 'pin'; pick: number }
+  | { t: 'ref'; ref: Ref; pick: number }
   | { t: 'unref'; pick: number }
   | { t: 'kalloc'; order: number; n: number }
   | { t: 'kfree'; pick: number; n: number }
@@ -135,7 +148,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     weight: 2,
     arbitrary: fc.record({
       t: fc.constant('ref' as const),
-      ref: fc.constantFrom('get' as const, 'pin' as const),
+      ref: fc.constantFrom<Ref>('get', 'pin', 'short', 'long'),
       pick,
     }),
   },
@@ -186,7 +199,7 @@ class Model {
   /** per object index, the expected state of each resident page */
   readonly states: (ContentState | undefined)[][];
   /** references the driver holds, one entry per reference */
-  readonly held: { obj: MemObject; idx: number; ref: 'get' | 'pin' }[] = [];
+  readonly held: { obj: MemObject; idx: number; ref: Ref; holder?: PinHolder }[] = [];
   readonly ctx: InvariantCtx;
   stats = { cmaOk: 0, cmaFail: 0, migrated: 0, enomem: 0, ebusy: 0 };
 
@@ -273,15 +286,20 @@ class Model {
         const st = this.states[n]![ix]!;
         if (st.pins + st.gets >= 4) return;
         const pfn = this.objs[n]!.pages[ix]!;
+        let holder: PinHolder | undefined;
         if (op.ref === 'get') {
           pages.addGets(pfn, 1);
           st.gets++;
         } else {
           pages.addPins(pfn, 1);
           st.pins++;
+          if (op.ref !== 'pin') {
+            const h = { pid: 1, comm: 'drv', via: 'gup_test' as const, id: this.held.length };
+            holder = k.pins.add({ ...h, pfns: [pfn], longterm: op.ref === 'long' });
+          }
         }
         st.heldAt = pfn;
-        this.held.push({ obj: this.objs[n]!, idx: ix, ref: op.ref });
+        this.held.push({ obj: this.objs[n]!, idx: ix, ref: op.ref, holder });
         return;
       }
       case 'unref': {
@@ -293,6 +311,7 @@ class Model {
           pages.addGets(pfn, -1);
           st.gets--;
         } else {
+          if (h!.holder) k.pins.remove(h!.holder); // release(): the holder, then the pin
           pages.addPins(pfn, -1);
           st.pins--;
         }
@@ -784,6 +803,52 @@ describe('the checker catches corruption (it is not vacuous)', () => {
     } finally {
       PageArrays.prototype.copyContent = copy;
     }
+  });
+
+  /** A long-term pin holder over the one page, registered as pin_holder.ts does. */
+  function longPin(k: Kernel, st: ContentState) {
+    k.alloc.pages.addPins(A_BASE, 1);
+    st.pins = 1;
+    st.heldAt = A_BASE;
+    const h = { pid: 1, comm: 'drv', via: 'gup_test' as const, id: 1 };
+    return k.pins.add({ ...h, pfns: [A_BASE], longterm: true });
+  }
+
+  it('a long-term label no live holder explains (issue #13 item 19)', () => {
+    const { k, st, ctx } = onePage();
+    k.alloc.pages.addPins(A_BASE, 1); // a short-term pin, no holder
+    st.pins = 1;
+    st.heldAt = A_BASE;
+    checkInvariants(k, ctx);
+    k.alloc.pages.flags[A_BASE]! |= PG_PIN_LONGTERM; // what a rolled-back FOLL_LONGTERM pin left
+    expect(() => checkInvariants(k, ctx)).toThrow(
+      /labelled long-term with 0 long-term holds, but the live holders give 0 \(no holder; pincount=1\)/,
+    );
+  });
+
+  it('a long-term holder whose page lost its label, or its pin', () => {
+    const { k, st, ctx } = onePage();
+    longPin(k, st);
+    checkInvariants(k, ctx);
+    k.alloc.pages.flags[A_BASE]! &= ~PG_PIN_LONGTERM;
+    expect(() => checkInvariants(k, ctx)).toThrow(/labelled not long-term with 1 long-term holds/);
+    k.alloc.pages.flags[A_BASE]! |= PG_PIN_LONGTERM;
+    k.alloc.pages.addPins(A_BASE, -1);
+    st.pins = 0;
+    expect(() => checkInvariants(k, ctx)).toThrow(/1 holder listings .* but pincount\+getcount 0/);
+  });
+
+  it('long-term holds that outlive their holder', () => {
+    const { k, st, ctx } = onePage();
+    const h = longPin(k, st);
+    k.alloc.pages.addLongtermHolds(A_BASE, 1); // a second hold no holder explains
+    expect(() => checkInvariants(k, ctx)).toThrow(/with 2 long-term holds, .* give 1/);
+    k.alloc.pages.addLongtermHolds(A_BASE, -1);
+    k.pins.remove(h);
+    checkInvariants(k, ctx); // the pin stays, short of any holder: no label
+    k.alloc.pages.addLongtermHolds(A_BASE, 1);
+    k.alloc.pages.flags[A_BASE]! &= ~PG_PIN_LONGTERM;
+    expect(() => checkInvariants(k, ctx)).toThrow(/outlived every holder/);
   });
 
   it('migration of a pinned page', () => {

@@ -5,7 +5,8 @@
 // machines. After every operation every user page must still point back at its object, and
 // every page a process touched must still be mapped (no content lost, §3.1); when every process
 // has exited and every buffer is freed, every pin, memlock counter, CMA bitmap and subsystem
-// object must be back to zero.
+// object must be back to zero. After every operation each page's pin label is also recomputed
+// from the live pin holders (invariants.ts, invariant 8).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KernelVersion, Policies } from '../../src/kernel/config.js';
@@ -20,6 +21,7 @@ import { PAGE_SIZE } from '../../src/sim/units.js';
 import { Buf, type Process, type Shm, System } from '../../src/workload/api.js';
 import type { Credentials } from '../../src/workload/runtime.js';
 import { Simulation } from '../../src/workload/runtime.js';
+import { checkPinLabels } from './invariants.js';
 
 // ---- machines and files ---------------------------------------------------------------------
 
@@ -593,11 +595,13 @@ function checkLive(w: World, task: Task, st: PState): void {
   for (const h of k.pins.all()) {
     if (!h.longterm) continue;
     for (const pfn of h.pfns) {
-      if (!isLongtermPinnable(k, pfn) || (pfn >= 0 && !(pages.flags[pfn]! & PG_PIN_LONGTERM))) {
+      if (!isLongtermPinnable(k, pfn)) {
         throw new Error(`long-term pin of pfn ${pfn} by ${h.comm} (${String(h.via)})`);
       }
     }
   }
+  // the pin labels, recomputed from the live holders (invariants.ts 8; issue #13 item 19)
+  checkPinLabels(k);
   if (task.state === 'exited') return;
   for (const v of task.mm.vmas) {
     if (!v.ptes) continue;

@@ -6,7 +6,7 @@ import { __GFP_NOWARN, GFP_USER } from './gfp.js';
 import { migratePages } from './migrate.js';
 import type { Mm, Vma } from './mmap.js';
 import { VM_IO, VM_PFNMAP, VM_WRITE } from './mmap.js';
-import { NO_OWNER, PG_DIRTY, PG_PIN_LONGTERM } from './page.js';
+import { NO_OWNER, PG_DIRTY } from './page.js';
 import { ObjKind } from './rmap.js';
 
 export const FOLL_WRITE = 1 << 0;
@@ -43,7 +43,6 @@ function grab(k: Kernel, pfn: number, flags: number): void {
   if (flags & FOLL_PIN) {
     pages.addPins(pfn, 1);
     k.vm.nr_foll_pin_acquired++;
-    if (flags & FOLL_LONGTERM) pages.flags[pfn]! |= PG_PIN_LONGTERM;
   } else {
     pages.addGets(pfn, 1);
   }
@@ -65,7 +64,7 @@ export function unpinUserPages(k: Kernel, pfns: readonly number[]): void {
   const pages = k.alloc.pages;
   for (const pfn of pfns) {
     if (pfn === ZERO_PAGE) continue;
-    if (pages.addPins(pfn, -1) === 0) pages.flags[pfn]! &= ~PG_PIN_LONGTERM;
+    pages.addPins(pfn, -1); // the long-term label goes with the holder (PinRegistry.remove)
     k.vm.nr_foll_pin_released++;
     putPage(k, pfn);
   }

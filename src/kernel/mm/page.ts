@@ -15,7 +15,12 @@ export const PAGE_KIND_NAMES = ['free', 'anon', 'file', 'kernel', 'cma_client', 
 /** Page flags (a subset of the kernel's). */
 export const PG_MLOCKED = 1 << 0;
 export const PG_DIRTY = 1 << 1;
-export const PG_PIN_LONGTERM = 1 << 2; // a long-term pin holds this page (for views and blame)
+/**
+ * Model-only label: a registered long-term pin holder (PinRegistry, FOLL_LONGTERM) holds this
+ * page. It follows PageArrays.longtermHolds(), which the registry alone moves; the kernel has
+ * no such flag, only the pin count (docs/fidelity.md).
+ */
+export const PG_PIN_LONGTERM = 1 << 2;
 export const PG_CLEANCACHE = 1 << 3; // a GCMA page holding a clean page-cache copy
 /** Model-only: the page has pins or transient gets, counted in PageArrays' sparse maps. */
 export const PG_REFS = 1 << 4;
@@ -40,6 +45,11 @@ export class PageArrays {
    */
   private readonly pins = new Map<number, number>();
   private readonly gets = new Map<number, number>();
+  /**
+   * Long-term pin holders by pfn: how many registered FOLL_LONGTERM holders (PinRegistry) list
+   * the page; PG_PIN_LONGTERM is set exactly while a page has one. Sparse like the pins.
+   */
+  private readonly longterm = new Map<number, number>();
   /**
    * Content identity and reverse map: the owning object (mapping) and the index in it, as one
    * rmap slot (rmap.ts: Rmap.ownerOf, indexOf), or NO_OWNER.
@@ -87,6 +97,27 @@ export class PageArrays {
     return this.addRefs(this.gets, i, n, 'get');
   }
 
+  /** Registered long-term pin holders of page `i` (PG_PIN_LONGTERM is set iff this is > 0). */
+  longtermHolds(i: number): number {
+    return this.longterm.get(i) ?? 0;
+  }
+
+  /**
+   * Add `n` (negative: drop) long-term holds to page `i` and set or clear PG_PIN_LONGTERM to
+   * match; returns the new count. Only PinRegistry calls this, as holders come and go.
+   */
+  addLongtermHolds(i: number, n: number): number {
+    const count = bump(this.longterm, i, n, 'long-term hold');
+    if (count > 0) this.flags[i]! |= PG_PIN_LONGTERM;
+    else this.flags[i]! &= ~PG_PIN_LONGTERM;
+    return count;
+  }
+
+  /** Pages with long-term holds, ascending. */
+  longtermHeld(): number[] {
+    return [...this.longterm.keys()].sort((a, b) => a - b);
+  }
+
   /** Pages holding pins or gets, ascending. */
   referenced(): number[] {
     const out = [...this.pins.keys()];
@@ -95,10 +126,7 @@ export class PageArrays {
   }
 
   private addRefs(map: Map<number, number>, i: number, n: number, what: string): number {
-    const count = (map.get(i) ?? 0) + n;
-    if (count < 0) throw new Error(`pfn ${i}: ${what} count would go negative`);
-    if (count > 0) map.set(i, count);
-    else map.delete(i);
+    const count = bump(map, i, n, what);
     if (this.pins.has(i) || this.gets.has(i)) this.flags[i]! |= PG_REFS;
     else this.flags[i]! &= ~PG_REFS;
     return count;
@@ -111,4 +139,13 @@ export class PageArrays {
     this.mapcount[to] = this.mapcount[from]!;
     this.slot[to] = this.slot[from]!;
   }
+}
+
+/** Add `n` to the sparse count of page `i` in `map` (dropping zeros); returns the new count. */
+function bump(map: Map<number, number>, i: number, n: number, what: string): number {
+  const count = (map.get(i) ?? 0) + n;
+  if (count < 0) throw new Error(`pfn ${i}: ${what} count would go negative`);
+  if (count > 0) map.set(i, count);
+  else map.delete(i);
+  return count;
 }

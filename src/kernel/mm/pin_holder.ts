@@ -30,8 +30,11 @@ export function hold(
   return { pfns, flags, holder };
 }
 
-/** Drop the references and the blame record. */
+/**
+ * Drop the blame record (and with it the long-term label), then the references: the last one
+ * may free the page.
+ */
 export function release(k: Kernel, held: HeldPages): void {
-  releaseUserPages(k, held.pfns, held.flags);
   k.pins.remove(held.holder);
+  releaseUserPages(k, held.pfns, held.flags);
 }

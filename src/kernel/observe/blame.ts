@@ -1,7 +1,7 @@
 // Who holds the page that blocked an allocation, and through which path (Android's page_pinner,
 // spec §6 item 4; DESIGN.md failures[].blocker).
 import type { Kernel } from '../kernel.js';
-import { PageKind } from '../mm/page.js';
+import { type PageArrays, PageKind } from '../mm/page.js';
 
 export type PinVia =
   | 'tee_shm'
@@ -46,16 +46,31 @@ export interface Failure {
   blocker?: Blocker;
 }
 
+/**
+ * The live pin holders. A long-term holder's pages carry the model's long-term label
+ * (PG_PIN_LONGTERM, via PageArrays.addLongtermHolds) exactly while it is registered: the label
+ * is derived from who pins the page, so a FOLL_LONGTERM pin that failed and was rolled back, or
+ * one that was dropped while other pins remain, leaves none behind.
+ */
 export class PinRegistry {
   private readonly holders = new Set<PinHolder>();
 
+  constructor(private readonly pages: PageArrays) {}
+
   add(h: PinHolder): PinHolder {
+    if (this.holders.has(h)) throw new Error(`pin holder ${h.comm}/${h.id} registered twice`);
     this.holders.add(h);
+    if (h.longterm) this.label(h, 1);
     return h;
   }
 
   remove(h: PinHolder): void {
-    this.holders.delete(h);
+    if (!this.holders.delete(h)) return;
+    if (h.longterm) this.label(h, -1);
+  }
+
+  private label(h: PinHolder, n: number): void {
+    for (const pfn of h.pfns) if (pfn >= 0) this.pages.addLongtermHolds(pfn, n); // not the zero page
   }
 
   *all(): IterableIterator<PinHolder> {

@@ -90,8 +90,8 @@ function shmPut(k: Kernel, shm: TeeShm): void {
   k.tee.shms.delete(shm.id);
   if (shm.flags & TEE_SHM_USER_MAPPED) {
     // optee_shm_unregister, then release_registered_pages → unpin_user_pages
-    unpinUserPages(k, shm.pfns);
     if (shm.holder) k.pins.remove(shm.holder);
+    unpinUserPages(k, shm.pfns);
     if (shm.charge) uncharge(shm.charge); // §6 item 8: un-charged at the last put, not munmap
   } else {
     k.alloc.freeRange(shm.pfns[0]!, shm.pfns[0]! + shm.pfns.length);
