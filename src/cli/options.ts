@@ -25,7 +25,10 @@ export const runOptions = <T>(y: Argv<T>) =>
       default: [] as string[],
       describe: 'policy switch key=value[,key=value] (teePin, teeAccounting, cmaRetry, ...)',
     })
-    .option('seed', { type: 'number', default: 1, describe: 'seed of every random stream' })
+    .option('seed', {
+      type: 'string', // parsed here: yargs would turn 'abc' into NaN
+      describe: 'seed of every random stream (default: 1)',
+    })
     .option('set', {
       type: 'string',
       array: true,
@@ -45,7 +48,7 @@ export const runOptions = <T>(y: Argv<T>) =>
 export interface RunArgs {
   kernel?: KernelVersion | undefined;
   policy: string[];
-  seed: number;
+  seed?: string | undefined;
   set: string[];
   until?: string | undefined;
   watchdog: string;
@@ -64,7 +67,7 @@ function pairs(items: string[], what: string): [string, string][] {
 
 /** --policy key=value lists into policies, checked against the valid values. */
 export function parsePolicies(items: string[]): Partial<Policies> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const [key, raw] of pairs(items, '--policy')) {
     const value = raw === 'true' ? true : raw === 'false' ? false : raw;
     checkPolicy(key, value);
@@ -78,15 +81,21 @@ export function workloadPath(file: string | undefined): string {
   return isAbsolute(file) ? file : resolve(process.cwd(), file);
 }
 
+/** A seed as written: digits only (no sign, fraction, exponent or hex), at most 2^53 - 1. */
+export function parseSeed(text: string, what: string): number {
+  const seed = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(seed))
+    throw new Error(`invalid ${what} '${text}': expected a non-negative integer`);
+  return seed;
+}
+
 export function runRequest(file: string, a: RunArgs, intervalNs?: number): RunRequest {
   const req: RunRequest = {
     file,
-    seed: a.seed,
+    seed: parseSeed(a.seed ?? '1', '--seed'),
     set: Object.fromEntries(pairs(a.set, '--set')),
     policies: parsePolicies(a.policy),
   };
-  if (!Number.isSafeInteger(a.seed) || a.seed < 0)
-    throw new Error(`invalid --seed ${a.seed}: expected a non-negative integer`);
   if (a.kernel) req.version = a.kernel;
   if (a.until !== undefined) req.untilNs = parseDuration(a.until, '--until');
   if (intervalNs !== undefined) req.intervalNs = intervalNs;
