@@ -24,7 +24,7 @@ export interface CompareArgs extends RunArgs {
   seeds: string;
   shard?: string | undefined;
   merge?: string[] | undefined;
-  workers?: number | undefined;
+  workers?: string | undefined;
   format: 'text' | 'json' | 'csv';
   tui: boolean;
   color: boolean;
@@ -62,6 +62,18 @@ function readRecords(files: string[]): RunRecord[] {
   );
 }
 
+/** Worker threads are not free: a typo such as --workers 1000 must not start a thousand. */
+const MAX_WORKERS = 256;
+
+function parseWorkers(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_WORKERS)
+    throw new UsageError(
+      `invalid --workers '${text}': expected a whole number from 1 to ${MAX_WORKERS}`,
+    );
+  return n;
+}
+
 function render(records: RunRecord[], format: CompareArgs['format']): string {
   const sorted = sortRecords(records);
   const rows = summarize(sorted, variantsOf(sorted));
@@ -80,13 +92,17 @@ export async function compareCommand(a: CompareArgs): Promise<number> {
     throw new UsageError(
       'give the variants to compare with --policy (one per variant), or --thread',
     );
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new UsageError(`variant '${twice}' is given twice`);
+  if (a.seed !== undefined)
+    throw new UsageError(`compare runs the seeds of --seeds (e.g. --seeds ${a.seed}), not --seed`);
   const variants = names.map(parseVariant);
   const seeds = parseSeeds(a.seeds);
   const shard = a.shard === undefined ? undefined : parseShard(a.shard);
   const { policies: _shared, ...base } = runRequest(workloadPath(a.workload), { ...a, policy: [] });
   const runs = plan(variants.length, seeds, shard);
   const t0 = performance.now();
-  const workers = a.workers ?? availableParallelism();
+  const workers = a.workers === undefined ? availableParallelism() : parseWorkers(a.workers);
   const pool = {
     base,
     variants,

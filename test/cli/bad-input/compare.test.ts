@@ -1,0 +1,118 @@
+// Bad input to `cmascope compare` (issue #13): hostile --workers, --seeds, --shard and variants,
+// workloads that do not load or throw, and shard records that --merge must not join blindly.
+import { type BadInput, catalogue, SMALL } from './catalogue.js';
+
+const VALID_POLICIES =
+  'teePin, teeAccounting, cmaRetry, cmaEligibility, placement, pinsLongtermByDefault';
+
+/** `compare w.ts --policy teePin=upstream <args>` on the small workload. */
+const compare = (
+  name: string,
+  args: string[],
+  exit: number,
+  stderr: string | RegExp,
+): BadInput => ({
+  name,
+  args: ['compare', 'w.ts', '--policy', 'teePin=upstream', ...args],
+  files: { 'w.ts': SMALL },
+  exit,
+  stderr,
+});
+
+const WORKERS = 'expected a whole number from 1 to 256';
+const SEEDS = 'expected a range such as 1..50 or a list such as 1,2,5';
+const SHARD = 'expected i/n with 0 <= i < n, e.g. 0/4';
+
+catalogue('compare: --workers, --seeds, --shard, --seed and variants', [
+  compare(
+    '--workers abc',
+    ['--workers', 'abc'],
+    2,
+    `cmascope: invalid --workers 'abc': ${WORKERS}`,
+  ),
+  compare('--workers 0', ['--workers', '0'], 2, `cmascope: invalid --workers '0': ${WORKERS}`),
+  compare('--workers -1', ['--workers', '-1'], 2, `cmascope: invalid --workers '-1': ${WORKERS}`),
+  compare(
+    '--workers 1.5',
+    ['--workers', '1.5'],
+    2,
+    `cmascope: invalid --workers '1.5': ${WORKERS}`,
+  ),
+  compare(
+    '--workers 1000',
+    ['--workers', '1000'],
+    2,
+    `cmascope: invalid --workers '1000': ${WORKERS}`,
+  ),
+  compare("--workers ''", ['--workers', ''], 2, `cmascope: invalid --workers '': ${WORKERS}`),
+  compare("--seeds ''", ['--seeds', ''], 2, `cmascope: invalid --seeds '': ${SEEDS}`),
+  compare(
+    '--seeds 1..99999999999999999999',
+    ['--seeds', '1..99999999999999999999'],
+    2,
+    "cmascope: invalid --seeds '1..99999999999999999999': at most 100000 seeds",
+  ),
+  compare(
+    '--seeds 99999999999999999999',
+    ['--seeds', '99999999999999999999'],
+    2,
+    `cmascope: invalid --seeds '99999999999999999999': ${SEEDS}`,
+  ),
+  compare('--seeds 5..1', ['--seeds', '5..1'], 2, `cmascope: invalid --seeds '5..1': ${SEEDS}`),
+  compare('--seeds 1,,2', ['--seeds', '1,,2'], 2, `cmascope: invalid --seeds '1,,2': ${SEEDS}`),
+  compare('--seeds 1.5', ['--seeds', '1.5'], 2, `cmascope: invalid --seeds '1.5': ${SEEDS}`),
+  compare('--seeds -1', ['--seeds', '-1'], 2, `cmascope: invalid --seeds '-1': ${SEEDS}`),
+  compare(
+    '--seeds 1,2,1',
+    ['--seeds', '1,2,1'],
+    2,
+    "cmascope: invalid --seeds '1,2,1': seed 1 is given twice",
+  ),
+  compare(
+    'more runs than the cap: 2 variants × 60000 seeds',
+    ['--policy', 'teePin=v2-longterm', '--seeds', '1..60000'],
+    2,
+    'cmascope: 2 variants × 60000 seeds make 120000 runs: at most 100000',
+  ),
+  compare('--shard 2/2', ['--shard', '2/2'], 2, `cmascope: invalid --shard '2/2': ${SHARD}`),
+  compare('--shard 0/0', ['--shard', '0/0'], 2, `cmascope: invalid --shard '0/0': ${SHARD}`),
+  compare('--shard half', ['--shard', 'half'], 2, `cmascope: invalid --shard 'half': ${SHARD}`),
+  compare(
+    '--shard 5/8 of 2 runs (an empty shard)',
+    ['--shard', '5/8', '--seeds', '1,2'],
+    2,
+    "cmascope: invalid --shard '5/8': 2 runs make at most 2 shards",
+  ),
+  compare(
+    '--seed instead of --seeds',
+    ['--seed', '5'],
+    2,
+    'cmascope: compare runs the seeds of --seeds (e.g. --seeds 5), not --seed',
+  ),
+  compare(
+    'the same variant twice (its runs would count twice)',
+    ['--policy', 'teePin=upstream'],
+    2,
+    "cmascope: variant 'teePin=upstream' is given twice",
+  ),
+  compare(
+    '--thread and one of its variants again',
+    ['--thread'],
+    2,
+    "cmascope: variant 'teePin=upstream' is given twice",
+  ),
+  ...['__proto__', 'constructor', 'toString'].map((key) =>
+    compare(
+      `--policy ${key}=x`,
+      ['--policy', `${key}=x`],
+      2,
+      `cmascope: unknown policy '${key}': valid policies are ${VALID_POLICIES}`,
+    ),
+  ),
+  compare(
+    '--policy teePin=__proto__',
+    ['--policy', 'teePin=__proto__'],
+    2,
+    'cmascope: policy teePin=__proto__ is not valid: choose one of upstream, v1-cma-ifdef, v2-longterm',
+  ),
+]);
