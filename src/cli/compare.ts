@@ -9,13 +9,20 @@ import {
   THREAD_VARIANTS,
   type Variant,
 } from '../compare/plan.js';
-import { type PoolOptions, runPool } from '../compare/pool.js';
+import { type PoolOptions, request, runPool } from '../compare/pool.js';
 import { type RunRecord, sortRecords, variantsOf } from '../compare/record.js';
 import { csvTable, summarize, textTable } from '../compare/table.js';
 import { KERNEL_VERSIONS, type KernelVersion } from '../kernel/config.js';
 import { parseDuration } from '../sim/units.js';
 import type { CompareProgress } from '../tui/compare.js';
-import { parsePolicies, type RunArgs, runRequest, workloadPath } from './options.js';
+import { startRun } from '../workload/loader.js';
+import {
+  parsePolicies,
+  type RunArgs,
+  runRequest,
+  workloadFailed,
+  workloadPath,
+} from './options.js';
 import { UsageError } from './run.js';
 
 export interface CompareArgs extends RunArgs {
@@ -109,18 +116,33 @@ export async function compareCommand(a: CompareArgs): Promise<number> {
     workers,
     watchdogMs: parseDuration(a.watchdog, '--watchdog') / 1e6,
   };
+  // every run loads the same workload: one that does not load is reported once, as by `run`
+  const loaded = await startRun(
+    { ...request(pool, runs[0]!), check: true },
+    { watchdogMs: pool.watchdogMs },
+  ).done;
+  if (!loaded.ok) return workloadFailed(loaded.error);
   if (a.tui) return compareTui(runs, pool, names, a.color);
-  const records = await runPool(runs, pool);
+  const records = sortRecords(await runPool(runs, pool));
+  const failed = reportFailures(records);
   process.stderr.write(
     `cmascope: ${runs.length} runs on ${workers} workers in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
   );
   if (shard) {
-    for (const r of sortRecords(records)) process.stdout.write(`${JSON.stringify(r)}\n`);
+    for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);
   } else {
     if (a.thread && a.format === 'text') process.stdout.write(THREAD_HEADER);
     process.stdout.write(render(records, a.format));
   }
-  return records.some((r) => r.error !== undefined) ? 1 : 0;
+  return failed;
+}
+
+/** One line per run that failed, with its reason; 1 if any did. */
+function reportFailures(records: readonly RunRecord[]): number {
+  const failed = records.filter((r) => r.error !== undefined);
+  for (const r of failed)
+    process.stderr.write(`cmascope: ${r.key.variant} seed ${r.key.seed}: ${r.error}\n`);
+  return failed.length > 0 ? 1 : 0;
 }
 
 const THREAD_HEADER = `The four positions of "tee: add FOLL_LONGTERM for CMA case when alloc shm" (2023):

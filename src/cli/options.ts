@@ -1,10 +1,12 @@
 // Options shared by run, tui, watch and compare: which workload, kernel, policies, seed, params.
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { KERNEL_VERSIONS, type KernelVersion, type Policies } from '../kernel/config.js';
 import { parseDuration } from '../sim/units.js';
 import { checkPolicy } from '../workload/define.js';
+import { errorLine, type WorkloadErrorInfo } from '../workload/errors.js';
 import type { RunRequest } from '../workload/protocol.js';
 
 /** The bundled default workload. */
@@ -76,9 +78,18 @@ export function parsePolicies(items: string[]): Partial<Policies> {
   return out as Partial<Policies>;
 }
 
+/** The workload's path (default: the bundled one); a file that does not exist is a usage error. */
 export function workloadPath(file: string | undefined): string {
   if (file === undefined) return DEFAULT_WORKLOAD;
-  return isAbsolute(file) ? file : resolve(process.cwd(), file);
+  const path = isAbsolute(file) ? file : resolve(process.cwd(), file);
+  if (!existsSync(path)) throw new Error(`no such workload file: ${file}`);
+  return path;
+}
+
+/** A workload that did not load or run: `file:line:column: message` and the code frame. */
+export function workloadFailed(e: WorkloadErrorInfo): number {
+  process.stderr.write(`cmascope: ${errorLine(e)}\n${e.frame ? `${e.frame}\n` : ''}`);
+  return e.phase === 'load' ? 2 : 1;
 }
 
 /** A seed as written: digits only (no sign, fraction, exponent or hex), at most 2^53 - 1. */

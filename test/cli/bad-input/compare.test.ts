@@ -1,6 +1,8 @@
 // Bad input to `cmascope compare` (issue #13): hostile --workers, --seeds, --shard and variants,
 // workloads that do not load or throw, and shard records that --merge must not join blindly.
-import { type BadInput, catalogue, SMALL } from './catalogue.js';
+import { expect } from 'vitest';
+import { lines } from '../cli.js';
+import { type BadInput, catalogue, SMALL, workloadWith } from './catalogue.js';
 
 const VALID_POLICIES =
   'teePin, teeAccounting, cmaRetry, cmaEligibility, placement, pinsLongtermByDefault';
@@ -114,5 +116,84 @@ catalogue('compare: --workers, --seeds, --shard, --seed and variants', [
     ['--policy', 'teePin=__proto__'],
     2,
     'cmascope: policy teePin=__proto__ is not valid: choose one of upstream, v1-cma-ifdef, v2-longterm',
+  ),
+]);
+
+/** `compare w.ts --policy teePin=upstream --seeds 1,2` on the workload `w`. */
+const compareOf = (
+  name: string,
+  w: string,
+  exit: number,
+  stderr: string | RegExp,
+  check?: BadInput['check'],
+  args: string[] = [],
+): BadInput => ({
+  name,
+  args: ['compare', 'w.ts', '--policy', 'teePin=upstream', '--seeds', '1,2', ...args],
+  files: { 'w.ts': w },
+  exit,
+  stderr,
+  ...(check ? { check } : {}),
+});
+
+const oneError = (frame: boolean) => (r: { stdout: string; stderr: string }) => {
+  expect(r.stdout).toBe('');
+  expect(lines(r.stderr)).toHaveLength(frame ? 3 : 1); // the error once, not once per run
+};
+
+catalogue('compare: workloads that do not load or do not finish', [
+  compareOf(
+    'a syntax error: the error and its code frame, once',
+    'import { defineWorkload } from "cmascope";\nexport default defineWorkload({ name: \n',
+    2,
+    /^cmascope: w\.ts:3:1: Unexpected end of file/,
+    oneError(true),
+  ),
+  compareOf(
+    'no default export',
+    'export const w = 1;\n',
+    2,
+    'cmascope: TypeError: the workload module must `export default defineWorkload({...})`',
+    oneError(false),
+  ),
+  compareOf(
+    'an unknown --set parameter: once, not per run',
+    SMALL,
+    2,
+    "cmascope: unknown parameter 'x': the workload has size",
+    oneError(false),
+    ['--set', 'x=1'],
+  ),
+  compareOf(
+    '--set __proto__=1',
+    SMALL,
+    2,
+    "cmascope: unknown parameter '__proto__': the workload has size",
+    oneError(false),
+    ['--set', '__proto__=1'],
+  ),
+  {
+    name: 'a workload file that does not exist',
+    args: ['compare', 'nope.ts', '--policy', 'teePin=upstream'],
+    exit: 2,
+    stderr: 'cmascope: no such workload file: nope.ts',
+  },
+  compareOf(
+    'a workload that throws: the reason for each failing run',
+    workloadWith("    throw new Error('boom');"),
+    1,
+    /^cmascope: teePin=upstream seed 1: w\.ts:8:\d+: boom$/,
+    (r) => {
+      expect(r.stderr).toMatch(/^cmascope: teePin=upstream seed 2: w\.ts:8:\d+: boom$/m);
+      expect(r.stdout).toContain('(2 runs, 2 failed to run)');
+    },
+  ),
+  compareOf(
+    'a workload that never yields: the watchdog stops each run',
+    workloadWith('    for (;;) {}\n    yield sys.sleep(1);'),
+    1,
+    /^cmascope: teePin=upstream seed 1: .*(yield|watchdog)/,
+    undefined,
+    ['--watchdog', '1s'],
   ),
 ]);
