@@ -1,6 +1,6 @@
 // `cmascope compare`: one workload under several kernels and policies, side by side (issue #7).
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { mergeShards } from '../compare/merge.js';
 import {
   type PlannedRun,
   parseSeeds,
@@ -54,21 +54,6 @@ export function parseVariant(name: string): Variant {
   return v;
 }
 
-function readRecords(files: string[]): RunRecord[] {
-  return files.flatMap((f) =>
-    readFileSync(f, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l, i) => {
-        try {
-          return JSON.parse(l) as RunRecord;
-        } catch {
-          throw new UsageError(`${f}:${i + 1}: not a compare record (JSON expected)`);
-        }
-      }),
-  );
-}
-
 /** Worker threads are not free: a typo such as --workers 1000 must not start a thousand. */
 const MAX_WORKERS = 256;
 
@@ -81,9 +66,9 @@ function parseWorkers(text: string): number {
   return n;
 }
 
+/** The table of records in key order (sortRecords). */
 function render(records: RunRecord[], format: CompareArgs['format']): string {
-  const sorted = sortRecords(records);
-  const rows = summarize(sorted, variantsOf(sorted));
+  const rows = summarize(records, variantsOf(records));
   if (format === 'json') return `${JSON.stringify({ variants: rows }, null, 2)}\n`;
   if (format === 'csv') return csvTable(rows);
   return textTable(rows);
@@ -91,8 +76,16 @@ function render(records: RunRecord[], format: CompareArgs['format']): string {
 
 export async function compareCommand(a: CompareArgs): Promise<number> {
   if (a.merge) {
-    process.stdout.write(render(readRecords(a.merge), a.format));
-    return 0;
+    if (a.merge.length === 0)
+      throw new UsageError('--merge needs the record files of the shards to join');
+    if (a.workload !== undefined || a.policy.length > 0 || a.thread || a.shard !== undefined)
+      throw new UsageError(
+        '--merge joins runs already made: give it no workload, --policy, --thread or --shard',
+      );
+    const records = sortRecords(mergeShards(a.merge));
+    const failed = reportFailures(records);
+    process.stdout.write(render(records, a.format));
+    return failed;
   }
   const names = a.thread ? [...THREAD_VARIANTS, ...a.policy] : a.policy;
   if (names.length === 0)

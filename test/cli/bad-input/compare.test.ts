@@ -4,8 +4,25 @@ import { expect } from 'vitest';
 import { lines } from '../cli.js';
 import { type BadInput, catalogue, SMALL, workloadWith } from './catalogue.js';
 
+const HASH = 'a5d99291755b35c5';
 const VALID_POLICIES =
   'teePin, teeAccounting, cmaRetry, cmaEligibility, placement, pinsLongtermByDefault';
+
+/** One record line as `compare --shard` prints it. */
+function record(seed: number, over: Record<string, unknown> = {}, key = {}): string {
+  return JSON.stringify({
+    key: { workload: HASH, variant: 'teePin=upstream', variant_index: 0, seed, ...key },
+    results: { touched: 0 },
+    cma_alloc_success: 0,
+    cma_alloc_fail: 0,
+    pgmigrate_success: 0,
+    memlock_denied: 0,
+    latency_ns: null,
+    first_failure: null,
+    ...over,
+  });
+}
+const shard = (...recs: string[]) => `${recs.join('\n')}\n`;
 
 /** `compare w.ts --policy teePin=upstream <args>` on the small workload. */
 const compare = (
@@ -20,6 +37,156 @@ const compare = (
   exit,
   stderr,
 });
+
+const mergeOf = (
+  name: string,
+  files: Record<string, string>,
+  exit: number,
+  stderr: string | RegExp,
+  check?: BadInput['check'],
+): BadInput => ({
+  name,
+  args: ['compare', '--merge', ...Object.keys(files)],
+  files,
+  exit,
+  stderr,
+  ...(check ? { check } : {}),
+});
+
+const notRecord = (what: string, line: string, problem: string): BadInput =>
+  mergeOf(
+    `--merge: ${what}`,
+    { 'a.jsonl': shard(record(1), line) },
+    2,
+    `cmascope: a.jsonl:2: not a compare record (${problem})`,
+  );
+
+const runs = (n: number) => (r: { stdout: string }) =>
+  expect(r.stdout).toContain(`▸ teePin=upstream  (${n} runs)`);
+
+catalogue('compare --merge: every run once, from one comparison', [
+  {
+    ...mergeOf('the same shard twice', { 'a.jsonl': shard(record(1), record(2)) }, 0, '', runs(2)),
+    args: ['compare', '--merge', 'a.jsonl', 'a.jsonl'],
+  },
+  mergeOf(
+    'overlapping shards: a run in both, identical',
+    { 'a.jsonl': shard(record(1), record(2)), 'b.jsonl': shard(record(2), record(3)) },
+    0,
+    '',
+    runs(3),
+  ),
+  mergeOf(
+    'the same run with different results in two shards',
+    {
+      'a.jsonl': shard(record(1)),
+      'b.jsonl': shard(record(2), record(1, { cma_alloc_fail: 3 })),
+    },
+    2,
+    'cmascope: a.jsonl:1 and b.jsonl:2 hold the same run (teePin=upstream, seed 1) with different results',
+  ),
+  mergeOf(
+    'the same run with different results in one shard',
+    { 'a.jsonl': shard(record(1), record(1, { results: { touched: 1 } })) },
+    2,
+    'cmascope: a.jsonl:1 and a.jsonl:2 hold the same run (teePin=upstream, seed 1) with different results',
+  ),
+  mergeOf(
+    'shards of different workloads',
+    {
+      'a.jsonl': shard(record(1)),
+      'b.jsonl': shard(record(2, {}, { workload: '0123456789abcdef' })),
+    },
+    2,
+    `cmascope: a.jsonl:1 and b.jsonl:1 are runs of different workloads (${HASH} and 0123456789abcdef)`,
+  ),
+  mergeOf(
+    'shards of different comparisons: variant 0 is another variant',
+    {
+      'a.jsonl': shard(record(1)),
+      'b.jsonl': shard(record(2, {}, { variant: 'teePin=v2-longterm' })),
+    },
+    2,
+    "cmascope: a.jsonl:1 and b.jsonl:1 are from different comparisons (variant 0 is 'teePin=upstream' in one, 'teePin=v2-longterm' in the other)",
+  ),
+  mergeOf(
+    'shards of different comparisons: the variant at another position',
+    { 'a.jsonl': shard(record(1)), 'b.jsonl': shard(record(2, {}, { variant_index: 1 })) },
+    2,
+    "cmascope: a.jsonl:1 and b.jsonl:1 are from different comparisons (variant 'teePin=upstream' is 0 in one, 1 in the other)",
+  ),
+  notRecord('an empty object', '{}', 'key: an object expected'),
+  notRecord('an array', '[]', 'a JSON object expected'),
+  notRecord('null', 'null', 'a JSON object expected'),
+  notRecord('a string', '"run"', 'a JSON object expected'),
+  notRecord(
+    'a seed that is a string',
+    record(2, {}, { seed: '2' }),
+    'key.seed: a whole number expected',
+  ),
+  notRecord('a negative seed', record(2, {}, { seed: -2 }), 'key.seed: a whole number expected'),
+  notRecord('no variant', record(2, {}, { variant: undefined }), 'key.variant: a string expected'),
+  notRecord(
+    'a counter missing',
+    record(2, { cma_alloc_fail: undefined }),
+    'cma_alloc_fail: a whole number expected',
+  ),
+  notRecord('results not an object', record(2, { results: [] }), 'results: an object expected'),
+  notRecord(
+    'latency neither null nor {median, max}',
+    record(2, { latency_ns: 5 }),
+    'latency_ns: null or { median, max } expected',
+  ),
+  notRecord(
+    'first_failure neither null nor an object',
+    record(2, { first_failure: 'EBUSY' }),
+    'first_failure: null or { t, op, errno, ... } expected',
+  ),
+  notRecord('error not a string', record(2, { error: 1 }), 'error: a string expected'),
+  mergeOf(
+    'a line that is not JSON, after a blank line (the line number counts it)',
+    { 'a.jsonl': `${record(1)}\n\n{"key":\n` },
+    2,
+    'cmascope: a.jsonl:3: not a compare record (JSON expected)',
+  ),
+  mergeOf(
+    'an empty shard file (a shard whose output was lost)',
+    { 'a.jsonl': shard(record(1)), 'b.jsonl': '' },
+    2,
+    'cmascope: b.jsonl: no compare records in the file',
+  ),
+  {
+    name: '--merge: a file that does not exist',
+    args: ['compare', '--merge', 'nope.jsonl'],
+    exit: 2,
+    stderr: /^cmascope: cannot read --merge nope\.jsonl: ENOENT: no such file or directory/,
+  },
+  {
+    name: '--merge: a directory',
+    args: ['compare', '--merge', '.'],
+    exit: 2,
+    stderr: /^cmascope: cannot read --merge \.: EISDIR: illegal operation on a directory/,
+  },
+  {
+    name: '--merge: no files',
+    args: ['compare', '--merge'],
+    exit: 2,
+    stderr: 'cmascope: --merge needs the record files of the shards to join',
+  },
+  {
+    ...compare('--merge with a workload and variants to run', ['--merge', 'a.jsonl'], 2, ''),
+    files: { 'w.ts': SMALL, 'a.jsonl': shard(record(1)) },
+    stderr:
+      'cmascope: --merge joins runs already made: give it no workload, --policy, --thread or --shard',
+  },
+  mergeOf(
+    'a record of a run that failed: its reason, exit 1',
+    { 'a.jsonl': shard(record(1), record(2, { error: 'w.ts:8:11: boom' })) },
+    1,
+    'cmascope: teePin=upstream seed 2: w.ts:8:11: boom',
+    (r) => expect(r.stdout).toContain('(2 runs, 1 failed to run)'),
+  ),
+]);
 
 const WORKERS = 'expected a whole number from 1 to 256';
 const SEEDS = 'expected a range such as 1..50 or a list such as 1,2,5';
@@ -194,6 +361,6 @@ catalogue('compare: workloads that do not load or do not finish', [
     1,
     /^cmascope: teePin=upstream seed 1: .*(yield|watchdog)/,
     undefined,
-    ['--watchdog', '1s'],
+    ['--watchdog', '5s'], // not less: on a loaded machine, loading alone may take a second
   ),
 ]);
