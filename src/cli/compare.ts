@@ -40,6 +40,10 @@ export interface CompareArgs extends RunArgs {
 /** 'kernel=6.4,teePin=upstream' → a variant; `kernel` picks the version, the rest are policies. */
 export function parseVariant(name: string): Variant {
   const parts = name.split(',').filter((s) => s !== '');
+  if (parts.length === 0)
+    throw new UsageError(
+      `empty variant '${name}': expected key=value[,key=value], e.g. teePin=upstream`,
+    );
   const kernel = parts.find((p) => p.startsWith('kernel='))?.slice('kernel='.length);
   if (kernel !== undefined && !KERNEL_VERSIONS.includes(kernel as KernelVersion)) {
     throw new UsageError(

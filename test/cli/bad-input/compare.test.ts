@@ -270,6 +270,14 @@ catalogue('compare: --workers, --seeds, --shard, --seed and variants', [
     2,
     "cmascope: variant 'teePin=upstream' is given twice",
   ),
+  ...['', ','].map((name) =>
+    compare(
+      `an empty variant: --policy '${name}'`,
+      ['--policy', name],
+      2,
+      `cmascope: empty variant '${name}': expected key=value[,key=value], e.g. teePin=upstream`,
+    ),
+  ),
   ...['__proto__', 'constructor', 'toString'].map((key) =>
     compare(
       `--policy ${key}=x`,
