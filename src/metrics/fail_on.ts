@@ -35,7 +35,10 @@ function lookup(s: Snapshot, path: string): unknown {
   for (const root of roots) {
     let v: unknown = root;
     for (const part of path.split('.'))
-      v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[part] : undefined;
+      v =
+        typeof v === 'object' && v !== null && Object.hasOwn(v, part)
+          ? (v as Record<string, unknown>)[part]
+          : undefined;
     if (v !== undefined) return v;
   }
   return undefined;

@@ -180,6 +180,20 @@ catalogue('compare --merge: every run once, from one comparison', [
       'cmascope: --merge joins runs already made: give it no workload, --policy, --thread or --shard',
   },
   mergeOf(
+    "results named '__proto__' and 'constructor' are counted like any other",
+    {
+      'a.jsonl': shard(
+        record(1, { results: JSON.parse('{"__proto__":"x","constructor":"__proto__"}') }),
+      ),
+    },
+    0,
+    '',
+    (r) => {
+      expect(r.stdout).toContain('    __proto__: x×1\n');
+      expect(r.stdout).toContain('    constructor: __proto__×1\n');
+    },
+  ),
+  mergeOf(
     'a record of a run that failed: its reason, exit 1',
     { 'a.jsonl': shard(record(1), record(2, { error: 'w.ts:8:11: boom' })) },
     1,

@@ -60,6 +60,11 @@ catalogue('run options: --seed, --policy, --set, --fail-on', [
   failOn('cma_alloc_fail<1e999', '1e999'),
   failOn('cma_alloc_fail<=ENOMEM', 'ENOMEM'),
   run(
+    "--fail-on 'toString>0' (a name every object has)",
+    ['--fail-on', 'toString>0'],
+    "cmascope: --fail-on 'toString>0': 'toString' is not in the snapshot (see docs/snapshot.md)",
+  ),
+  run(
     "--fail-on '' (empty)",
     ['--fail-on', ''],
     "cmascope: invalid --fail-on '': expected <name><op><value> with op one of >= <= == != > <, e.g. cma_alloc_fail>0",
