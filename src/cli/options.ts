@@ -92,18 +92,18 @@ export function workloadFailed(e: WorkloadErrorInfo): number {
   return e.phase === 'load' ? 2 : 1;
 }
 
-/** A seed as written: digits only (no sign, fraction, exponent or hex), at most 2^53 - 1. */
-export function parseSeed(text: string, what: string): number {
+/** --seed as written: digits only (no sign, fraction, exponent or hex), at most 2^53 - 1. */
+function parseSeed(text: string): number {
   const seed = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(seed))
-    throw new Error(`invalid ${what} '${text}': expected a non-negative integer`);
+    throw new Error(`invalid --seed '${text}': expected a non-negative integer`);
   return seed;
 }
 
 export function runRequest(file: string, a: RunArgs, intervalNs?: number): RunRequest {
   const req: RunRequest = {
     file,
-    seed: parseSeed(a.seed ?? '1', '--seed'),
+    seed: parseSeed(a.seed ?? '1'),
     set: Object.fromEntries(pairs(a.set, '--set')),
     policies: parsePolicies(a.policy),
   };
