@@ -1,6 +1,6 @@
 // `cmascope compare`: one workload under several kernels and policies, side by side (issue #7).
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { mergeShards } from '../compare/merge.js';
 import {
   type PlannedRun,
   parseSeeds,
@@ -9,13 +9,20 @@ import {
   THREAD_VARIANTS,
   type Variant,
 } from '../compare/plan.js';
-import { type PoolOptions, runPool } from '../compare/pool.js';
+import { type PoolOptions, request, runPool } from '../compare/pool.js';
 import { type RunRecord, sortRecords, variantsOf } from '../compare/record.js';
 import { csvTable, summarize, textTable } from '../compare/table.js';
 import { KERNEL_VERSIONS, type KernelVersion } from '../kernel/config.js';
 import { parseDuration } from '../sim/units.js';
 import type { CompareProgress } from '../tui/compare.js';
-import { parsePolicies, type RunArgs, runRequest, workloadPath } from './options.js';
+import { startRun } from '../workload/loader.js';
+import {
+  parsePolicies,
+  type RunArgs,
+  runRequest,
+  workloadFailed,
+  workloadPath,
+} from './options.js';
 import { UsageError } from './run.js';
 
 export interface CompareArgs extends RunArgs {
@@ -24,7 +31,7 @@ export interface CompareArgs extends RunArgs {
   seeds: string;
   shard?: string | undefined;
   merge?: string[] | undefined;
-  workers?: number | undefined;
+  workers?: string | undefined;
   format: 'text' | 'json' | 'csv';
   tui: boolean;
   color: boolean;
@@ -33,6 +40,10 @@ export interface CompareArgs extends RunArgs {
 /** 'kernel=6.4,teePin=upstream' → a variant; `kernel` picks the version, the rest are policies. */
 export function parseVariant(name: string): Variant {
   const parts = name.split(',').filter((s) => s !== '');
+  if (parts.length === 0)
+    throw new UsageError(
+      `empty variant '${name}': expected key=value[,key=value], e.g. teePin=upstream`,
+    );
   const kernel = parts.find((p) => p.startsWith('kernel='))?.slice('kernel='.length);
   if (kernel !== undefined && !KERNEL_VERSIONS.includes(kernel as KernelVersion)) {
     throw new UsageError(
@@ -47,24 +58,21 @@ export function parseVariant(name: string): Variant {
   return v;
 }
 
-function readRecords(files: string[]): RunRecord[] {
-  return files.flatMap((f) =>
-    readFileSync(f, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l, i) => {
-        try {
-          return JSON.parse(l) as RunRecord;
-        } catch {
-          throw new UsageError(`${f}:${i + 1}: not a compare record (JSON expected)`);
-        }
-      }),
-  );
+/** Worker threads are not free: a typo such as --workers 1000 must not start a thousand. */
+const MAX_WORKERS = 256;
+
+function parseWorkers(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_WORKERS)
+    throw new UsageError(
+      `invalid --workers '${text}': expected a whole number from 1 to ${MAX_WORKERS}`,
+    );
+  return n;
 }
 
+/** The table of records in key order (sortRecords). */
 function render(records: RunRecord[], format: CompareArgs['format']): string {
-  const sorted = sortRecords(records);
-  const rows = summarize(sorted, variantsOf(sorted));
+  const rows = summarize(records, variantsOf(records));
   if (format === 'json') return `${JSON.stringify({ variants: rows }, null, 2)}\n`;
   if (format === 'csv') return csvTable(rows);
   return textTable(rows);
@@ -72,39 +80,66 @@ function render(records: RunRecord[], format: CompareArgs['format']): string {
 
 export async function compareCommand(a: CompareArgs): Promise<number> {
   if (a.merge) {
-    process.stdout.write(render(readRecords(a.merge), a.format));
-    return 0;
+    if (a.merge.length === 0)
+      throw new UsageError('--merge needs the record files of the shards to join');
+    if (a.workload !== undefined || a.policy.length > 0 || a.thread || a.shard !== undefined)
+      throw new UsageError(
+        '--merge joins runs already made: give it no workload, --policy, --thread or --shard',
+      );
+    const records = sortRecords(mergeShards(a.merge));
+    const failed = reportFailures(records);
+    process.stdout.write(render(records, a.format));
+    return failed;
   }
   const names = a.thread ? [...THREAD_VARIANTS, ...a.policy] : a.policy;
   if (names.length === 0)
     throw new UsageError(
       'give the variants to compare with --policy (one per variant), or --thread',
     );
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new UsageError(`variant '${twice}' is given twice`);
+  if (a.seed !== undefined)
+    throw new UsageError(`compare runs the seeds of --seeds (e.g. --seeds ${a.seed}), not --seed`);
   const variants = names.map(parseVariant);
   const seeds = parseSeeds(a.seeds);
   const shard = a.shard === undefined ? undefined : parseShard(a.shard);
   const { policies: _shared, ...base } = runRequest(workloadPath(a.workload), { ...a, policy: [] });
   const runs = plan(variants.length, seeds, shard);
   const t0 = performance.now();
-  const workers = a.workers ?? availableParallelism();
+  const workers = a.workers === undefined ? availableParallelism() : parseWorkers(a.workers);
   const pool = {
     base,
     variants,
     workers,
     watchdogMs: parseDuration(a.watchdog, '--watchdog') / 1e6,
   };
+  // every run loads the same workload: one that does not load is reported once, as by `run`
+  const loaded = await startRun(
+    { ...request(pool, runs[0]!), check: true },
+    { watchdogMs: pool.watchdogMs },
+  ).done;
+  if (!loaded.ok) return workloadFailed(loaded.error);
   if (a.tui) return compareTui(runs, pool, names, a.color);
-  const records = await runPool(runs, pool);
+  const records = sortRecords(await runPool(runs, pool));
+  const failed = reportFailures(records);
   process.stderr.write(
     `cmascope: ${runs.length} runs on ${workers} workers in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
   );
   if (shard) {
-    for (const r of sortRecords(records)) process.stdout.write(`${JSON.stringify(r)}\n`);
+    for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);
   } else {
     if (a.thread && a.format === 'text') process.stdout.write(THREAD_HEADER);
     process.stdout.write(render(records, a.format));
   }
-  return records.some((r) => r.error !== undefined) ? 1 : 0;
+  return failed;
+}
+
+/** One line per run that failed, with its reason; 1 if any did. */
+function reportFailures(records: readonly RunRecord[]): number {
+  const failed = records.filter((r) => r.error !== undefined);
+  for (const r of failed)
+    process.stderr.write(`cmascope: ${r.key.variant} seed ${r.key.seed}: ${r.error}\n`);
+  return failed.length > 0 ? 1 : 0;
 }
 
 const THREAD_HEADER = `The four positions of "tee: add FOLL_LONGTERM for CMA case when alloc shm" (2023):

@@ -149,7 +149,7 @@ await yargs(hideBin(process.argv))
           array: true,
           describe: 'join the records of shards and print the table',
         })
-        .option('workers', { type: 'number', describe: 'runs at once (default: all cores)' })
+        .option('workers', { type: 'string', describe: 'runs at once (default: all cores)' })
         .option('tui', {
           type: 'boolean',
           default: false,

@@ -1,10 +1,12 @@
 // Options shared by run, tui, watch and compare: which workload, kernel, policies, seed, params.
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { KERNEL_VERSIONS, type KernelVersion, type Policies } from '../kernel/config.js';
 import { parseDuration } from '../sim/units.js';
 import { checkPolicy } from '../workload/define.js';
+import { errorLine, type WorkloadErrorInfo } from '../workload/errors.js';
 import type { RunRequest } from '../workload/protocol.js';
 
 /** The bundled default workload. */
@@ -25,7 +27,10 @@ export const runOptions = <T>(y: Argv<T>) =>
       default: [] as string[],
       describe: 'policy switch key=value[,key=value] (teePin, teeAccounting, cmaRetry, ...)',
     })
-    .option('seed', { type: 'number', default: 1, describe: 'seed of every random stream' })
+    .option('seed', {
+      type: 'string', // parsed here: yargs would turn 'abc' into NaN
+      describe: 'seed of every random stream (default: 1)',
+    })
     .option('set', {
       type: 'string',
       array: true,
@@ -45,7 +50,7 @@ export const runOptions = <T>(y: Argv<T>) =>
 export interface RunArgs {
   kernel?: KernelVersion | undefined;
   policy: string[];
-  seed: number;
+  seed?: string | undefined;
   set: string[];
   until?: string | undefined;
   watchdog: string;
@@ -64,7 +69,7 @@ function pairs(items: string[], what: string): [string, string][] {
 
 /** --policy key=value lists into policies, checked against the valid values. */
 export function parsePolicies(items: string[]): Partial<Policies> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const [key, raw] of pairs(items, '--policy')) {
     const value = raw === 'true' ? true : raw === 'false' ? false : raw;
     checkPolicy(key, value);
@@ -73,20 +78,35 @@ export function parsePolicies(items: string[]): Partial<Policies> {
   return out as Partial<Policies>;
 }
 
+/** The workload's path (default: the bundled one); a file that does not exist is a usage error. */
 export function workloadPath(file: string | undefined): string {
   if (file === undefined) return DEFAULT_WORKLOAD;
-  return isAbsolute(file) ? file : resolve(process.cwd(), file);
+  const path = isAbsolute(file) ? file : resolve(process.cwd(), file);
+  if (!existsSync(path)) throw new Error(`no such workload file: ${file}`);
+  return path;
+}
+
+/** A workload that did not load or run: `file:line:column: message` and the code frame. */
+export function workloadFailed(e: WorkloadErrorInfo): number {
+  process.stderr.write(`cmascope: ${errorLine(e)}\n${e.frame ? `${e.frame}\n` : ''}`);
+  return e.phase === 'load' ? 2 : 1;
+}
+
+/** --seed as written: digits only (no sign, fraction, exponent or hex), at most 2^53 - 1. */
+function parseSeed(text: string): number {
+  const seed = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(seed))
+    throw new Error(`invalid --seed '${text}': expected a non-negative integer`);
+  return seed;
 }
 
 export function runRequest(file: string, a: RunArgs, intervalNs?: number): RunRequest {
   const req: RunRequest = {
     file,
-    seed: a.seed,
+    seed: parseSeed(a.seed ?? '1'),
     set: Object.fromEntries(pairs(a.set, '--set')),
     policies: parsePolicies(a.policy),
   };
-  if (!Number.isSafeInteger(a.seed) || a.seed < 0)
-    throw new Error(`invalid --seed ${a.seed}: expected a non-negative integer`);
   if (a.kernel) req.version = a.kernel;
   if (a.until !== undefined) req.untilNs = parseDuration(a.until, '--until');
   if (intervalNs !== undefined) req.intervalNs = intervalNs;

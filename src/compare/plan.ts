@@ -22,19 +22,24 @@ export const THREAD_VARIANTS = [
   'teePin=v2-longterm,teeAccounting=io_uring',
 ];
 
-/** '1..50', '7', or '1,2,5' */
+/** The most runs one comparison plans, all shards together (1..1e20 must not become an array). */
+export const MAX_RUNS = 100_000;
+
+/** '1..50', '7', or '1,2,5': each seed once */
 export function parseSeeds(spec: string): number[] {
+  const invalid = (why = 'expected a range such as 1..50 or a list such as 1,2,5') =>
+    new Error(`invalid --seeds '${spec}': ${why}`);
   const range = /^(\d+)\.\.(\d+)$/.exec(spec.trim());
+  const [from, to] = range ? [Number(range[1]), Number(range[2])] : [0, -1];
+  if (to - from + 1 > MAX_RUNS) throw invalid(`at most ${MAX_RUNS} seeds`);
   const seeds = range
-    ? Array.from(
-        { length: Math.max(0, Number(range[2]) - Number(range[1]) + 1) },
-        (_, i) => Number(range[1]) + i,
-      )
-    : spec.split(',').map((s) => Number(s.trim()));
-  if (seeds.length === 0 || seeds.some((s) => !Number.isSafeInteger(s) || s < 0)) {
-    throw new Error(
-      `invalid --seeds '${spec}': expected a range such as 1..50 or a list such as 1,2,5`,
-    );
+    ? Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i)
+    : spec.split(',').map((s) => (/^\s*\d+\s*$/.test(s) ? Number(s) : Number.NaN));
+  if (seeds.length === 0 || seeds.some((s) => !Number.isSafeInteger(s))) throw invalid();
+  const seen = new Set<number>();
+  for (const s of seeds) {
+    if (seen.has(s)) throw invalid(`seed ${s} is given twice`);
+    seen.add(s);
   }
   return seeds;
 }
@@ -49,12 +54,23 @@ export function parseShard(spec: string): { index: number; count: number } {
   return { index, count };
 }
 
-/** Every (variant, seed), variant-major; a shard takes every n-th run starting at i. */
+/** Every (variant, seed), variant-major; a shard takes every n-th run starting at i (never none). */
 export function plan(
   variants: number,
   seeds: readonly number[],
   shard = { index: 0, count: 1 },
 ): PlannedRun[] {
+  const total = variants * seeds.length;
+  if (total > MAX_RUNS) {
+    throw new Error(
+      `${variants} variants × ${seeds.length} seeds make ${total} runs: at most ${MAX_RUNS}`,
+    );
+  }
+  if (shard.count > total) {
+    throw new Error(
+      `invalid --shard '${shard.index}/${shard.count}': ${total} runs make at most ${total} shards`,
+    );
+  }
   const runs: PlannedRun[] = [];
   for (let v = 0; v < variants; v++) for (const seed of seeds) runs.push({ variant: v, seed });
   return runs.filter((_, i) => i % shard.count === shard.index);

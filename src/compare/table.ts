@@ -26,11 +26,12 @@ export function summarize(
     const rs = records
       .filter((r) => r.key.variant === variant)
       .sort((a, b) => a.key.seed - b.key.seed);
-    const results: VariantSummary['results'] = {};
+    // null prototypes: a result may be named '__proto__' or 'constructor' (by a workload or a shard)
+    const results: VariantSummary['results'] = Object.create(null);
     for (const r of rs) {
       for (const [key, v] of Object.entries(r.results)) {
-        results[key] ??= {};
-        const bucket = results[key];
+        results[key] ??= Object.create(null);
+        const bucket = results[key]!;
         const label = typeof v === 'string' ? v : JSON.stringify(v);
         bucket[label] = (bucket[label] ?? 0) + 1;
       }

@@ -21,7 +21,12 @@ export function parseCondition(text: string): Condition {
       `invalid --fail-on '${text}': expected <name><op><value> with op one of ${OPS.join(' ')}, e.g. cma_alloc_fail>0`,
     );
   }
-  return { text, path: m[1]!, op: m[2] as Op, value: m[3]! };
+  const op = m[2] as Op;
+  const value = m[3]!;
+  // > >= < <= compare numbers: a word, NaN or an overflow would blame the counter at the end
+  if (!['==', '!='].includes(op) && !Number.isFinite(Number(value)))
+    throw new Error(`invalid --fail-on '${text}': '${value}' is not a number`);
+  return { text, path: m[1]!, op, value };
 }
 
 /** A dotted path into the snapshot; bare names are looked up in vmstat, meminfo, then results. */
@@ -30,7 +35,10 @@ function lookup(s: Snapshot, path: string): unknown {
   for (const root of roots) {
     let v: unknown = root;
     for (const part of path.split('.'))
-      v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[part] : undefined;
+      v =
+        typeof v === 'object' && v !== null && Object.hasOwn(v, part)
+          ? (v as Record<string, unknown>)[part]
+          : undefined;
     if (v !== undefined) return v;
   }
   return undefined;

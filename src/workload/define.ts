@@ -103,9 +103,9 @@ function checkKernel(kernel: unknown): void {
 
 /** A policy name and value, valid or a TypeError listing the valid ones. */
 export function checkPolicy(key: string, value: unknown): void {
-  const valid = POLICY_VALUES[key as keyof Policies] as readonly unknown[] | undefined;
-  if (!valid)
+  if (!Object.hasOwn(POLICY_VALUES, key))
     fail(`unknown policy '${key}': valid policies are ${Object.keys(POLICY_VALUES).join(', ')}`);
+  const valid: readonly unknown[] = POLICY_VALUES[key as keyof Policies];
   if (!valid.includes(value)) {
     fail(
       `policy ${key}=${String(value)} is not valid: choose one of ${valid.map(String).join(', ')}`,

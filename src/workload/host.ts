@@ -49,9 +49,10 @@ async function importBundle(code: string): Promise<unknown> {
   }
 }
 
+// a usage error, so plain Errors: no 'TypeError: ' before the message
 function parseParam(def: Params, key: string, raw: string): string | number | boolean {
-  if (!(key in def)) {
-    throw new TypeError(
+  if (!Object.hasOwn(def, key)) {
+    throw new Error(
       `unknown parameter '${key}': the workload has ${Object.keys(def).join(', ') || 'none'}`,
     );
   }
@@ -59,12 +60,12 @@ function parseParam(def: Params, key: string, raw: string): string | number | bo
   if (typeof d === 'number') {
     const n = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(n))
-      throw new TypeError(`parameter ${key}=${raw}: expected a number`);
+      throw new Error(`parameter ${key}=${raw}: expected a number`);
     return n;
   }
   if (typeof d === 'boolean') {
     if (raw !== 'true' && raw !== 'false')
-      throw new TypeError(`parameter ${key}=${raw}: expected true or false`);
+      throw new Error(`parameter ${key}=${raw}: expected true or false`);
     return raw === 'true';
   }
   return raw;

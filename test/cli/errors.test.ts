@@ -269,9 +269,9 @@ describe.concurrent('command-line mistakes: exit 2 and one line naming the valid
     expectError(
       set,
       2,
-      "cmascope: TypeError: unknown parameter 'p9MiB': the workload has p1MiB, p2MiB, p3MiB, teeMiB, memlock",
+      "cmascope: unknown parameter 'p9MiB': the workload has p1MiB, p2MiB, p3MiB, teeMiB, memlock",
     );
-    expectError(setValue, 2, 'cmascope: TypeError: parameter p1MiB=six: expected a number');
+    expectError(setValue, 2, 'cmascope: parameter p1MiB=six: expected a number');
     expect(kernel.code).toBe(2);
     expect(kernel.stderr).toContain('Argument: kernel, Given: "5.10", Choices: "6.4", "6.18"');
     for (const r of [key, value, set, setValue, kernel]) expect(r.stdout).toBe('');
