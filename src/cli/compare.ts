@@ -23,7 +23,7 @@ import {
   workloadFailed,
   workloadPath,
 } from './options.js';
-import { UsageError } from './run.js';
+import { UsageError } from './usage.js';
 
 export interface CompareArgs extends RunArgs {
   workload?: string | undefined;

@@ -1,15 +1,11 @@
 // `cmascope run <workload>`: simulate headless and write snapshots in a machine-readable format.
-import { existsSync } from 'node:fs';
 import { exporter, type Format } from '../metrics/exporters.js';
 import { holds, parseCondition } from '../metrics/fail_on.js';
 import { formatDuration, parseDuration } from '../sim/units.js';
-import { errorLine } from '../workload/errors.js';
 import { startRun } from '../workload/loader.js';
-import { type RunArgs, runRequest, workloadPath } from './options.js';
+import { type RunArgs, runRequest, workloadFailed, workloadPath } from './options.js';
 import { fileOutput, namesOneOf, type Output, stdoutOutput } from './output.js';
 import { UsageError } from './usage.js';
-
-export { UsageError };
 
 export interface RunCommandArgs extends RunArgs {
   workload?: string | undefined;
@@ -45,7 +41,6 @@ type Signal = keyof typeof SIGNALS;
 
 export async function runCommand(a: RunCommandArgs): Promise<number> {
   const file = workloadPath(a.workload);
-  if (!existsSync(file)) throw new UsageError(`no such workload file: ${a.workload}`);
   const interval = parseInterval(a.interval);
   const req = runRequest(file, a, interval);
   if (a.check) req.check = true;
@@ -109,9 +104,7 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
         process.stderr.write(`cmascope: interrupted by ${signal}${kept}\n`);
         return SIGNALS[signal];
       }
-      const e = outcome.error;
-      process.stderr.write(`cmascope: ${errorLine(e)}\n${e.frame ? `${e.frame}\n` : ''}`);
-      return e.phase === 'load' ? 2 : 1;
+      return workloadFailed(outcome.error);
     }
     if (a.check) {
       process.stderr.write(`cmascope: ${a.workload ?? 'the default workload'} is valid\n`);

@@ -1,6 +1,6 @@
 // `cmascope tui [workload]` (and `cmascope` with no arguments on a terminal): the live TUI.
 // Ink and React load only here, so the headless commands start without them.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { parseDuration } from '../sim/units.js';
@@ -8,7 +8,7 @@ import { SPEEDS } from '../tui/presets.js';
 import { Session } from '../workload/session.js';
 import { watchWorkload } from '../workload/watcher.js';
 import { type RunArgs, runOptions, runRequest, workloadPath } from './options.js';
-import { UsageError } from './run.js';
+import { UsageError } from './usage.js';
 
 /** Frames a second at most (issue 5 §5): the UI's cost is set by how often React state changes. */
 export const MAX_REFRESH_HZ = 10;
@@ -81,7 +81,6 @@ export const wantsTui = (argv: readonly string[]): boolean =>
 
 export async function tuiCommand(a: TuiArgs): Promise<number> {
   const target = workloadPath(a.workload);
-  if (!existsSync(target)) throw new UsageError(`no such workload file: ${a.workload}`);
   const file = statSync(target).isDirectory() ? newestWorkload(target) : target;
   if (!(a.refresh > 0 && a.refresh <= MAX_REFRESH_HZ)) {
     throw new UsageError(

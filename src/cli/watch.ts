@@ -1,7 +1,6 @@
 // `cmascope run <workload> --watch`: run, and run again on every save. Before each new run's
 // snapshots comes a reload marker; a version that fails to load leaves the previous output as the
 // last word and waits for the next save (issue #6).
-import { existsSync } from 'node:fs';
 import { exporter } from '../metrics/exporters.js';
 import { reloadRecord } from '../metrics/json.js';
 import { parseDuration } from '../sim/units.js';
@@ -18,7 +17,6 @@ export async function watchRunCommand(a: RunCommandArgs): Promise<number> {
     throw new UsageError(`--watch writes a stream: use --format ndjson or text, not ${a.format}`);
   }
   const target = workloadPath(a.workload);
-  if (!existsSync(target)) throw new UsageError(`no such workload file: ${a.workload}`);
   if (a.output !== undefined)
     throw new UsageError('--watch writes a stream to stdout: -o cannot be used with it');
   const interval = parseInterval(a.interval);

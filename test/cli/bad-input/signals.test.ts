@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../cli.js';
 import { workloadWith } from './catalogue.js';
 
-/** Runs for a simulated hour, one event a millisecond: long enough to be interrupted. */
+/** Runs for 100 simulated hours, one event a millisecond: long enough to be interrupted. */
 const LONG = workloadWith("    for (;;) yield sys.sleep('1ms');").replace(
   'params: { n: 1 },',
-  "params: { n: 1 },\n  duration: '1h',",
+  "params: { n: 1 },\n  duration: '100h',",
 );
 
 let dir = '';
