@@ -14,7 +14,7 @@ import {
   PAGEBLOCK_ORDER,
   type Policies,
 } from './config.js';
-import { createHeap, type DmaHeap, type HeapSpec } from './drivers/dma-buf/heaps.js';
+import { createHeap, type DmaHeap, HEAP_TYPES, type HeapSpec } from './drivers/dma-buf/heaps.js';
 import { type TeeConfig, TeeDevice } from './drivers/tee/tee_shm.js';
 import { CmaArea } from './mm/cma.js';
 import type { Inode } from './mm/mmap.js';
@@ -158,6 +158,12 @@ export class Kernel {
     }
     const endPfn = basePfn + memPages;
     const movableStart = endPfn - movablePages;
+    if (this.reservedPages >= movableStart - basePfn) {
+      // the value last: it is the one the message's location points at (workload/errors.ts)
+      throw new ConfigError(
+        `memory '${m.memory}' leaves nothing to the buddy allocator after reserved '${m.reserved}'`,
+      );
+    }
     this.alloc = new PageAlloc(
       basePfn,
       endPfn,
@@ -180,6 +186,11 @@ export class Kernel {
     for (const h of m.heaps ??
       this.cma.map((c): HeapSpec => ({ name: c.name, type: 'cma', area: c.name }))) {
       if (this.heaps.has(h.name)) throw new ConfigError(`duplicate DMA-BUF heap name '${h.name}'`);
+      if (!HEAP_TYPES.includes(h.type)) {
+        throw new ConfigError(
+          `heap '${h.name}': unknown type '${h.type}' (${HEAP_TYPES.slice(0, -1).join(', ')} or ${HEAP_TYPES.at(-1)})`,
+        );
+      }
       const area = this.cmaByName(h.area);
       if (!area) throw new ConfigError(`heap '${h.name}': unknown CMA area '${h.area}'`);
       this.heaps.set(h.name, createHeap(h, area));
@@ -196,6 +207,7 @@ export class Kernel {
     let top = movableStart; // areas must lie in one zone: the normal one
     const names = new Set<string>();
     for (const s of specs) {
+      if (s.name === '') throw new ConfigError("a CMA area needs a name: got ''");
       if (names.has(s.name)) throw new ConfigError(`duplicate CMA area name '${s.name}'`);
       names.add(s.name);
       const size = parseSize(s.size, `size of CMA area '${s.name}'`);

@@ -9,6 +9,7 @@ import type { HeapSpec } from '../kernel/drivers/dma-buf/heaps.js';
 import type { CmaAreaSpec, MachineSpec } from '../kernel/kernel.js';
 import type { Task as EngineTask } from '../sim/engine.js';
 import type { System } from './api.js';
+import { isGeneratorFunction } from './args.js';
 
 export type ParamValue = number | string | boolean;
 export type Params = Record<string, ParamValue>;
@@ -53,7 +54,7 @@ export function checkWorkload(def: unknown): LoadedWorkload {
   if (!isObject(def)) fail('the workload module must `export default defineWorkload({...})`');
   if (typeof def.name !== 'string' || def.name === '')
     fail('workload: `name` must be a non-empty string');
-  if (typeof def.main !== 'function')
+  if (!isGeneratorFunction(def.main))
     fail('workload: `main` must be a generator function `*main(sys, params) {...}`');
   if (typeof def.machine !== 'function') checkMachine(def.machine);
   if (def.params !== undefined) {

@@ -45,7 +45,7 @@ export function locateQuoted(err: unknown, file: string): SourceLocation | undef
   } catch {
     return undefined;
   }
-  const quoted = [...message.matchAll(/'([^'\n]+)'/g)].map((m) => m[1]!).reverse();
+  const quoted = [...message.matchAll(/'([^'\n]*)'/g)].map((m) => m[1]!).reverse();
   for (const value of quoted) {
     const hits = [`'${value}'`, `"${value}"`, `\`${value}\``].flatMap((q) => {
       const at: number[] = [];

@@ -14,6 +14,7 @@ import type { Task } from '../../task.js';
 const POOL_MUTEX_POLL_NS = 1_000_000;
 
 export type HeapType = 'cma' | 'secure-region' | 'tee-protected';
+export const HEAP_TYPES: readonly HeapType[] = ['cma', 'secure-region', 'tee-protected'];
 
 export interface HeapSpec {
   name: string;
