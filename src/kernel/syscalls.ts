@@ -111,14 +111,21 @@ function* dmaHeapAlloc(
   return yield* h.allocate(k, task, len);
 }
 
-function* cmaDebugfs(k: Kernel, _task: Task, area: string, op: 'alloc' | 'free', count: number) {
+/**
+ * A write of `value` (as its decimal text) to debugfs cma/<area>/alloc or free:
+ * simple_attr_write() parses a u64 with kstrtoull (-EINVAL for '-5', '1.5', 'NaN'), then
+ * cma_alloc_write()/cma_free_write() keep `int pages = val` (mm/cma_debug.c).
+ */
+function* cmaDebugfs(k: Kernel, _task: Task, area: string, op: 'alloc' | 'free', value: number) {
   const cma = k.cmaByName(area);
   if (!cma) return -ERRNO.ENOENT;
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** 64) return -ERRNO.EINVAL;
+  const pages = Number(BigInt.asIntN(32, BigInt(value)));
   if (op === 'free') {
-    cmaDebugfsFree(k, cma, count);
+    cmaDebugfsFree(k, cma, pages);
     return 0;
   }
-  return yield* cmaDebugfsAlloc(k, cma, count);
+  return yield* cmaDebugfsAlloc(k, cma, pages);
 }
 
 export const SYSCALLS = {

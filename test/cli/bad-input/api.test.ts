@@ -2,7 +2,8 @@
 // cannot boot and a `main` that is not a generator are load errors (exit 2) at the value; a bad
 // argument to a system call is a TypeError at the call (exit 1); what the kernel refuses is an
 // errno result; nothing crashes the model.
-import { type BadInput, catalogue } from './catalogue.js';
+import { expect } from 'vitest';
+import { type BadInput, catalogue, workloadWith } from './catalogue.js';
 
 /** A workload with this machine (the lines inside `machine: { ... }`) and an empty main. */
 const machineWith = (machine: string, main = 'yield sys.sleep(1);'): string =>
@@ -72,5 +73,286 @@ export default defineWorkload({
 });
 `,
     'cmascope: w.ts:2:16: TypeError: workload: `main` must be a generator function `*main(sys, params) {...}`',
+  ),
+]);
+
+/** `body` then `line` inside main (line 8 of workloadWith's file is the first line of the body). */
+const LINE = 8;
+
+/**
+ * A call with a wrong argument: a TypeError (or UnitError) at the call's file:line:column (the
+ * column of the method's name on `line`), exit 1.
+ */
+function atCall(name: string, setup: string, line: string, message: string): BadInput {
+  const lines = setup === '' ? [line] : [...setup.split('\n'), line];
+  const at = lines.length - 1;
+  const column = /\.(\w+)\(/.exec(line)!.index + 2 + 4; // after '.'; the body is indented 4
+  return {
+    name,
+    args: ['run', 'w.ts'],
+    files: { 'w.ts': workloadWith(lines.map((l) => `    ${l}`).join('\n')) },
+    exit: 1,
+    stderr: `cmascope: w.ts:${LINE + at}:${column}: ${message}`,
+  };
+}
+
+const BUF = "const b = yield* sys.mmapAnon('1MiB');";
+const TEE = `const ctx = yield* sys.open('/dev/tee0');\n${BUF}`;
+
+catalogue('a wrong argument: a TypeError at the call (exit 1)', [
+  atCall(
+    "cmaDebugfsAlloc('svp', '5'): pages as a string",
+    '',
+    "yield* sys.cmaDebugfsAlloc('svp', '5');",
+    "TypeError: cmaDebugfsAlloc expects a number of pages: got '5'",
+  ),
+  atCall(
+    'cmaDebugfsAlloc(5, 5): an area that is not a name',
+    '',
+    'yield* sys.cmaDebugfsAlloc(5, 5);',
+    'TypeError: cmaDebugfsAlloc expects a CMA area name: got 5',
+  ),
+  atCall(
+    "cmaDebugfsFree('svp'): no page count",
+    '',
+    "yield* sys.cmaDebugfsFree('svp');",
+    'TypeError: cmaDebugfsFree expects a number of pages: got undefined',
+  ),
+  atCall(
+    "dmaHeapAlloc(42, '1MiB'): a heap that is not a name",
+    '',
+    "yield* sys.dmaHeapAlloc(42, '1MiB');",
+    'TypeError: dmaHeapAlloc expects a heap name: got 42',
+  ),
+  atCall(
+    'mmapAnon with a misspelt option',
+    '',
+    "yield* sys.mmapAnon('1MiB', { lockd: true });",
+    "TypeError: mmapAnon: unknown option 'lockd' (options: locked)",
+  ),
+  atCall(
+    "mmapAnon with locked: 'yes'",
+    '',
+    "yield* sys.mmapAnon('1MiB', { locked: 'yes' });",
+    "TypeError: mmapAnon: option locked must be a boolean: got 'yes'",
+  ),
+  atCall(
+    'mmapAnon with null options',
+    '',
+    "yield* sys.mmapAnon('1MiB', null);",
+    'TypeError: mmapAnon expects an options object { locked }: got null',
+  ),
+  atCall(
+    'touch with write: 1',
+    BUF,
+    'yield* sys.touch(b, { write: 1 });',
+    'TypeError: touch: option write must be a boolean: got 1',
+  ),
+  atCall(
+    "mlockall('current')",
+    '',
+    "yield* sys.mlockall('current');",
+    "TypeError: mlockall expects an options object { current, future }: got 'current'",
+  ),
+  atCall('open(42)', '', 'yield* sys.open(42);', 'TypeError: open expects a path: got 42'),
+  atCall(
+    'open with size: true',
+    '',
+    "yield* sys.open('/data/f', { size: true });",
+    "TypeError: open: option size must be a size such as '4MiB': got true",
+  ),
+  atCall(
+    "memfd(7, '1MiB')",
+    '',
+    "yield* sys.memfd(7, '1MiB');",
+    'TypeError: memfd expects a name: got 7',
+  ),
+  atCall(
+    'read at offset -1',
+    "const fd = yield* sys.open('/data/f', { size: '1MiB' });",
+    "yield* sys.read(fd, '4KiB', { offset: -1 });",
+    'UnitError: invalid offset -1: expected a non-negative integer number of bytes',
+  ),
+  atCall(
+    'write with an options array',
+    "const fd = yield* sys.open('/data/f', { size: '1MiB' });",
+    "yield* sys.write(fd, '4KiB', [0]);",
+    'TypeError: write expects an options object { offset }: got an array',
+  ),
+  atCall(
+    'teeShmRegister with flags -1',
+    TEE,
+    'yield* sys.teeShmRegister(ctx, b, { flags: -1 });',
+    'TypeError: teeShmRegister: flags must be a u32: got -1',
+  ),
+  atCall(
+    'teeInvoke with shms not an array',
+    TEE,
+    "yield* sys.teeInvoke(ctx, 5, '1ms');",
+    'TypeError: teeInvoke expects an array of shms: got 5',
+  ),
+  atCall(
+    'teeInvoke with an object that is not a shm',
+    TEE,
+    "yield* sys.teeInvoke(ctx, [{}], '1ms');",
+    'TypeError: teeInvoke expects shms from teeShmAlloc/teeShmRegister, or their ids: got [object Object]',
+  ),
+  atCall(
+    'ioUringRegisterBuffers with a buffer, not an array',
+    `const ring = yield* sys.ioUringSetup();\n${BUF}`,
+    'yield* sys.ioUringRegisterBuffers(ring, b);',
+    'TypeError: ioUringRegisterBuffers expects an array of buffers: got [object Object]',
+  ),
+  atCall(
+    'rdmaDeregMr with a NaN handle',
+    "const ctx = yield* sys.open('/dev/infiniband/uverbs0');",
+    'yield* sys.rdmaDeregMr(ctx, NaN);',
+    'TypeError: rdmaDeregMr expects an MR handle from rdmaRegMr: got NaN',
+  ),
+  atCall(
+    'vfioUnmapDma with id -1',
+    "const fd = yield* sys.open('/dev/vfio/vfio');",
+    'yield* sys.vfioUnmapDma(fd, -1);',
+    'TypeError: vfioUnmapDma expects a mapping id from vfioMapDma: got -1',
+  ),
+  atCall(
+    'directIo without a duration',
+    BUF,
+    'yield* sys.directIo(b, {});',
+    'TypeError: directIo expects options { duration }: got [object Object]',
+  ),
+  atCall(
+    "directIo with read: 'no'",
+    BUF,
+    "yield* sys.directIo(b, { duration: '1ms', read: 'no' });",
+    "TypeError: directIo: option read must be a boolean: got 'no'",
+  ),
+  atCall(
+    'gupPin with fast: 1',
+    BUF,
+    'yield* sys.gupPin(b, { fast: 1 });',
+    'TypeError: gupPin: option fast must be a boolean: got 1',
+  ),
+  atCall(
+    'fork with a name that is not a string',
+    '',
+    'yield* sys.fork(1, function* () {});',
+    'TypeError: fork expects a process name: got 1',
+  ),
+  atCall(
+    'fork with a body that is not a function',
+    '',
+    "yield* sys.fork('child', 'body');",
+    "TypeError: fork expects a generator function as its body: got 'body'",
+  ),
+  atCall(
+    'spawn with a name that is not a string',
+    '',
+    'sys.spawn(5, {}, function* () {});',
+    'TypeError: spawn expects a process name: got 5',
+  ),
+  atCall(
+    'spawn with uid -1',
+    '',
+    "sys.spawn('w', { uid: -1 }, function* () {});",
+    'TypeError: spawn: uid must be an integer from 0 to 2^32 - 1: got -1',
+  ),
+  atCall(
+    'spawn without credentials',
+    '',
+    "sys.spawn('w', undefined, function* () {});",
+    'TypeError: spawn expects credentials { uid, capIpcLock, memlock }: got undefined',
+  ),
+  atCall(
+    'spawn with a misspelt credential',
+    '',
+    "sys.spawn('w', { capIpcLok: true }, function* () {});",
+    "TypeError: spawn: unknown option 'capIpcLok' (options: uid, capIpcLock, memlock)",
+  ),
+  atCall(
+    "kill('100')",
+    '',
+    "sys.kill('100');",
+    "TypeError: kill expects a pid from spawn or fork: got '100'",
+  ),
+  atCall('record(5, 1)', '', 'sys.record(5, 1);', 'TypeError: record expects a key: got 5'),
+  atCall('random(7)', '', 'sys.random(7);', 'TypeError: random expects a stream name: got 7'),
+  atCall(
+    'sleep(NaN)',
+    '',
+    'yield sys.sleep(NaN);',
+    'UnitError: invalid duration NaN: expected a non-negative integer number of nanoseconds',
+  ),
+]);
+
+/** A run whose JSON snapshot's results and CMA area 'svp' `check` looks at; exit 0. */
+function results(
+  name: string,
+  body: string,
+  check: (final: {
+    results: Record<string, unknown>;
+    cma: Record<string, Record<string, number>>;
+    failures: { op: string; errno: string }[];
+  }) => void,
+): BadInput {
+  return {
+    name,
+    args: ['run', 'w.ts', '-f', 'json'],
+    files: { 'w.ts': workloadWith(body) },
+    exit: 0,
+    stderr: '',
+    check: (r) => check(JSON.parse(r.stdout).at(-1)),
+  };
+}
+
+const sysfs = (svp: Record<string, number>) => [
+  svp.alloc_pages_success,
+  svp.alloc_pages_fail,
+  svp.release_pages_success,
+];
+
+catalogue('a debugfs write the kernel refuses: its errno, counters untouched (exit 0)', [
+  ...[
+    ['-5', "echo -5 > alloc: kstrtoull's -EINVAL"],
+    ['NaN', 'NaN: not a number the file parses'],
+    ['1.5', '1.5: not an integer'],
+    ['2 ** 64', '2^64: above u64'],
+  ].map(([n, name]) =>
+    results(
+      `cmaDebugfsAlloc('svp', ${n}): ${name}`,
+      `sys.record('r', yield* sys.cmaDebugfsAlloc('svp', ${n}));`,
+      (s) => {
+        expect(s.results).toEqual({ r: 'EINVAL' });
+        expect(sysfs(s.cma.svp!)).toEqual([0, 0, 0]);
+        expect(s.failures.map((f) => `${f.op} ${f.errno}`)).toEqual(['cma_debugfs_alloc EINVAL']);
+      },
+    ),
+  ),
+  results(
+    "cmaDebugfsFree('svp', -1): -EINVAL, the allocation stays",
+    `yield* sys.cmaDebugfsAlloc('svp', 16);
+    sys.record('r', yield* sys.cmaDebugfsFree('svp', -1));`,
+    (s) => {
+      expect(s.results).toEqual({ r: 'EINVAL' });
+      expect(sysfs(s.cma.svp!)).toEqual([16, 0, 0]);
+    },
+  ),
+  results(
+    "cmaDebugfsAlloc('svp', 2 ** 32 + 16): `int pages = val` keeps 16",
+    `sys.record('r', yield* sys.cmaDebugfsAlloc('svp', 2 ** 32 + 16));`,
+    (s) => {
+      expect(s.results).toEqual({ r: 0 });
+      expect(sysfs(s.cma.svp!)).toEqual([16, 0, 0]);
+    },
+  ),
+  results(
+    "cmaDebugfsFree('svp', 2 ** 32 - 1): int -1, which frees every debugfs allocation",
+    `yield* sys.cmaDebugfsAlloc('svp', 16);
+    yield* sys.cmaDebugfsAlloc('svp', 32);
+    sys.record('r', yield* sys.cmaDebugfsFree('svp', 2 ** 32 - 1));`,
+    (s) => {
+      expect(s.results).toEqual({ r: 0 });
+      expect(sysfs(s.cma.svp!)).toEqual([48, 0, 48]);
+    },
   ),
 ]);
