@@ -69,6 +69,7 @@ export const ERRNO = {
   EFAULT: 14,
   EBUSY: 16,
   EINVAL: 22,
+  EFBIG: 27,
   ENOSPC: 28,
   EOPNOTSUPP: 95,
   ENOBUFS: 105,

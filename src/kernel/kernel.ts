@@ -298,6 +298,11 @@ export class Kernel {
     return errno;
   }
 
+  /** totalram_pages(): the pages managed by the buddy allocator (MemTotal). */
+  totalramPages(): number {
+    return this.alloc.zones.reduce((n, z) => n + z.managedPages, 0);
+  }
+
   cmaOf(pfn: number): CmaArea | undefined {
     return this.cma.find((c) => c.contains(pfn));
   }

@@ -22,7 +22,7 @@ import type { Kernel } from './kernel.js';
 import { cmaDebugfsAlloc, cmaDebugfsFree } from './mm/cma.js';
 import { gupTestPin, gupTestUnpin } from './mm/gup_test.js';
 import { mlock, mlockall, mlockFutureOk, munlock, munlockall } from './mm/mlock.js';
-import { type FsType, VM_LOCKED, VM_READ, VM_WRITE } from './mm/mmap.js';
+import { type FsType, VM_LOCKED, VM_READ, VM_WRITE, vmEnoughMemory } from './mm/mmap.js';
 import { ObjKind } from './mm/rmap.js';
 import type { Task } from './task.js';
 
@@ -39,6 +39,8 @@ function mmapAnon(k: Kernel, task: Task, len: number, locked: boolean): SysResul
   if (!mlockFutureOk(task, (locked ? VM_LOCKED : 0) | task.mm.defFlags, pages)) {
     return -ERRNO.EAGAIN;
   }
+  // mmap_region(): an accountable mapping larger than RAM; the model's object limits
+  if (!vmEnoughMemory(k, pages) || !k.rmap.hasRoom(pages)) return -ERRNO.ENOMEM;
   const obj = k.rmap.create(ObjKind.ANON, pages, `anon:${task.pid}`);
   const v = task.mm.insert(pages, VM_READ | VM_WRITE | (locked ? VM_LOCKED : 0), obj, 0);
   if (v.flags & VM_LOCKED) for (let va = v.start; va < v.end; va++) task.mm.fault(v, va, false);

@@ -356,3 +356,70 @@ catalogue('a debugfs write the kernel refuses: its errno, counters untouched (ex
     },
   ),
 ]);
+
+/** A run that records `expr` as 'r': the kernel's answer, never a crash of the model (exit 0). */
+const answers = (name: string, setup: string, expr: string, want: unknown): BadInput =>
+  results(name, `${setup}\n    sys.record('r', ${expr});`, (s) =>
+    expect(s.results).toEqual({ r: want }),
+  );
+
+const FILE = "const fd = yield* sys.open('/data/f', { size: '2GiB' });";
+
+catalogue('huge sizes: the errno the kernel gives, not a crash of the model (exit 0)', [
+  answers("mmapAnon('100TiB'): more than RAM", '', "yield* sys.mmapAnon('100TiB')", 'ENOMEM'),
+  answers(
+    "mmapAnon('1GiB') on 256 MiB: the overcommit heuristic",
+    '',
+    "yield* sys.mmapAnon('1GiB')",
+    'ENOMEM',
+  ),
+  answers(
+    "mmapAnon('128MiB') on 256 MiB: within RAM, mapped",
+    '',
+    "typeof (yield* sys.mmapAnon('128MiB'))",
+    'object',
+  ),
+  answers("memfd('x', '100TiB')", '', "yield* sys.memfd('x', '100TiB')", 'EFBIG'),
+  answers(
+    "open('/data/big', { size: '100TiB' })",
+    '',
+    "yield* sys.open('/data/big', { size: '100TiB' })",
+    'EFBIG',
+  ),
+  answers(
+    'a private writable 1 GiB mapping of a file on 256 MiB',
+    FILE,
+    "yield* sys.mmapFile(fd, '1GiB', { shared: false })",
+    'ENOMEM',
+  ),
+  answers(
+    'a shared 1 GiB mapping of a file on 256 MiB: not accounted, mapped',
+    FILE,
+    "typeof (yield* sys.mmapFile(fd, '1GiB'))",
+    'object',
+  ),
+  answers(
+    "read(fd, '100TiB', { offset: '100TiB' }): past the end, 0 bytes",
+    FILE,
+    "yield* sys.read(fd, '100TiB', { offset: '100TiB' })",
+    0,
+  ),
+  answers(
+    "dmaHeapAlloc('svp', '100TiB')",
+    '',
+    "yield* sys.dmaHeapAlloc('svp', '100TiB')",
+    'ENOMEM',
+  ),
+  answers(
+    "teeShmAlloc(ctx, '100TiB')",
+    "const ctx = yield* sys.open('/dev/tee0');",
+    "yield* sys.teeShmAlloc(ctx, '100TiB')",
+    'ENOMEM',
+  ),
+  answers(
+    "cmaDebugfsAlloc('svp', 2 ** 53): int 0, which cma_alloc refuses",
+    '',
+    "yield* sys.cmaDebugfsAlloc('svp', 2 ** 53)",
+    'ENOMEM',
+  ),
+]);
