@@ -423,3 +423,58 @@ catalogue('huge sizes: the errno the kernel gives, not a crash of the model (exi
     'ENOMEM',
   ),
 ]);
+
+/** `run -f <format>` of a workload whose body is `body`; `check` reads stdout. */
+const output = (
+  name: string,
+  format: string,
+  body: string,
+  check: (stdout: string) => void,
+  machine?: string,
+): BadInput => {
+  let text = workloadWith(body);
+  if (machine) text = text.replace(/ {2}machine: .*\n/, `  machine: ${machine},\n`);
+  return {
+    name,
+    args: ['run', 'w.ts', '-f', format],
+    files: { 'w.ts': text },
+    exit: 0,
+    stderr: '',
+    check: (r) => check(r.stdout),
+  };
+};
+
+const PROTO_AREA = "{ memory: '256MiB', cma: [{ name: '__proto__', size: '32MiB' }] }";
+
+catalogue("user-named keys such as '__proto__' are kept like any other (exit 0)", [
+  output("record('__proto__', 3): json", 'json', "sys.record('__proto__', 3);", (out) =>
+    expect(JSON.parse(out).at(-1).results).toEqual(JSON.parse('{"__proto__":3}')),
+  ),
+  output("record('__proto__', 3): text", 'text', "sys.record('__proto__', 3);", (out) =>
+    expect(out).toContain('\nresults\n  __proto__ = 3\n'),
+  ),
+  output("record('__proto__', 3): csv", 'csv', "sys.record('__proto__', 3);", (out) =>
+    expect(out.split('\r\n')[0]).toContain(',results.__proto__,'),
+  ),
+  output("record('__proto__', 3): prom", 'prom', "sys.record('__proto__', 3);", (out) =>
+    expect(out).toContain('cmascope_result{key="__proto__"} 3'),
+  ),
+  output(
+    "a CMA area named '__proto__': json",
+    'json',
+    "yield* sys.cmaDebugfsAlloc('__proto__', 16);",
+    (out) => {
+      const cma = JSON.parse(out).at(-1).cma;
+      expect(Object.keys(cma)).toEqual(['__proto__']);
+      expect(Object.getOwnPropertyDescriptor(cma, '__proto__')?.value.used).toBe(16);
+    },
+    PROTO_AREA,
+  ),
+  output(
+    "a CMA area named '__proto__': text",
+    'text',
+    "yield* sys.cmaDebugfsAlloc('__proto__', 16);",
+    (out) => expect(out).toContain('\nCMA area __proto__\n'),
+    PROTO_AREA,
+  ),
+]);
