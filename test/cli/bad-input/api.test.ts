@@ -3,6 +3,7 @@
 // argument to a system call is a TypeError at the call (exit 1); what the kernel refuses is an
 // errno result; nothing crashes the model.
 import { expect } from 'vitest';
+import { visible } from '../../../src/metrics/fmt.js';
 import { type BadInput, catalogue, workloadWith } from './catalogue.js';
 
 /** A workload with this machine (the lines inside `machine: { ... }`) and an empty main. */
@@ -476,5 +477,47 @@ catalogue("user-named keys such as '__proto__' are kept like any other (exit 0)"
     "yield* sys.cmaDebugfsAlloc('__proto__', 16);",
     (out) => expect(out).toContain('\nCMA area __proto__\n'),
     PROTO_AREA,
+  ),
+]);
+
+/** stdout has no control character but line feeds (CR LF for csv), and shows `shown`. */
+const noControls =
+  (shown: string, crlf = false) =>
+  (out: string): void => {
+    const text = crlf ? out.replaceAll('\r\n', '\n') : out;
+    expect(visible(text, true)).toBe(text);
+    expect(text).toContain(shown);
+  };
+
+const ESC = String.raw`\u001b[2J\u0000`;
+const SHOWN = String.raw`\x1b[2J\x00`;
+
+catalogue('control characters from the workload are shown, never sent to the terminal (exit 0)', [
+  output(
+    'p.log with ESC and NUL: text',
+    'text',
+    `sys.log('log${ESC}');`,
+    noControls(`: log${SHOWN}\n`),
+  ),
+  output(
+    'a process named with ESC: text',
+    'text',
+    `const pid = sys.spawn('evil${ESC}', {}, function* (p) { p.log('hi'); });\n    yield sys.wait(pid);`,
+    noControls(`evil${SHOWN}[101]: hi`),
+  ),
+  output(
+    'a result key and value with ESC: text',
+    'text',
+    `sys.record('k${ESC}', 'v${ESC}');`,
+    noControls(`  k${SHOWN} = v${SHOWN}\n`),
+  ),
+  output(
+    'a log line with ESC: csv',
+    'csv',
+    `sys.log('log${ESC}');`,
+    noControls(`log${SHOWN}`, true),
+  ),
+  output('a log line with ESC: prom comment', 'prom', `sys.log('log${ESC}');`, (out) =>
+    expect(out).toContain(String.raw`log\\x1b[2J\\x00`),
   ),
 ]);
