@@ -4,6 +4,7 @@
 import { RngStreams } from '../sim/rng.js';
 import { PAGE_SIZE, parseSize } from '../sim/units.js';
 import {
+  ConfigError,
   DEFAULT_POLICIES,
   errnoName,
   type KernelVersion,
@@ -66,11 +67,6 @@ export interface KernelSpec {
 
 /** Failures keep at most this many distinct blocking pfns (one per failed window). */
 const MAX_BLOCKING_PFNS = 64;
-
-/** A machine description that cannot boot. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 export interface Clock {
   readonly now: number;

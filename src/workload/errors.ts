@@ -45,7 +45,9 @@ export function locateQuoted(err: unknown, file: string): SourceLocation | undef
   } catch {
     return undefined;
   }
-  const quoted = [...message.matchAll(/'([^'\n]*)'/g)].map((m) => m[1]!).reverse();
+  // the example in a hint ("e.g. '256MiB'") is not the user's value
+  const values = message.replace(/e\.g\. '[^'\n]*'/g, '');
+  const quoted = [...values.matchAll(/'([^'\n]*)'/g)].map((m) => m[1]!).reverse();
   for (const value of quoted) {
     const hits = [`'${value}'`, `"${value}"`, `\`${value}\``].flatMap((q) => {
       const at: number[] = [];

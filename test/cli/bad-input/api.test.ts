@@ -75,6 +75,43 @@ export default defineWorkload({
 `,
     'cmascope: w.ts:2:16: TypeError: workload: `main` must be a generator function `*main(sys, params) {...}`',
   ),
+  ...checkAndRun(
+    'a misspelt machine key',
+    machineWith("memory: '512MiB', reseved: '64MiB'"),
+    "cmascope: w.ts:2:16: TypeError: machine: unknown key 'reseved' (memory, dramBase, movable, reserved, minFree, cma, heaps, tee)",
+  ),
+  ...checkAndRun(
+    'a misspelt CMA area key',
+    machineWith("memory: '1GiB', cma: [{ name: 'svp', size: '64MiB', bse: '700MiB' }]"),
+    "cmascope: w.ts:4:44: TypeError: CMA area 'svp': unknown key 'bse' (name, size, base, orderPerBit, gcma)",
+  ),
+  ...checkAndRun(
+    "gcma: 'yes'",
+    machineWith("memory: '1GiB', cma: [{ name: 'svp', size: '64MiB', gcma: 'yes' }]"),
+    "cmascope: w.ts:4:44: TypeError: CMA area 'svp': gcma must be true or false",
+  ),
+  ...checkAndRun(
+    "heaps: 'svp'",
+    machineWith("memory: '1GiB', heaps: 'svp'"),
+    'cmascope: w.ts:2:16: TypeError: machine.heaps must be an array of heaps',
+  ),
+  ...checkAndRun(
+    "tee: { registerOps: 'no' }",
+    machineWith("memory: '1GiB', tee: { registerOps: 'no' }"),
+    'cmascope: w.ts:2:16: TypeError: machine.tee.registerOps must be true or false',
+  ),
+  ...checkAndRun(
+    "a TEE protected heap's pool of '1000B'",
+    machineWith(
+      "memory: '1GiB', cma: [{ name: 'svp', size: '64MiB' }], heaps: [{ name: 'h', type: 'tee-protected', area: 'svp', poolSize: '1000B' }]",
+    ),
+    "cmascope: w.ts:4:136: ConfigError: heap 'h': the pool size must be a non-zero multiple of 4KiB, not '1000B'",
+  ),
+  ...checkAndRun(
+    "a CMA size of '32 MiBs' beside memory '256MiB': the location is the bad value's",
+    machineWith("memory: '256MiB', cma: [{ name: 'svp', size: '32 MiBs' }]"),
+    /^cmascope: w\.ts:4:59: UnitError: invalid size of CMA area 'svp' '32 MiBs'/,
+  ),
 ]);
 
 /** `body` then `line` inside main (line 8 of workloadWith's file is the first line of the body). */
