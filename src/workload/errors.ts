@@ -2,6 +2,7 @@
 // bare stack trace.
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { visible } from '../metrics/fmt.js';
 
 export interface SourceLocation {
   file: string;
@@ -94,7 +95,8 @@ export function workloadError(
       ? `${cause.name === 'Error' ? '' : `${cause.name}: `}${cause.message}`
       : String(cause);
   const location = locate(cause, file) ?? fallback;
-  const info: WorkloadErrorInfo = { phase, message };
+  // a value the message quotes may hold ESC or NUL: the terminal shows them, never obeys them
+  const info: WorkloadErrorInfo = { phase, message: visible(message, true) };
   if (location) {
     info.location = location;
     const frame = codeFrame(location);

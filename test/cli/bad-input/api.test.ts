@@ -558,3 +558,18 @@ catalogue('control characters from the workload are shown, never sent to the ter
     expect(out).toContain(String.raw`log\\x1b[2J\\x00`),
   ),
 ]);
+
+catalogue('control characters in an error message are shown, not obeyed (exit 1)', [
+  atCall(
+    'touch of a string holding ESC',
+    '',
+    String.raw`yield* sys.touch('\u001b[2J');`,
+    String.raw`TypeError: touch expects a buffer from mmapAnon/mmapFile: got '\x1b[2J'`,
+  ),
+  atCall(
+    'kill of a string holding NUL and ESC',
+    '',
+    String.raw`sys.kill('\u0000\u001b[31m');`,
+    String.raw`TypeError: kill expects a pid from spawn or fork: got '\x00\x1b[31m'`,
+  ),
+]);
