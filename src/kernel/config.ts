@@ -57,6 +57,11 @@ export const POLICY_VALUES: { readonly [K in keyof Policies]: readonly Policies[
   pinsLongtermByDefault: [false, true],
 };
 
+/** A machine description that cannot boot. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 /** Kernel-internal errno values (spec §0 conventions). */
 export const ERRNO = {
   EPERM: 1,
@@ -69,6 +74,7 @@ export const ERRNO = {
   EFAULT: 14,
   EBUSY: 16,
   EINVAL: 22,
+  EFBIG: 27,
   ENOSPC: 28,
   EOPNOTSUPP: 95,
   ENOBUFS: 105,

@@ -4,6 +4,7 @@
 import { RngStreams } from '../sim/rng.js';
 import { PAGE_SIZE, parseSize } from '../sim/units.js';
 import {
+  ConfigError,
   DEFAULT_POLICIES,
   errnoName,
   type KernelVersion,
@@ -14,7 +15,7 @@ import {
   PAGEBLOCK_ORDER,
   type Policies,
 } from './config.js';
-import { createHeap, type DmaHeap, type HeapSpec } from './drivers/dma-buf/heaps.js';
+import { createHeap, type DmaHeap, HEAP_TYPES, type HeapSpec } from './drivers/dma-buf/heaps.js';
 import { type TeeConfig, TeeDevice } from './drivers/tee/tee_shm.js';
 import { CmaArea } from './mm/cma.js';
 import type { Inode } from './mm/mmap.js';
@@ -66,11 +67,6 @@ export interface KernelSpec {
 
 /** Failures keep at most this many distinct blocking pfns (one per failed window). */
 const MAX_BLOCKING_PFNS = 64;
-
-/** A machine description that cannot boot. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 export interface Clock {
   readonly now: number;
@@ -158,6 +154,12 @@ export class Kernel {
     }
     const endPfn = basePfn + memPages;
     const movableStart = endPfn - movablePages;
+    if (this.reservedPages >= movableStart - basePfn) {
+      // the value last: it is the one the message's location points at (workload/errors.ts)
+      throw new ConfigError(
+        `memory '${m.memory}' leaves nothing to the buddy allocator after reserved '${m.reserved}'`,
+      );
+    }
     this.alloc = new PageAlloc(
       basePfn,
       endPfn,
@@ -181,6 +183,11 @@ export class Kernel {
     for (const h of m.heaps ??
       this.cma.map((c): HeapSpec => ({ name: c.name, type: 'cma', area: c.name }))) {
       if (this.heaps.has(h.name)) throw new ConfigError(`duplicate DMA-BUF heap name '${h.name}'`);
+      if (!HEAP_TYPES.includes(h.type)) {
+        throw new ConfigError(
+          `heap '${h.name}': unknown type '${h.type}' (${HEAP_TYPES.slice(0, -1).join(', ')} or ${HEAP_TYPES.at(-1)})`,
+        );
+      }
       const area = this.cmaByName(h.area);
       if (!area) throw new ConfigError(`heap '${h.name}': unknown CMA area '${h.area}'`);
       this.heaps.set(h.name, createHeap(h, area));
@@ -197,6 +204,7 @@ export class Kernel {
     let top = movableStart; // areas must lie in one zone: the normal one
     const names = new Set<string>();
     for (const s of specs) {
+      if (s.name === '') throw new ConfigError("a CMA area needs a name: got ''");
       if (names.has(s.name)) throw new ConfigError(`duplicate CMA area name '${s.name}'`);
       names.add(s.name);
       const size = parseSize(s.size, `size of CMA area '${s.name}'`);
@@ -285,6 +293,11 @@ export class Kernel {
     this.failures.push(f);
     this.blockers.push(holders);
     return errno;
+  }
+
+  /** totalram_pages(): the pages managed by the buddy allocator (MemTotal). */
+  totalramPages(): number {
+    return this.alloc.zones.reduce((n, z) => n + z.managedPages, 0);
   }
 
   cmaOf(pfn: number): CmaArea | undefined {

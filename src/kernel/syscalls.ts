@@ -22,7 +22,7 @@ import type { Kernel } from './kernel.js';
 import { cmaDebugfsAlloc, cmaDebugfsFree } from './mm/cma.js';
 import { gupTestPin, gupTestUnpin } from './mm/gup_test.js';
 import { mlock, mlockall, mlockFutureOk, munlock, munlockall } from './mm/mlock.js';
-import { type FsType, VM_LOCKED, VM_READ, VM_WRITE } from './mm/mmap.js';
+import { type FsType, VM_LOCKED, VM_READ, VM_WRITE, vmEnoughMemory } from './mm/mmap.js';
 import { ObjKind } from './mm/rmap.js';
 import type { Task } from './task.js';
 
@@ -39,6 +39,8 @@ function mmapAnon(k: Kernel, task: Task, len: number, locked: boolean): SysResul
   if (!mlockFutureOk(task, (locked ? VM_LOCKED : 0) | task.mm.defFlags, pages)) {
     return -ERRNO.EAGAIN;
   }
+  // mmap_region(): an accountable mapping larger than RAM; the model's object limits
+  if (!vmEnoughMemory(k, pages) || !k.rmap.hasRoom(pages)) return -ERRNO.ENOMEM;
   const obj = k.rmap.create(ObjKind.ANON, pages, `anon:${task.pid}`);
   const v = task.mm.insert(pages, VM_READ | VM_WRITE | (locked ? VM_LOCKED : 0), obj, 0);
   if (v.flags & VM_LOCKED) for (let va = v.start; va < v.end; va++) task.mm.fault(v, va, false);
@@ -111,14 +113,21 @@ function* dmaHeapAlloc(
   return yield* h.allocate(k, task, len);
 }
 
-function* cmaDebugfs(k: Kernel, _task: Task, area: string, op: 'alloc' | 'free', count: number) {
+/**
+ * A write of `value` (as its decimal text) to debugfs cma/<area>/alloc or free:
+ * simple_attr_write() parses a u64 with kstrtoull (-EINVAL for '-5', '1.5', 'NaN'), then
+ * cma_alloc_write()/cma_free_write() keep `int pages = val` (mm/cma_debug.c).
+ */
+function* cmaDebugfs(k: Kernel, _task: Task, area: string, op: 'alloc' | 'free', value: number) {
   const cma = k.cmaByName(area);
   if (!cma) return -ERRNO.ENOENT;
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** 64) return -ERRNO.EINVAL;
+  const pages = Number(BigInt.asIntN(32, BigInt(value)));
   if (op === 'free') {
-    cmaDebugfsFree(k, cma, count);
+    cmaDebugfsFree(k, cma, pages);
     return 0;
   }
-  return yield* cmaDebugfsAlloc(k, cma, count);
+  return yield* cmaDebugfsAlloc(k, cma, pages);
 }
 
 export const SYSCALLS = {

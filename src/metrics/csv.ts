@@ -1,6 +1,7 @@
 // CSV (RFC 4180), one row per snapshot, for spreadsheets (docs/snapshot.md "csv"). The header
 // names every result key any row has, so the whole table is written by end().
 import type { Exporter } from './exporters.js';
+import { visible } from './fmt.js';
 import type { Snapshot } from './snapshot.js';
 
 /** The scalar fields of a CMA area, in the contract's order (free_ranges is not one of them). */
@@ -20,9 +21,13 @@ const CMA_FIELDS = [
 /** Joins the log messages of one row. */
 export const LOG_SEPARATOR = ' | ';
 
-/** RFC 4180 §2: quote a field holding a comma, a double quote, CR or LF; double the quotes. */
-export function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+/**
+ * RFC 4180 §2: quote a field holding a comma, a double quote or LF; double the quotes. Other
+ * control characters (a workload's ESC, NUL, CR) are written visibly (fmt.ts visible()).
+ */
+export function csvField(raw: string): string {
+  const text = visible(raw, true);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 /** A value as its cell: numbers, strings and booleans as they print, objects as JSON, none empty. */

@@ -2,7 +2,7 @@
 // (docs/snapshot.md "prom and openmetrics"). Both end with a newline; OpenMetrics with '# EOF'.
 import type { Exporter } from './exporters.js';
 import { families, type MetricFamily } from './families.js';
-import { seconds } from './fmt.js';
+import { seconds, visible } from './fmt.js';
 import type { Snapshot } from './snapshot.js';
 
 /** Label values in both formats: backslash, double quote and line feed escaped. */
@@ -33,7 +33,8 @@ function samples(f: MetricFamily): string[] {
 /**
  * Prometheus text format 0.0.4: HELP and TYPE before every family, no blank lines. The workload's
  * log lines follow as comments ('# log t=... comm[pid] message'), which the format allows and
- * scrapers ignore; backslash and line feed in them are escaped as in HELP.
+ * scrapers ignore; backslash and line feed in them are escaped as in HELP, other control
+ * characters written visibly. (Label values keep them: the format has no escape for them.)
  */
 export function prometheusText(s: Snapshot): string {
   const out: string[] = [];
@@ -44,7 +45,7 @@ export function prometheusText(s: Snapshot): string {
   const comm = new Map(s.processes.map((p) => [p.pid, p.comm]));
   for (const l of s.logs) {
     const text = `${comm.get(l.pid) ?? '?'}[${l.pid}] ${l.msg}`;
-    out.push(`# log t=${seconds(l.t)} ${escapeHelpProm(text)}`);
+    out.push(`# log t=${seconds(l.t)} ${escapeHelpProm(visible(text, true))}`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -12,6 +12,23 @@ export function seconds(ns: number): string {
 /** Simulated time in seconds as a number (Prometheus values). */
 export const toSeconds = (ns: number): number => ns / NS_PER_S;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters it escapes
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the same, but the line feed
+const CONTROL_BUT_LF = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text from the workload (names, keys, values, log lines) as a terminal may print it: every
+ * control character (C0, DEL, C1: ESC, NUL, CR, CSI...) written as visible `\xHH`, so that the
+ * terminal shows it and never obeys it. Line feeds too, unless `multiline`. Backslashes are left
+ * alone: text without control characters comes out unchanged.
+ */
+export const visible = (text: string, multiline = false): string =>
+  text.replace(
+    multiline ? CONTROL_BUT_LF : CONTROL,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+
 /** A page frame number as the kernel prints it: 0xe0000. */
 export const hex = (n: number): string => `0x${n.toString(16)}`;
 

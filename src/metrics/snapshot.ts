@@ -170,8 +170,8 @@ export interface RunInfo {
 
 /** Take a snapshot of the kernel now. */
 export function snapshot(k: Kernel, run: RunInfo, simTimeNs: number): Snapshot {
-  const cma: Record<string, CmaAreaSnapshot> = {};
-  for (const c of k.cma) cma[c.name] = cmaSnapshot(k, c);
+  // fromEntries: an area named '__proto__' is a key like any other
+  const cma = Object.fromEntries(k.cma.map((c) => [c.name, cmaSnapshot(k, c)]));
   const users: Record<string, { locked_vm: number }> = {};
   for (const [uid, u] of k.users) users[uid] = { locked_vm: u.lockedVm };
   return {

@@ -3,7 +3,7 @@
 
 import { PAGE_SIZE } from '../sim/units.js';
 import type { Exporter } from './exporters.js';
-import { hex, seconds, size, table } from './fmt.js';
+import { hex, seconds, size, table, visible } from './fmt.js';
 import type { Snapshot } from './snapshot.js';
 
 /** Free ranges listed per area before '(+N more)'. */
@@ -19,14 +19,14 @@ type Failure = Snapshot['failures'][number];
  */
 export function failureLine(f: Failure): string {
   let line = `t=${seconds(f.t)} ${f.op}`;
-  if (f.area !== undefined) line += ` ${f.area}`;
+  if (f.area !== undefined) line += ` ${visible(f.area)}`;
   if (f.count !== undefined) line += ` ${f.count} pages`;
   line += ` ${f.errno}`;
   if (f.blocking_pfn !== undefined) {
     line += `: pfn ${hex(f.blocking_pfn)}`;
     const b = f.blocker;
     if (b)
-      line += ` held by ${b.comm}[${b.pid}] via ${b.via}${b.id === undefined ? '' : ` id ${b.id}`}`;
+      line += ` held by ${visible(b.comm)}[${b.pid}] via ${b.via}${b.id === undefined ? '' : ` id ${b.id}`}`;
   }
   return line;
 }
@@ -45,17 +45,18 @@ function failureDetail(f: Failure, comm: (pid: number) => string): string | unde
   return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
-const indentLines = (text: string, pad: string) => text.replaceAll('\n', `\n${pad}`);
+/** A multi-line text from the workload: its control characters visible, its lines indented. */
+const indentLines = (text: string, pad: string) => visible(text, true).replaceAll('\n', `\n${pad}`);
 
 /** The report: run, CMA areas, meminfo, vmstat, processes, users, failures, results, logs. */
 export function textReport(s: Snapshot): string {
   const out: string[] = [];
-  const names = new Map(s.processes.map((p) => [p.pid, p.comm]));
+  const names = new Map(s.processes.map((p) => [p.pid, visible(p.comm)]));
   const comm = (pid: number) => `${names.get(pid) ?? (pid === 0 ? 'kernel' : '?')}[${pid}]`;
   const { version, ...policies } = s.kernel;
 
   out.push(`cmascope report (schema ${s.schema})`);
-  out.push(`workload  ${s.workload}  seed ${s.seed}`);
+  out.push(`workload  ${visible(s.workload)}  seed ${s.seed}`);
   out.push(
     `kernel    ${version}  ${Object.entries(policies)
       .map(([k, v]) => `${k}=${String(v)}`)
@@ -65,7 +66,7 @@ export function textReport(s: Snapshot): string {
 
   for (const name of Object.keys(s.cma).sort()) {
     const a = s.cma[name]!;
-    out.push('', `CMA area ${name}`);
+    out.push('', `CMA area ${visible(name)}`);
     out.push(
       `  base_pfn ${hex(a.base_pfn)}  count ${a.count} pages (${size(a.count * PAGE_SIZE)})  order_per_bit ${a.order_per_bit}`,
     );
@@ -99,7 +100,7 @@ export function textReport(s: Snapshot): string {
   const procs = [...s.processes].sort((a, b) => a.pid - b.pid);
   const rows = procs.map((p) => [
     String(p.pid),
-    p.comm,
+    visible(p.comm),
     String(p.uid),
     p.state,
     String(p.VmRSS),
@@ -150,7 +151,9 @@ export function textReport(s: Snapshot): string {
   if (keys.length === 0) out.push('  none');
   for (const k of keys) {
     const v = s.results[k];
-    out.push(`  ${k} = ${indentLines(typeof v === 'string' ? v : JSON.stringify(v), '    ')}`);
+    out.push(
+      `  ${visible(k)} = ${indentLines(typeof v === 'string' ? v : JSON.stringify(v), '    ')}`,
+    );
   }
 
   out.push('', `log (${s.logs.length})`);

@@ -48,7 +48,6 @@ export function cmaMap(k: Kernel, cma: CmaArea, cells: number): View['maps'][str
 }
 
 export function view(k: Kernel, cells: number, traceLines: number): View {
-  const maps: View['maps'] = {};
-  for (const c of k.cma) maps[c.name] = cmaMap(k, c, cells);
+  const maps = Object.fromEntries(k.cma.map((c) => [c.name, cmaMap(k, c, cells)])); // any name
   return { maps, trace: k.trace.records(traceLines).map((r) => k.trace.line(r)) };
 }

@@ -7,7 +7,7 @@ import { areaChart, CELL_LEGEND, cellGlyph, cellTone, mapLines } from './charts.
 import { hex, pages, seconds } from './format.js';
 import { framed } from './frame.js';
 import { Panel } from './lines.js';
-import type { History } from './model.js';
+import { freeHistory, type History } from './model.js';
 import { fitText, type Line, seg } from './text.js';
 import type { Theme } from './theme.js';
 
@@ -92,7 +92,7 @@ function historyLines(
   rows: number,
   theme: Theme,
 ): Line[] {
-  const values = history.free[name] ?? [];
+  const values = freeHistory(history, name);
   const chartW = Math.max(0, width - LABEL);
   const chart = areaChart(values, chartW, rows, {
     max: a.count,

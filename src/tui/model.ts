@@ -44,16 +44,22 @@ const keep = (xs: number[], x: number): number[] => {
   return out;
 };
 
+/** The free-page samples of area `name` so far (own keys only: an area may be named '__proto__'). */
+export const freeHistory = (h: History, name: string): number[] =>
+  Object.hasOwn(h.free, name) ? h.free[name]! : [];
+
 /** The history with the frame's free CMA appended (only when simulated time moved on). */
 export function addSample(h: History, f: LiveFrame): History {
   const now = f.snapshot.simTimeNs;
   const last = h.t[h.t.length - 1];
   if (last !== undefined && now < last) return addSample(emptyHistory(), f); // a new run at t = 0
   if (last !== undefined && now === last) return h;
-  const free: Record<string, number[]> = {};
-  for (const [name, a] of Object.entries(f.snapshot.cma)) {
-    free[name] = keep(h.free[name] ?? [], a.pages_by_state.free);
-  }
+  const free = Object.fromEntries(
+    Object.entries(f.snapshot.cma).map(([name, a]) => [
+      name,
+      keep(freeHistory(h, name), a.pages_by_state.free),
+    ]),
+  );
   return { t: keep(h.t, now), free };
 }
 

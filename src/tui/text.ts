@@ -2,6 +2,7 @@
 // shown in. Panels build lines with these helpers; only the Ink components turn tones into
 // styles. Every line is cut or padded to an exact width, so nothing overflows its panel.
 
+import { visible } from '../metrics/fmt.js';
 import type { Tone } from './theme.js';
 
 export interface Seg {
@@ -10,7 +11,8 @@ export interface Seg {
 }
 export type Line = Seg[];
 
-export const seg = (text: string, tone: Tone = 'plain'): Seg => ({ text, tone });
+/** A segment; control characters in its text (a workload's ESC, NUL, LF) are shown, not obeyed. */
+export const seg = (text: string, tone: Tone = 'plain'): Seg => ({ text: visible(text), tone });
 
 /** The text of a line without styles. */
 export const plain = (line: Line): string => line.map((s) => s.text).join('');

@@ -10,6 +10,14 @@ import { SYSCALLS, type SysResult } from '../kernel/syscalls.js';
 import type { Task } from '../kernel/task.js';
 import type { Task as EngineTask, JoinEffect, Sleep } from '../sim/engine.js';
 import { PAGE_SIZE, parseDuration, parseSize } from '../sim/units.js';
+import {
+  argError,
+  expectArray,
+  expectFunction,
+  expectId,
+  expectOptions,
+  expectString,
+} from './args.js';
 import { Call, type Credentials, type Simulation } from './runtime.js';
 
 /** A mapped range of a process's address space. */
@@ -32,10 +40,6 @@ export type Duration = string | number;
 export type Actor = (p: Process) => EngineTask<unknown>;
 export type Result<T> = T | Errno;
 
-function argError(what: string, v: unknown): TypeError {
-  return new TypeError(`${what}: got ${typeof v === 'string' ? `'${v}'` : String(v)}`);
-}
-
 function expectBuf(b: unknown, what: string): Buf {
   if (!(b instanceof Buf)) throw argError(`${what} expects a buffer from mmapAnon/mmapFile`, b);
   return b;
@@ -46,6 +50,12 @@ function expectFd(f: unknown, what: string): number {
   if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0)
     throw argError(`${what} expects a file descriptor`, f);
   return fd;
+}
+
+/** The area and page count of a debugfs write: the count as a number, its text is the kernel's. */
+function expectDebugfsWrite(method: string, area: unknown, pages: unknown): void {
+  expectString(area, `${method} expects a CMA area name`);
+  if (typeof pages !== 'number') throw argError(`${method} expects a number of pages`, pages);
 }
 
 type Run = (k: Kernel, t: Task) => SysResult | Generator<Sleep, SysResult>;
@@ -75,11 +85,8 @@ export class Process {
   /** mmap(MAP_PRIVATE|MAP_ANONYMOUS [|MAP_LOCKED]): pages appear on first touch. */
   mmapAnon(size: Size, opts: { locked?: boolean } = {}): Call<Result<Buf>> {
     const len = parseSize(size, 'mapping size');
-    return this.call(
-      'mmap',
-      (k, t) => SYSCALLS.mmap_anon(k, t, len, opts.locked ?? false),
-      asBuf(len),
-    );
+    const { locked = false } = expectOptions(opts, 'mmapAnon', { locked: 'boolean' });
+    return this.call('mmap', (k, t) => SYSCALLS.mmap_anon(k, t, len, locked), asBuf(len));
   }
 
   /** mmap of a file: MAP_SHARED maps its page cache; MAP_PRIVATE copies on write. */
@@ -88,12 +95,18 @@ export class Process {
     size: Size,
     opts: { shared?: boolean; write?: boolean; offset?: Size } = {},
   ): Call<Result<Buf>> {
-    const len = parseSize(size, 'mapping size');
-    const off = parseSize(opts.offset ?? 0, 'offset');
     const f = expectFd(fd, 'mmapFile');
+    const len = parseSize(size, 'mapping size');
+    const o = expectOptions(opts, 'mmapFile', {
+      shared: 'boolean',
+      write: 'boolean',
+      offset: 'size',
+    });
+    const off = parseSize(o.offset ?? 0, 'offset');
+    const { shared = true, write = true } = o;
     return this.call(
       'mmap',
-      (k, t) => SYSCALLS.mmap_file(k, t, f, len, opts.shared ?? true, opts.write ?? true, off),
+      (k, t) => SYSCALLS.mmap_file(k, t, f, len, shared, write, off),
       asBuf(len),
     );
   }
@@ -122,7 +135,8 @@ export class Process {
   /** Access every page (a write unless `write: false`): faults them in. */
   touch(buf: Buf, opts: { write?: boolean } = {}): Call<Result<number>> {
     const b = expectBuf(buf, 'touch');
-    return this.num('touch', (k, t) => SYSCALLS.touch(k, t, b.addr, b.len, opts.write ?? true));
+    const { write = true } = expectOptions(opts, 'touch', { write: 'boolean' });
+    return this.num('touch', (k, t) => SYSCALLS.touch(k, t, b.addr, b.len, write));
   }
 
   mlock(buf: Buf): Call<Result<number>> {
@@ -138,7 +152,8 @@ export class Process {
   mlockall(
     opts: { current?: boolean; future?: boolean } = { current: true },
   ): Call<Result<number>> {
-    const flags = (opts.current ? MCL_CURRENT : 0) | (opts.future ? MCL_FUTURE : 0);
+    const o = expectOptions(opts, 'mlockall', { current: 'boolean', future: 'boolean' });
+    const flags = (o.current ? MCL_CURRENT : 0) | (o.future ? MCL_FUTURE : 0);
     return this.num('mlockall', (k, t) => SYSCALLS.mlockall(k, t, flags));
   }
 
@@ -150,15 +165,17 @@ export class Process {
 
   /** open(): '/dev/tee0', '/dev/infiniband/uverbs0', '/dev/vfio/vfio', or a regular file. */
   open(path: string, opts: { fs?: FsType; size?: Size } = {}): Call<Result<number>> {
-    if (typeof path !== 'string') throw argError('open expects a path', path);
-    const fs = opts.fs ?? 'ext4';
+    expectString(path, 'open expects a path');
+    const o = expectOptions(opts, 'open', { fs: 'string', size: 'size' });
+    const fs = o.fs ?? 'ext4';
     if (!FS_TYPES.includes(fs))
       throw argError(`open: fs must be one of ${FS_TYPES.join(', ')}`, fs);
-    const size = parseSize(opts.size ?? 0, 'file size');
+    const size = parseSize(o.size ?? 0, 'file size');
     return this.num('open', (k, t) => SYSCALLS.open(k, t, path, fs, size));
   }
 
   memfd(name: string, size: Size): Call<Result<number>> {
+    expectString(name, 'memfd expects a name');
     const bytes = parseSize(size, 'memfd size');
     return this.num('memfd_create', (k, t) => SYSCALLS.memfd_create(k, t, name, bytes));
   }
@@ -177,7 +194,8 @@ export class Process {
   read(fd: number, size: Size, opts: { offset?: Size } = {}): Call<Result<number>> {
     const f = expectFd(fd, 'read');
     const len = parseSize(size, 'read size');
-    const off = parseSize(opts.offset ?? 0, 'offset');
+    const o = expectOptions(opts, 'read', { offset: 'size' });
+    const off = parseSize(o.offset ?? 0, 'offset');
     return this.num('read', (k, t) => SYSCALLS.read(k, t, f, off, len));
   }
 
@@ -185,7 +203,8 @@ export class Process {
   write(fd: number, size: Size, opts: { offset?: Size } = {}): Call<Result<number>> {
     const f = expectFd(fd, 'write');
     const len = parseSize(size, 'write size');
-    const off = parseSize(opts.offset ?? 0, 'offset');
+    const o = expectOptions(opts, 'write', { offset: 'size' });
+    const off = parseSize(o.offset ?? 0, 'offset');
     return this.num('write', (k, t) => SYSCALLS.write(k, t, f, off, len));
   }
 
@@ -200,9 +219,11 @@ export class Process {
   teeShmRegister(ctx: number, buf: Buf, opts: { flags?: number } = {}): Call<Result<Shm>> {
     const c = expectFd(ctx, 'teeShmRegister');
     const b = expectBuf(buf, 'teeShmRegister');
+    const o = expectOptions(opts, 'teeShmRegister', { flags: 'number' });
+    const flags = expectId(o.flags ?? 0, 'teeShmRegister: flags must be a u32');
     return this.call(
       'tee_shm_register',
-      (k, t) => SYSCALLS.tee_shm_register(k, t, c, b.addr, b.len, opts.flags ?? 0),
+      (k, t) => SYSCALLS.tee_shm_register(k, t, c, b.addr, b.len, flags),
       (r) => r as Shm,
     );
   }
@@ -225,7 +246,12 @@ export class Process {
     duration: Duration,
   ): Call<Result<number>> {
     const c = expectFd(ctx, 'teeInvoke');
-    const ids = shms.map((s) => (typeof s === 'number' ? s : s.id));
+    const ids = expectArray(shms, 'teeInvoke expects an array of shms').map((s) =>
+      expectId(
+        typeof s === 'object' && s !== null && 'id' in s ? s.id : s,
+        'teeInvoke expects shms from teeShmAlloc/teeShmRegister, or their ids',
+      ),
+    );
     const ns = parseDuration(duration, 'invoke duration');
     return this.num('tee_invoke', (k, t) => SYSCALLS.tee_invoke(k, t, c, ids, ns));
   }
@@ -238,7 +264,7 @@ export class Process {
   /** IORING_REGISTER_BUFFERS. */
   ioUringRegisterBuffers(ring: number, bufs: readonly Buf[]): Call<Result<number>> {
     const r = expectFd(ring, 'ioUringRegisterBuffers');
-    const iovecs = bufs
+    const iovecs = expectArray(bufs, 'ioUringRegisterBuffers expects an array of buffers')
       .map((b) => expectBuf(b, 'ioUringRegisterBuffers'))
       .map((b) => ({ addr: b.addr, len: b.len }));
     return this.num('io_uring_register_buffers', (k, t) =>
@@ -257,14 +283,14 @@ export class Process {
   rdmaRegMr(ctx: number, buf: Buf, opts: { write?: boolean } = {}): Call<Result<number>> {
     const c = expectFd(ctx, 'rdmaRegMr');
     const b = expectBuf(buf, 'rdmaRegMr');
-    return this.num('rdma_reg_mr', (k, t) =>
-      SYSCALLS.rdma_reg_mr(k, t, c, b.addr, b.len, opts.write ?? true),
-    );
+    const { write = true } = expectOptions(opts, 'rdmaRegMr', { write: 'boolean' });
+    return this.num('rdma_reg_mr', (k, t) => SYSCALLS.rdma_reg_mr(k, t, c, b.addr, b.len, write));
   }
 
   rdmaDeregMr(ctx: number, mr: number): Call<Result<number>> {
     const c = expectFd(ctx, 'rdmaDeregMr');
-    return this.num('rdma_dereg_mr', (k, t) => SYSCALLS.rdma_dereg_mr(k, t, c, mr));
+    const h = expectId(mr, 'rdmaDeregMr expects an MR handle from rdmaRegMr');
+    return this.num('rdma_dereg_mr', (k, t) => SYSCALLS.rdma_dereg_mr(k, t, c, h));
   }
 
   /** VFIO_IOMMU_MAP_DMA on a /dev/vfio/vfio fd: a mapping id. */
@@ -276,23 +302,27 @@ export class Process {
 
   vfioUnmapDma(fd: number, id: number): Call<Result<number>> {
     const f = expectFd(fd, 'vfioUnmapDma');
-    return this.num('vfio_unmap_dma', (k, t) => SYSCALLS.vfio_unmap_dma(k, t, f, id));
+    const m = expectId(id, 'vfioUnmapDma expects a mapping id from vfioMapDma');
+    return this.num('vfio_unmap_dma', (k, t) => SYSCALLS.vfio_unmap_dma(k, t, f, m));
   }
 
   /** O_DIRECT I/O on `buf` lasting `duration`: a short-term reference (FOLL_GET on 6.4, FOLL_PIN on 6.18). */
   directIo(buf: Buf, opts: { duration: Duration; read?: boolean }): Call<Result<number>> {
     const b = expectBuf(buf, 'directIo');
-    const ns = parseDuration(opts.duration, 'I/O duration');
-    return this.num('direct_io', (k, t) =>
-      SYSCALLS.direct_io(k, t, b.addr, b.len, ns, opts.read ?? true),
-    );
+    const o = expectOptions(opts, 'directIo', { duration: 'duration', read: 'boolean' });
+    if (o.duration === undefined) throw argError('directIo expects options { duration }', opts);
+    const ns = parseDuration(o.duration, 'I/O duration');
+    const { read = true } = o;
+    return this.num('direct_io', (k, t) => SYSCALLS.direct_io(k, t, b.addr, b.len, ns, read));
   }
 
   /** gup_test PIN_LONGTERM_TEST_START: a long-term pin held until gupUnpin(). */
   gupPin(buf: Buf, opts: { write?: boolean; fast?: boolean } = {}): Call<Result<number>> {
     const b = expectBuf(buf, 'gupPin');
+    const o = expectOptions(opts, 'gupPin', { write: 'boolean', fast: 'boolean' });
+    const { write = true, fast = false } = o;
     return this.num('gup_test_pin', (k, t) =>
-      SYSCALLS.gup_test_pin(k, t, b.addr, b.len, opts.write ?? true, opts.fast ?? false),
+      SYSCALLS.gup_test_pin(k, t, b.addr, b.len, write, fast),
     );
   }
 
@@ -304,12 +334,17 @@ export class Process {
 
   /** DMA_HEAP_IOCTL_ALLOC on /dev/dma_heap/<heap>: a dma-buf fd; close it to free. */
   dmaHeapAlloc(heap: string, size: Size): Call<Result<number>> {
+    expectString(heap, 'dmaHeapAlloc expects a heap name');
     const len = parseSize(size, 'buffer size');
     return this.num('dma_heap_alloc', (k, t) => SYSCALLS.dma_heap_alloc(k, t, heap, len));
   }
 
-  /** echo N > /sys/kernel/debug/cma/<area>/alloc (align 0). */
+  /**
+   * echo N > /sys/kernel/debug/cma/<area>/alloc (align 0). N is written as its decimal text: what
+   * is not a u64 (-5, 1.5, NaN) is the kernel's -EINVAL.
+   */
   cmaDebugfsAlloc(area: string, pages: number): Call<Result<number>> {
+    expectDebugfsWrite('cmaDebugfsAlloc', area, pages);
     return this.num('cma_debugfs_alloc', (k, t) =>
       SYSCALLS.cma_debugfs(k, t, area, 'alloc', pages),
     );
@@ -317,6 +352,7 @@ export class Process {
 
   /** echo N > /sys/kernel/debug/cma/<area>/free. */
   cmaDebugfsFree(area: string, pages: number): Call<Result<number>> {
+    expectDebugfsWrite('cmaDebugfsFree', area, pages);
     return this.num('cma_debugfs_free', (k, t) => SYSCALLS.cma_debugfs(k, t, area, 'free', pages));
   }
 
@@ -333,6 +369,8 @@ export class Process {
 
   /** fork(): the child runs `body` with a copy of the memory and every open fd. */
   fork(comm: string, body: Actor): Call<Result<number>> {
+    expectString(comm, 'fork expects a process name');
+    expectFunction(body, 'fork expects a generator function as its body');
     return this.num('fork', () => {
       const child = this.sim.fork(this.task, comm, (t) => body(new Process(this.sim, t)));
       return child ? child.pid : -ERRNO.ENOMEM;
@@ -344,13 +382,22 @@ export class Process {
 export class System extends Process {
   /** Start a process. Its body gets `p`; it exits, closing its files, when the body returns. */
   spawn(comm: string, cred: Credentials, body: Actor): number {
-    if (typeof body !== 'function')
-      throw argError('spawn expects a generator function as its body', body);
+    expectString(comm, 'spawn expects a process name');
+    if (cred === undefined)
+      throw argError('spawn expects credentials { uid, capIpcLock, memlock }', cred);
+    const { uid } = expectOptions(cred, 'spawn', {
+      uid: 'number',
+      capIpcLock: 'boolean',
+      memlock: 'size',
+    });
+    if (uid !== undefined) expectId(uid, 'spawn: uid must be an integer from 0 to 2^32 - 1');
+    expectFunction(body, 'spawn expects a generator function as its body');
     return this.sim.spawn(comm, cred, (t) => body(new Process(this.sim, t))).pid;
   }
 
   /** SIGKILL: closes every fd of the process (so its TEE shms are unpinned, C28). */
   kill(pid: number): boolean {
+    expectId(pid, 'kill expects a pid from spawn or fork');
     return this.sim.kill(pid);
   }
 
@@ -363,11 +410,19 @@ export class System extends Process {
 
   /** Record a result: it appears in every output. */
   record(key: string, value: unknown): void {
-    this.sim.results[key] = value;
+    expectString(key, 'record expects a key');
+    // an own property even for '__proto__': every key a user names is a result
+    Object.defineProperty(this.sim.results, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
 
   /** A seeded random number in [0, 1) from the named stream. */
   random(stream = 'default'): number {
+    expectString(stream, 'random expects a stream name');
     return this.sim.rng(stream).float();
   }
 

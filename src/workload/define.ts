@@ -6,9 +6,11 @@ import {
   type Policies,
 } from '../kernel/config.js';
 import type { HeapSpec } from '../kernel/drivers/dma-buf/heaps.js';
+import type { TeeConfig } from '../kernel/drivers/tee/tee_shm.js';
 import type { CmaAreaSpec, MachineSpec } from '../kernel/kernel.js';
 import type { Task as EngineTask } from '../sim/engine.js';
 import type { System } from './api.js';
+import { isGeneratorFunction } from './args.js';
 
 export type ParamValue = number | string | boolean;
 export type Params = Record<string, ParamValue>;
@@ -53,7 +55,7 @@ export function checkWorkload(def: unknown): LoadedWorkload {
   if (!isObject(def)) fail('the workload module must `export default defineWorkload({...})`');
   if (typeof def.name !== 'string' || def.name === '')
     fail('workload: `name` must be a non-empty string');
-  if (typeof def.main !== 'function')
+  if (!isGeneratorFunction(def.main))
     fail('workload: `main` must be a generator function `*main(sys, params) {...}`');
   if (typeof def.machine !== 'function') checkMachine(def.machine);
   if (def.params !== undefined) {
@@ -69,6 +71,42 @@ export function checkWorkload(def: unknown): LoadedWorkload {
   return def as unknown as LoadedWorkload;
 }
 
+/** The keys of each part of a machine: a misspelt one (`reseved`) is an error, not ignored. */
+const MACHINE_KEYS: { readonly [K in keyof MachineSpec]-?: true } = {
+  memory: true,
+  dramBase: true,
+  movable: true,
+  reserved: true,
+  minFree: true,
+  cma: true,
+  heaps: true,
+  tee: true,
+};
+const AREA_KEYS: { readonly [K in keyof CmaAreaSpec]-?: true } = {
+  name: true,
+  size: true,
+  base: true,
+  orderPerBit: true,
+  gcma: true,
+};
+const HEAP_KEYS: { readonly [K in keyof HeapSpec]-?: true } = {
+  name: true,
+  type: true,
+  area: true,
+  poolSize: true,
+};
+const TEE_KEYS: { readonly [K in keyof TeeConfig]-?: true } = {
+  registerOps: true,
+  dynamicShm: true,
+};
+
+function checkKeys(o: Record<string, unknown>, known: object, what: string): void {
+  for (const key of Object.keys(o)) {
+    if (!Object.hasOwn(known, key))
+      fail(`${what}: unknown key '${key}' (${Object.keys(known).join(', ')})`);
+  }
+}
+
 /** The parts of a machine description that the kernel would misread rather than reject. */
 export function checkMachine(m: unknown): MachineSpec {
   if (!isObject(m)) {
@@ -76,14 +114,27 @@ export function checkMachine(m: unknown): MachineSpec {
       "workload: `machine` must describe the machine, e.g. { memory: '4GiB' }, or be a function of the params",
     );
   }
+  checkKeys(m, MACHINE_KEYS, 'machine');
   if (m.cma !== undefined && !Array.isArray(m.cma)) fail('machine.cma must be an array of areas');
-  for (const a of (m.cma ?? []) as CmaAreaSpec[]) {
+  for (const a of (m.cma ?? []) as unknown[]) {
     if (!isObject(a) || typeof a.name !== 'string')
       fail('machine.cma: every area needs a `name` string');
+    checkKeys(a, AREA_KEYS, `CMA area '${a.name}'`);
+    if (a.gcma !== undefined && typeof a.gcma !== 'boolean')
+      fail(`CMA area '${a.name}': gcma must be true or false`);
   }
-  for (const h of (m.heaps ?? []) as HeapSpec[]) {
+  if (m.heaps !== undefined && !Array.isArray(m.heaps))
+    fail('machine.heaps must be an array of heaps');
+  for (const h of (m.heaps ?? []) as unknown[]) {
     if (!isObject(h) || typeof h.name !== 'string')
       fail('machine.heaps: every heap needs a `name` string');
+    checkKeys(h, HEAP_KEYS, `heap '${h.name}'`);
+  }
+  if (m.tee !== undefined) {
+    if (!isObject(m.tee)) fail('machine.tee must be an object { registerOps, dynamicShm }');
+    checkKeys(m.tee, TEE_KEYS, 'machine.tee');
+    for (const [key, v] of Object.entries(m.tee))
+      if (typeof v !== 'boolean') fail(`machine.tee.${key} must be true or false`);
   }
   return m as unknown as MachineSpec;
 }

@@ -2,6 +2,7 @@
 // bare stack trace.
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { visible } from '../metrics/fmt.js';
 
 export interface SourceLocation {
   file: string;
@@ -45,7 +46,9 @@ export function locateQuoted(err: unknown, file: string): SourceLocation | undef
   } catch {
     return undefined;
   }
-  const quoted = [...message.matchAll(/'([^'\n]+)'/g)].map((m) => m[1]!).reverse();
+  // the example in a hint ("e.g. '256MiB'") is not the user's value
+  const values = message.replace(/e\.g\. '[^'\n]*'/g, '');
+  const quoted = [...values.matchAll(/'([^'\n]*)'/g)].map((m) => m[1]!).reverse();
   for (const value of quoted) {
     const hits = [`'${value}'`, `"${value}"`, `\`${value}\``].flatMap((q) => {
       const at: number[] = [];
@@ -92,7 +95,8 @@ export function workloadError(
       ? `${cause.name === 'Error' ? '' : `${cause.name}: `}${cause.message}`
       : String(cause);
   const location = locate(cause, file) ?? fallback;
-  const info: WorkloadErrorInfo = { phase, message };
+  // a value the message quotes may hold ESC or NUL: the terminal shows them, never obeys them
+  const info: WorkloadErrorInfo = { phase, message: visible(message, true) };
   if (location) {
     info.location = location;
     const frame = codeFrame(location);

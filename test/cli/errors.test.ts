@@ -240,8 +240,9 @@ describe.concurrent('wrong argument types: a TypeError naming the method, at the
     );
     expectError(
       notGen,
-      1,
-      'cmascope: TypeError: workload: `main` must be a generator function `*main(sys, params) {...}`, but it returned undefined',
+      2,
+      'cmascope: test/cli/fixtures/not-generator.ts:3:16: TypeError: workload: `main` must be a generator function `*main(sys, params) {...}`',
+      ['  3 | export default defineWorkload({', '    |                ^'],
     );
   });
 });

@@ -2,11 +2,14 @@
 // index (§8.1 item 1); slots of destroyed objects are reclaimed by compaction, which must keep
 // every resident page's identity.
 import { describe, expect, it } from 'vitest';
+import { ERRNO } from '../../src/kernel/config.js';
+import { forkTask, spawnTask } from '../../src/kernel/fork.js';
 import { Kernel } from '../../src/kernel/kernel.js';
 import { cmaAlloc } from '../../src/kernel/mm/cma.js';
 import { faultPage, putObject } from '../../src/kernel/mm/memory.js';
 import { NO_OWNER, PageArrays } from '../../src/kernel/mm/page.js';
 import { type MemObject, ObjKind, Rmap } from '../../src/kernel/mm/rmap.js';
+import { SYSCALLS } from '../../src/kernel/syscalls.js';
 import { drive, type TestClock } from '../helpers.js';
 import { checkInvariants } from './invariants.js';
 
@@ -61,7 +64,8 @@ describe('rmap slots', () => {
       expect([r.ownerOf(40 + i), r.indexOf(40 + i)]).toEqual([c, 29 - i]);
     }
     expect([r.ownerOf(63), r.indexOf(63)]).toEqual([d, 38]);
-    expect(() => r.create(ObjKind.ANON, 1, 'e')).toThrow(/slot space exhausted/);
+    expect(r.hasRoom(1)).toBe(false);
+    expect(() => r.create(ObjKind.ANON, 1, 'e')).toThrow(/no id or slots left/);
   });
 
   it('a kernel whose slots compact between faults and migration keeps every invariant', () => {
@@ -101,5 +105,16 @@ describe('rmap slots', () => {
       for (const i of idxs) expect(k.rmap.indexOf(obj.pages[i]!)).toBe(i);
       for (const i of idxs) expect(k.rmap.ownerOf(obj.pages[i]!)).toBe(obj);
     }
+  });
+
+  it('out of object ids or slots: mmap, fork and memfd are -ENOMEM, never a crash', () => {
+    const k = new Kernel({ machine: { memory: '64MiB' } }, { now: 0 });
+    const t = spawnTask(k, 'p', { uid: 0, capIpcLock: false, rlimitMemlock: 0 });
+    expect(SYSCALLS.mmap_anon(k, t, 4096, false)).toBeGreaterThan(0);
+    while (k.rmap.hasRoom(0)) k.rmap.create(ObjKind.ANON, 0, 'filler'); // 65535 objects live
+    expect(SYSCALLS.mmap_anon(k, t, 4096, false)).toBe(-ERRNO.ENOMEM);
+    expect(SYSCALLS.memfd_create(k, t, 'm', 4096)).toBe(-ERRNO.ENOMEM);
+    expect(SYSCALLS.open(k, t, '/data/f', 'ext4', 4096)).toBe(-ERRNO.ENOMEM);
+    expect(forkTask(k, t)).toBeUndefined();
   });
 });

@@ -165,7 +165,8 @@ describe('csv', () => {
     expect(csvField('a,b')).toBe('"a,b"');
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField('two\nlines')).toBe('"two\nlines"');
-    expect(csvField('cr\r')).toBe('"cr\r"');
+    expect(csvField('cr\r')).toBe('cr\\x0d'); // a control character, shown
+    expect(csvField('esc\u001b[2J,nul\u0000')).toBe('"esc\\x1b[2J,nul\\x00"');
     expect(csvField('')).toBe('');
   });
 });

@@ -125,6 +125,13 @@ describe('prom (text format 0.0.4)', () => {
     expect(ls).toContain('# log t=0.000s we"ird\\\\comm\\n[100] line one\\nline two \\\\ # HELP x');
   });
 
+  it('shows control characters in log comments as \\xHH (a terminal must not obey them)', () => {
+    const s = structuredClone(awkward());
+    s.logs = [{ t: 0, pid: 100, msg: 'esc\u001b[2J nul\u0000 cr\r' }];
+    const log = lines(prom(s)).find((l) => l.startsWith('# log'))!;
+    expect(log).toBe('# log t=0.000s we"ird\\\\comm\\n[100] esc\\\\x1b[2J nul\\\\x00 cr\\\\x0d');
+  });
+
   it.each(SNAPSHOTS)('passes the format’s rules: %s', (_, s) => {
     expect(prometheusProblems(prom(s))).toEqual([]);
   });

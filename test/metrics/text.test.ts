@@ -1,7 +1,7 @@
 // text: the report of the final snapshot, with the blame line.
 import { describe, expect, it } from 'vitest';
 import { exporter } from '../../src/metrics/exporters.js';
-import { seconds, size, snakeCase } from '../../src/metrics/fmt.js';
+import { seconds, size, snakeCase, visible } from '../../src/metrics/fmt.js';
 import { failureLine, textReport } from '../../src/metrics/text.js';
 import { defaultRun, emit, run } from './fixture.js';
 
@@ -105,5 +105,25 @@ describe('text', () => {
         blocker: { pid: 0, comm: 'kernel', via: 'unmovable' },
       }),
     ).toBe('t=0.000s cma_alloc a 1 pages EBUSY: pfn 0xff held by kernel[0] via unmovable');
+  });
+
+  it("shows a workload's control characters (ESC, NUL, CR, C1 CSI) as \\xHH, never raw", () => {
+    const s = structuredClone(defaultRun().final);
+    const esc = 'red\u001b[31m\u0000\r\u009b2J';
+    s.workload = `w${esc}`;
+    s.processes[0]!.comm = `tee${esc}`;
+    s.results = { [`key${esc}`]: `value${esc}\nsecond line` };
+    s.logs = [{ t: 0, pid: s.processes[0]!.pid, msg: `log${esc}` }];
+    s.failures[0]!.area = `svp${esc}`;
+    const text = textReport(s);
+    const shown = 'red\\x1b[31m\\x00\\x0d\\x9b2J';
+    expect(visible(text, true)).toBe(text); // no control character but line feeds
+    expect(text).toContain(`workload  w${shown}  seed 7`);
+    expect(text).toContain(`  key${shown} = value${shown}\n    second line\n`);
+    expect(text).toContain(`  t=0.000s tee${shown}[100]: log${shown}\n`);
+    expect(text).toContain(` cma_alloc svp${shown} 51200 pages`);
+    expect(visible('plain \\ text, é, 😀')).toBe('plain \\ text, é, 😀');
+    expect(visible('a\nb')).toBe('a\\x0ab');
+    expect(visible('a\nb', true)).toBe('a\nb');
   });
 });

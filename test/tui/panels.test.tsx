@@ -4,6 +4,7 @@
 import { renderToString } from 'ink';
 import { render } from 'ink-testing-library';
 import { describe, expect, test } from 'vitest';
+import { visible } from '../../src/metrics/fmt.js';
 import { Screen } from '../../src/tui/app.js';
 import { CmaPanel } from '../../src/tui/cma-panel.js';
 import { ErrorPanel } from '../../src/tui/error-panel.js';
@@ -124,6 +125,31 @@ describe('failures panel', () => {
         />,
       ).lastFrame(),
     );
+
+  test("a workload's control characters are shown as \\xHH, never sent to the terminal", () => {
+    const f = structuredClone(up);
+    const esc = '\u001b[2J\u0000\n';
+    f.snapshot.results = { [`key${esc}`]: `value${esc}` };
+    f.snapshot.failures[0]!.blocker!.comm = `evil${esc}`;
+    const out = render(
+      <FailuresPanel
+        failures={f.snapshot.failures}
+        total={f.snapshot.failures_total}
+        processes={f.snapshot.processes}
+        results={f.snapshot.results}
+        selected={undefined}
+        width={120}
+        height={8}
+        focused={false}
+        theme={mono}
+      />,
+    ).lastFrame()!;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the theme's own styles (SGR) go
+    const text = out.replace(/\u001b\[[0-9;]*m/g, '');
+    expect(visible(text, true)).toBe(text); // no control character but line feeds
+    expect(out).toContain('key\\x1b[2J\\x00\\x0a=value\\x1b[2J\\x00\\x0a');
+    expect(out).toContain('→ evil\\x1b[2J\\x00\\x0a[102]');
+  });
 
   test('blame: blocking PFN → process → path', () => {
     const out = failures(up);

@@ -14,19 +14,34 @@ import {
   VM_READ,
   VM_SHARED,
   VM_WRITE,
+  vmEnoughMemory,
 } from '../mm/mmap.js';
 import { PG_DIRTY, PG_MLOCKED } from '../mm/page.js';
-import { ObjKind } from '../mm/rmap.js';
+import { type MemObject, ObjKind } from '../mm/rmap.js';
 import type { Task } from '../task.js';
 import { File } from './file.js';
 
 const inodes = new WeakMap<File, Inode>();
 
+/**
+ * The model's largest file, 1 TiB (as its largest machine): larger is -EFBIG, as ftruncate() gives
+ * above the file system's s_maxbytes (ext4: 16 TiB; tmpfs, xfs, btrfs: 8 EiB).
+ */
+const MAX_FILE_BYTES = 2 ** 40;
+
+/** The page cache object of a new `size`-byte file, or a negative errno. */
+function fileObject(k: Kernel, size: number, label: string): MemObject | number {
+  if (size > MAX_FILE_BYTES) return -ERRNO.EFBIG;
+  const pages = Math.ceil(size / PAGE_SIZE);
+  return k.rmap.hasRoom(pages) ? k.rmap.create(ObjKind.FILE, pages, label) : -ERRNO.ENOMEM;
+}
+
 /** open(path, O_CREAT) of a `size`-byte file on `fs`; the inode persists after close. */
 export function openFile(k: Kernel, task: Task, path: string, fs: FsType, size: number): number {
   let inode = k.inodes.get(path);
   if (!inode) {
-    const obj = k.rmap.create(ObjKind.FILE, Math.ceil(size / PAGE_SIZE), path);
+    const obj = fileObject(k, size, path);
+    if (typeof obj === 'number') return obj;
     obj.users++; // the inode's own reference
     inode = { path, fs, obj };
     k.inodes.set(path, inode);
@@ -38,7 +53,8 @@ export function openFile(k: Kernel, task: Task, path: string, fs: FsType, size: 
 
 /** memfd_create(): a shmem file with no name in the file system. */
 export function memfdCreate(k: Kernel, task: Task, name: string, size: number): number {
-  const obj = k.rmap.create(ObjKind.FILE, Math.ceil(size / PAGE_SIZE), `memfd:${name}`);
+  const obj = fileObject(k, size, `memfd:${name}`);
+  if (typeof obj === 'number') return obj;
   obj.users++; // the file; mappings add theirs, and the last one frees the pages
   const inode: Inode = { path: `/memfd:${name}`, fs: 'memfd', obj };
   const file = new File('regular', () => putObject(k, obj));
@@ -89,6 +105,11 @@ export function mmapFile(
   const flags = VM_READ | (opts.writable ? VM_WRITE : 0) | (opts.shared ? VM_SHARED : 0);
   // do_mmap: mlockall(MCL_FUTURE)'s def_flags make the mapping VM_LOCKED, limit-checked (§4.6)
   if (!mlockFutureOk(task, flags | task.mm.defFlags, pages)) return -ERRNO.EAGAIN;
+  if (!opts.shared) {
+    // mmap_region(): a private writable mapping is accountable; the COW object spans the file
+    if (opts.writable && !vmEnoughMemory(k, pages)) return -ERRNO.ENOMEM;
+    if (!k.rmap.hasRoom(inode.obj.pages.length)) return -ERRNO.ENOMEM;
+  }
   const obj = opts.shared
     ? inode.obj
     : k.rmap.create(ObjKind.ANON, inode.obj.pages.length, `cow:${inode.path}`);

@@ -269,21 +269,30 @@ export function cmaRelease(k: Kernel, cma: CmaArea, pfn: number, count: number):
   return true;
 }
 
-/** debugfs `alloc`: cma_alloc(cma, count, 0, false), remembered for `free` (§2.6). */
+/** The unsigned long an int becomes when passed on or compared as one (a negative: above 2^63). */
+const toUlong = (n: number): number => (n < 0 ? 2 ** 64 + n : n);
+
+/**
+ * debugfs `alloc`: cma_alloc(cma, count, 0, false), remembered for `free` (§2.6). The int count
+ * of cma_alloc_mem() reaches cma_alloc() as an unsigned long.
+ */
 export function* cmaDebugfsAlloc(k: Kernel, cma: CmaArea, count: number): Generator<Sleep, number> {
-  const r = yield* cmaAlloc(k, cma, count, 0);
+  const r = yield* cmaAlloc(k, cma, toUlong(count), 0);
   if (r.pfn < 0) return -ERRNO.ENOMEM;
   cma.debugfsMem.push([r.pfn, count]);
   return 0;
 }
 
-/** debugfs `free`: release `count` pages from the newest debugfs allocations (cma_free_mem). */
+/**
+ * debugfs `free`: release `count` pages from the newest debugfs allocations (cma_free_mem). The
+ * int count is compared with each allocation's unsigned long size: a negative one frees them all.
+ */
 export function cmaDebugfsFree(k: Kernel, cma: CmaArea, count: number): void {
-  while (count > 0) {
+  while (count !== 0) {
     const mem = cma.debugfsMem.pop();
     if (!mem) return;
     const [pfn, n] = mem;
-    if (n <= count) {
+    if (n <= toUlong(count)) {
       cmaRelease(k, cma, pfn, n);
       count -= n;
     } else if (cma.orderPerBit === 0) {

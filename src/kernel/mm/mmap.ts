@@ -20,6 +20,13 @@ export const FS_TYPES: readonly FsType[] = ['ext4', 'xfs', 'btrfs', 'tmpfs', 'me
 export const needsWriteback = (fs: FsType): boolean =>
   fs === 'ext4' || fs === 'xfs' || fs === 'btrfs';
 
+/**
+ * __vm_enough_memory() under the default vm.overcommit_memory = 0 (OVERCOMMIT_GUESS), for a
+ * private writable mapping of `pages`: no more than all of RAM (there is no swap), else -ENOMEM.
+ * Each mapping is judged alone, as the heuristic does.
+ */
+export const vmEnoughMemory = (k: Kernel, pages: number): boolean => pages <= k.totalramPages();
+
 /** An inode: its page cache is a FILE object. */
 export interface Inode {
   readonly path: string;
@@ -306,6 +313,7 @@ export class Mm {
   fork(child: Mm, label: string): boolean {
     for (const v of this.vmas) {
       const shared = v.ptes !== undefined;
+      if (!shared && !this.k.rmap.hasRoom(v.obj.pages.length)) return false;
       const obj = shared ? v.obj : this.k.rmap.create(ObjKind.ANON, v.obj.pages.length, label);
       const cv = child.insertAt(v, obj);
       for (let va = v.start; va < v.end; va++) {

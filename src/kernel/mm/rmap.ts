@@ -30,6 +30,8 @@ export interface MemObject {
   readonly label: string;
 }
 
+const MAX_OBJECT_ID = 0xffff;
+
 export class Rmap {
   private readonly objects: (MemObject | undefined)[] = [undefined]; // id 0 = no owner
   private readonly freeIds: number[] = [];
@@ -46,11 +48,21 @@ export class Rmap {
     private readonly slotLimit = 2 ** 32,
   ) {}
 
-  create(kind: ObjKind, nrPages: number, label: string): MemObject {
-    const id = this.freeIds.pop() ?? this.objects.length;
-    if (id > 0xffff) throw new Error('too many memory objects (limit 65535)');
+  /**
+   * Whether an object of `nrPages` pages can be created: an id (at most 65535 objects live) and a
+   * slot range are left. The model's limits: a system call that meets them fails with -ENOMEM,
+   * as mmap does past vm.max_map_count.
+   */
+  hasRoom(nrPages: number): boolean {
+    if (this.freeIds.length === 0 && this.objects.length > MAX_OBJECT_ID) return false;
     if (this.nextBase + nrPages > this.slotLimit) this.compact();
-    if (this.nextBase + nrPages > this.slotLimit) throw new Error('rmap slot space exhausted');
+    return this.nextBase + nrPages <= this.slotLimit;
+  }
+
+  /** A new object; the caller has checked hasRoom(). */
+  create(kind: ObjKind, nrPages: number, label: string): MemObject {
+    if (!this.hasRoom(nrPages)) throw new Error(`rmap: no id or slots left for ${nrPages} pages`);
+    const id = this.freeIds.pop() ?? this.objects.length;
     const obj: MemObject = {
       id,
       kind,

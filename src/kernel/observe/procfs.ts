@@ -9,8 +9,7 @@ const kB = (pages: number) => pages * 4;
 /** /proc/meminfo (kB). */
 export function meminfo(k: Kernel) {
   const [free, freeCma] = k.alloc.freeCounts();
-  let managed = 0;
-  for (const z of k.alloc.zones) managed += z.managedPages;
+  const managed = k.totalramPages();
   const cma = k.cma.reduce((n, c) => n + c.count, 0); // totalcma_pages
   return { MemTotal: kB(managed), MemFree: kB(free), CmaTotal: kB(cma), CmaFree: kB(freeCma) };
 }

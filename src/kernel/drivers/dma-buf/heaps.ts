@@ -4,7 +4,7 @@
 // pool of min_size, align = min(order, 8)).
 import { type Sleep, sleep } from '../../../sim/engine.js';
 import { getOrder, PAGE_SIZE, parseSize } from '../../../sim/units.js';
-import { CMA_ALIGNMENT, ERRNO } from '../../config.js';
+import { CMA_ALIGNMENT, ConfigError, ERRNO } from '../../config.js';
 import { File } from '../../fs/file.js';
 import type { Kernel } from '../../kernel.js';
 import { type CmaAllocOutcome, type CmaArea, cmaAlloc, cmaRelease } from '../../mm/cma.js';
@@ -14,6 +14,7 @@ import type { Task } from '../../task.js';
 const POOL_MUTEX_POLL_NS = 1_000_000;
 
 export type HeapType = 'cma' | 'secure-region' | 'tee-protected';
+export const HEAP_TYPES: readonly HeapType[] = ['cma', 'secure-region', 'tee-protected'];
 
 export interface HeapSpec {
   name: string;
@@ -104,6 +105,11 @@ export function createHeap(spec: HeapSpec, area: CmaArea): DmaHeap {
     case 'tee-protected': {
       // init_dyn_protmem → dma_alloc_pages → cma_alloc(count, min(get_order, 8)) (C31)
       const bytes = parseSize(spec.poolSize ?? '64MiB', `pool size of heap '${spec.name}'`);
+      if (bytes === 0 || bytes % PAGE_SIZE) {
+        throw new ConfigError(
+          `heap '${spec.name}': the pool size must be a non-zero multiple of 4KiB, not '${spec.poolSize}'`,
+        );
+      }
       return new PoolHeap(
         spec.name,
         spec.type,

@@ -236,6 +236,7 @@ export function teeShmMmap(k: Kernel, task: Task, shmFd: number): number {
   const shm = shmOf.get(task.files.get(shmFd)!);
   if (!shm) return -ERRNO.EBADF;
   if (shm.flags & TEE_SHM_USER_MAPPED) return -ERRNO.EINVAL;
+  if (!k.rmap.hasRoom(shm.pfns.length)) return -ERRNO.ENOMEM;
   const obj = k.rmap.create(ObjKind.ANON, shm.pfns.length, `tee_shm:${shm.id}`);
   const v = task.mm.insert(
     shm.pfns.length,
