@@ -171,7 +171,7 @@ async function main({ req, bundle }: Start): Promise<void> {
   else runBatch(sim, run, limit, req.intervalNs ?? Infinity, file);
 }
 
-/** Headless: as fast as possible, a snapshot every `interval` of simulated time. */
+/** Headless: as fast as possible, a snapshot every `interval` of simulated time until the run ends. */
 function runBatch(
   sim: Simulation,
   run: RunInfo,
@@ -186,6 +186,7 @@ function runBatch(
   try {
     for (;;) {
       const t = engine.peekTime();
+      if (t === Infinity) break; // nothing pending: the run is over, whatever the interval
       if (next <= limit && next < t) {
         sim.run(next); // nothing happens before `next`: just move the clock
         post({ type: 'snapshot', snapshot: snapshot(sim.k, run, next) });
