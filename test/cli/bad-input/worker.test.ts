@@ -3,9 +3,26 @@
 // files, long honest runs, deadlocks, callbacks that would never run, determinism holes.
 import { expect } from 'vitest';
 import { cmascope } from '../cli.js';
-import { type BadInput, catalogue, SMALL } from './catalogue.js';
+import { type BadInput, catalogue, SMALL, workloadWith } from './catalogue.js';
 
 const lines = (s: string): string[] => s.trim().split('\n');
+const literal = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The workload line `body` is on (workloadWith) */
+const BODY = 'w\\.ts:8:\\d+';
+
+/** `expr` in a workload is refused where it is written (exit 1), with `message`. */
+const refused = (expr: string, message: string): BadInput => ({
+  name: `${expr} is refused at the call`,
+  args: ['run', 'w.ts'],
+  files: { 'w.ts': workloadWith(`    sys.record('x', String(${expr}));`) },
+  exit: 1,
+  stderr: new RegExp(`^cmascope: ${BODY}: TypeError: ${literal(message)}$`),
+});
+const REPRODUCIBLE = 'is not available in a workload: runs must be reproducible; use';
+const CALLBACKS =
+  "is not available in a workload: a workload runs in simulated time, where callbacks and promises never run; use generator functions and yield sys.sleep('1ms')";
+const UTC = `${REPRODUCIBLE} toISOString() or the getUTC*() methods (local time depends on the machine)`;
 
 const snapshots: BadInput[] = [
   {
@@ -23,4 +40,55 @@ const snapshots: BadInput[] = [
   },
 ];
 
-catalogue('bad input: the workload worker', [...snapshots]);
+const determinism: BadInput[] = [
+  refused(
+    'crypto.randomUUID()',
+    `crypto.randomUUID ${REPRODUCIBLE} sys.random('stream') (seeded by --seed)`,
+  ),
+  refused(
+    'crypto.getRandomValues(new Uint8Array(4))',
+    `crypto.getRandomValues ${REPRODUCIBLE} sys.random('stream') (seeded by --seed)`,
+  ),
+  refused(
+    'performance.timeOrigin',
+    `performance.timeOrigin ${REPRODUCIBLE} sys.now() (simulated time, ns)`,
+  ),
+  refused(
+    'process.uptime()',
+    `process.uptime ${REPRODUCIBLE} params (--set key=value) and sys.now()`,
+  ),
+  refused('process.pid', `process.pid ${REPRODUCIBLE} params (--set key=value) and sys.now()`),
+  refused('process.env.HOME', `process.env ${REPRODUCIBLE} params (--set key=value) and sys.now()`),
+  refused('new Date(0).toString()', `date.toString() ${UTC}`),
+  refused('new Date(0).toLocaleString()', `date.toLocaleString() ${UTC}`),
+  refused('new Date(0).getHours()', `date.getHours() ${UTC}`),
+  refused("'' + new Date(0)", `date.toString() ${UTC}`),
+  refused('Date()', `Date() ${REPRODUCIBLE} sys.now() (simulated time, ns)`),
+  refused(
+    'new Date(2024, 0, 1)',
+    `new Date(year, month, ...) ${REPRODUCIBLE} new Date(Date.UTC(year, month, ...))`,
+  ),
+  {
+    name: 'dates from explicit values work, in UTC',
+    args: ['run', 'w.ts', '-f', 'json'],
+    files: {
+      'w.ts': workloadWith(
+        "    sys.record('d', new Date(Date.UTC(2024, 0, 1)).toISOString() + new Date(0).getUTCHours());",
+      ),
+    },
+    exit: 0,
+    stderr: '',
+    check: (r) => expect(JSON.parse(r.stdout).at(-1).results.d).toBe('2024-01-01T00:00:00.000Z0'),
+  },
+];
+
+const callbacks: BadInput[] = [
+  refused('setTimeout(() => sys.record("t", 1), 0)', `setTimeout() ${CALLBACKS}`),
+  refused('setInterval(() => sys.record("t", 1), 1)', `setInterval() ${CALLBACKS}`),
+  refused('setImmediate(() => sys.record("t", 1))', `setImmediate() ${CALLBACKS}`),
+  refused('queueMicrotask(() => sys.record("t", 1))', `queueMicrotask() ${CALLBACKS}`),
+  refused('new Promise((r) => r(1))', `new Promise() ${CALLBACKS}`),
+  refused('Promise.resolve(1).then(() => sys.record("t", 1))', `Promise.resolve ${CALLBACKS}`),
+];
+
+catalogue('bad input: the workload worker', [...snapshots, ...determinism, ...callbacks]);
