@@ -205,6 +205,11 @@ function runBatch(
     post({ type: 'error', error: workloadError('run', e, file) });
     return;
   }
+  const stuck = sim.deadlock();
+  if (stuck) {
+    post({ type: 'error', error: { phase: 'run', message: stuck } });
+    return;
+  }
   if (!engine.idle) sim.run(limit);
   const stats = {
     cmaLatenciesNs: sim.k.cmaCalls.map((c) => c.latencyNs),
@@ -289,6 +294,11 @@ function runLive(
             : Math.min(limit, anchorSim + (performance.now() - anchorWall) * 1e6 * speed);
         slice(() => engine.peekTime() <= target);
         if (engine.peekTime() > target && target > engine.now) sim.run(Math.floor(target)); // the clock moves on between events
+      }
+      const stuck = finished() ? sim.deadlock() : undefined;
+      if (stuck) {
+        post({ type: 'error', error: { phase: 'run', message: stuck } });
+        return;
       }
       const now = performance.now();
       const changed = engine.eventsRun !== shown.events || engine.now !== shown.now;

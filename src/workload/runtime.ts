@@ -181,6 +181,24 @@ export class Simulation {
     return this.procs.get(pid);
   }
 
+  /**
+   * With no event pending, an actor blocked in a wait can never be woken: who waits for whom
+   * (`'a'[101] waits for 'b'[102], ...`), or undefined if nobody is stuck.
+   */
+  deadlock(): string | undefined {
+    if (!this.engine.idle) return undefined;
+    const owner = new Map([...this.procs].map(([pid, p]) => [p.exitQueue, pid]));
+    const name = (pid: number) => `'${this.procs.get(pid)?.name}'[${pid}]`;
+    const waits = [...this.procs]
+      .filter(([, p]) => p.state === 'blocked')
+      .map(([pid, p]) => {
+        const on = owner.get(p.blockedOn!);
+        return `${name(pid)} waits for ${on === pid ? 'itself' : name(on!)}`;
+      });
+    if (waits.length === 0) return undefined;
+    return `deadlock at t=${(this.engine.now / 1e9).toFixed(3)}s: ${waits.join(', ')}`;
+  }
+
   rng(name: string): Rng {
     return this.k.rng.stream(`workload:${name}`);
   }

@@ -91,4 +91,68 @@ const callbacks: BadInput[] = [
   refused('Promise.resolve(1).then(() => sys.record("t", 1))', `Promise.resolve ${CALLBACKS}`),
 ];
 
-catalogue('bad input: the workload worker', [...snapshots, ...determinism, ...callbacks]);
+/** A run that ends with actors waiting for each other (exit 1). */
+const deadlock = (name: string, body: string, message: string): BadInput => ({
+  name,
+  args: ['run', 'w.ts'],
+  files: { 'w.ts': workloadWith(body) },
+  exit: 1,
+  stderr: `cmascope: ${message}`,
+});
+
+const deadlocks: BadInput[] = [
+  deadlock(
+    'the main actor waits for itself',
+    '    yield sys.wait(sys.pid);',
+    "deadlock at t=0.000s: 'w'[100] waits for itself",
+  ),
+  deadlock(
+    'the main actor and its child wait for each other',
+    `    const main = sys.pid;
+    const c = sys.spawn('c', {}, function* () {
+      yield sys.wait(main);
+    });
+    yield sys.sleep('1s');
+    yield sys.wait(c);`,
+    "deadlock at t=1.000s: 'w'[100] waits for 'c'[101], 'c'[101] waits for 'w'[100]",
+  ),
+  deadlock(
+    'two children wait for each other, the main actor for one of them',
+    `    let b = 0;
+    const a = sys.spawn('a', {}, function* (p) {
+      yield p.sleep('2ms');
+      yield sys.wait(b);
+    });
+    b = sys.spawn('b', {}, function* () {
+      yield sys.wait(a);
+    });
+    yield sys.wait(a);`,
+    "deadlock at t=0.002s: 'w'[100] waits for 'a'[101], 'a'[101] waits for 'b'[102], 'b'[102] waits for 'a'[101]",
+  ),
+  {
+    name: 'a deadlock before the duration ends is reported all the same',
+    args: ['run', 'w.ts', '--until', '1min', '--interval', '10s', '-f', 'ndjson'],
+    files: { 'w.ts': workloadWith("    yield sys.sleep('3s');\n    yield sys.wait(sys.pid);") },
+    exit: 1,
+    stderr: "cmascope: deadlock at t=3.000s: 'w'[100] waits for itself",
+  },
+  {
+    name: 'a child that is waited for and exits is no deadlock',
+    args: ['run', 'w.ts'],
+    files: {
+      'w.ts': workloadWith(`    const c = sys.spawn('c', {}, function* (p) {
+      yield p.sleep('1s');
+    });
+    yield sys.wait(c);`),
+    },
+    exit: 0,
+    stderr: '',
+  },
+];
+
+catalogue('bad input: the workload worker', [
+  ...deadlocks,
+  ...snapshots,
+  ...determinism,
+  ...callbacks,
+]);
