@@ -52,12 +52,12 @@ function kind(st: Stats): string {
 /** Why esbuild must not read `path` (a workload input), or undefined if it may. */
 function refuseInput(path: string): string | undefined {
   const rel = relative(process.cwd(), path);
-  const name = rel.startsWith('..') ? path : rel;
+  const name = rel === '' || rel.startsWith('..') ? path : rel;
   const st = statSync(path, { throwIfNoEntry: false });
   if (!st) return undefined; // esbuild says what is missing
   if (!st.isFile()) return `${name} is not a regular file but ${kind(st)}`;
   if (st.size > MAX_INPUT_BYTES)
-    return `${name} is ${(st.size / 2 ** 20).toFixed(1)} MiB: a workload file may have at most ${MAX_INPUT_BYTES / 2 ** 20} MiB`;
+    return `${name} has ${st.size} bytes: a workload file may have at most ${MAX_INPUT_BYTES} (16 MiB)`;
   return undefined;
 }
 

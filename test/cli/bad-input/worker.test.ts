@@ -1,7 +1,11 @@
 // The bad-input catalogue of the workload worker (issue #13): runs that must end, and end with a
 // message naming their cause — snapshots past the end, runaway memory, inputs that are not
 // files, long honest runs, deadlocks, callbacks that would never run, determinism holes.
-import { expect } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect } from 'vitest';
 import { cmascope } from '../cli.js';
 import { type BadInput, catalogue, SMALL, workloadWith } from './catalogue.js';
 
@@ -150,7 +154,146 @@ const deadlocks: BadInput[] = [
   },
 ];
 
+// a named pipe outside the cases' directories (a case's files are text)
+const pipes = mkdtempSync(join(tmpdir(), 'cmascope-fifo-'));
+const FIFO = join(pipes, 'w.ts');
+execFileSync('mkfifo', [FIFO]);
+afterAll(() => rmSync(pipes, { recursive: true, force: true }));
+
+const ZERO = '/dev/zero is not a regular file but a character device';
+const TOO_BIG = `${16 * 2 ** 20 + 3} bytes: a workload file may have at most 16777216 (16 MiB)`;
+
+const inputs: BadInput[] = [
+  { name: 'check /dev/zero', args: ['check', '/dev/zero'], exit: 2, stderr: `cmascope: ${ZERO}` },
+  { name: 'run /dev/zero', args: ['run', '/dev/zero'], exit: 2, stderr: `cmascope: ${ZERO}` },
+  {
+    name: 'a directory as the workload',
+    args: ['check', '{dir}'],
+    files: { 'index.ts': SMALL },
+    exit: 2,
+    stderr: /^cmascope: \/\S+ is not a regular file but a directory$/,
+  },
+  {
+    name: 'a named pipe as the workload',
+    args: ['run', FIFO],
+    exit: 2,
+    stderr: `cmascope: ${FIFO} is not a regular file but a named pipe`,
+  },
+  {
+    name: 'a workload file over 16 MiB',
+    args: ['check', 'big.ts'],
+    files: { 'big.ts': `//${'x'.repeat(16 * 2 ** 20)}\n` },
+    exit: 2,
+    stderr: `cmascope: big.ts has ${TOO_BIG}`,
+  },
+  {
+    name: 'an import of /dev/zero',
+    args: ['run', 'w.ts'],
+    files: { 'w.ts': workloadWith("    sys.record('z', z);", "import z from '/dev/zero';") },
+    exit: 2,
+    stderr: `cmascope: w.ts:2:15: ${ZERO}`,
+  },
+  {
+    name: 'an import of a named pipe',
+    args: ['check', 'w.ts'],
+    files: { 'w.ts': workloadWith("    sys.record('z', z);", `import z from '${FIFO}';`) },
+    exit: 2,
+    stderr: `cmascope: w.ts:2:15: ${FIFO} is not a regular file but a named pipe`,
+  },
+  {
+    name: 'an import of a JSON file over 16 MiB',
+    args: ['run', 'w.ts'],
+    files: {
+      'w.ts': workloadWith(
+        "    sys.record('n', table.length);",
+        "import table from './table.json';",
+      ),
+      'table.json': `"${'x'.repeat(16 * 2 ** 20)}"\n`,
+    },
+    exit: 2,
+    stderr: `cmascope: w.ts:2:19: table.json has ${TOO_BIG}`,
+  },
+];
+
+const loop = "    yield sys.sleep('1ms');\n    let n = 0;\n    while (n >= 0) n = (n + 1) % 7;";
+const watchdog: BadInput[] = [
+  {
+    name: 'the main actor loops without yielding: stopped, naming it',
+    args: ['run', 'w.ts', '--watchdog', '1s'],
+    files: { 'w.ts': workloadWith(loop) },
+    exit: 1,
+    stderr:
+      "cmascope: w.ts: the actor 'w'[100] ran for 1 s of wall time without yielding (an endless loop?); stopped",
+  },
+  {
+    name: 'a spawned actor loops without yielding: stopped, naming it',
+    args: ['run', 'w.ts', '--watchdog', '1s'],
+    files: {
+      'w.ts': workloadWith(`    sys.spawn('player', {}, function* (p) {
+      yield p.sleep('1s');
+      for (;;) p.log('spin');
+    });
+    yield sys.sleep('1min');`),
+    },
+    exit: 1,
+    stderr:
+      "cmascope: w.ts: the actor 'player'[101] ran for 1 s of wall time without yielding (an endless loop?); stopped",
+  },
+  {
+    name: "the workload's top-level code loops: stopped",
+    args: ['check', 'w.ts', '--watchdog', '1s'],
+    files: { 'w.ts': workloadWith('', 'for (;;) {}') },
+    exit: 1,
+    stderr:
+      "cmascope: w.ts: the workload's top-level code ran for 1 s of wall time without yielding (an endless loop?); stopped",
+  },
+  {
+    name: 'seconds of honest kernel work in one system call are not stopped',
+    args: ['run', 'w.ts', '--watchdog', '1s', '-f', 'json'],
+    files: {
+      'w.ts': `import { defineWorkload } from 'cmascope';
+export default defineWorkload({
+  name: 'heavy',
+  machine: { memory: '32GiB' },
+  *main(sys) {
+    const b = yield* sys.mmapAnon('27GiB');
+    if (typeof b === 'string') return sys.record('mmap', b);
+    sys.record('touched', yield* sys.touch(b));
+  },
+});
+`,
+    },
+    exit: 0,
+    stderr: '',
+    check: (r) => expect(JSON.parse(r.stdout).at(-1).results).toEqual({ touched: 0 }),
+  },
+];
+
+const memory: BadInput[] = [
+  {
+    name: 'an array that grows without end: out of memory, exit 1',
+    args: ['run', 'w.ts', '--watchdog', '60s'],
+    files: {
+      'w.ts': workloadWith('    const a = [];\n    for (;;) a.push(new Array(1e6).fill(1.5));'),
+    },
+    exit: 1,
+    stderr: 'cmascope: w.ts: the workload ran out of memory (worker heap limit 2048 MiB); stopped',
+  },
+  {
+    name: 'buffers (outside the heap) that grow without end: out of memory, exit 1',
+    args: ['run', 'w.ts', '--watchdog', '60s'],
+    files: {
+      'w.ts': workloadWith('    const a = [];\n    for (;;) a.push(new Uint8Array(1e8).fill(1));'),
+    },
+    exit: 1,
+    stderr: 'cmascope: w.ts: the workload ran out of memory (worker heap limit 2048 MiB); stopped',
+  },
+];
+
 catalogue('bad input: the workload worker', [
+  ...inputs,
+  ...watchdog,
+  ...memory,
   ...deadlocks,
   ...snapshots,
   ...determinism,
