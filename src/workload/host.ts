@@ -276,6 +276,7 @@ function runLive(
   };
   const tick = () => {
     heartbeat.watch(true);
+    let clockTo = -Infinity;
     try {
       if (stepOne) {
         stepOne = false;
@@ -296,13 +297,14 @@ function runLive(
             ? limit
             : Math.min(limit, anchorSim + (performance.now() - anchorWall) * 1e6 * speed);
         slice(() => engine.peekTime() <= target);
-        if (engine.peekTime() > target && target > engine.now) sim.run(Math.floor(target)); // the clock moves on between events
+        clockTo = target;
       }
-      const stuck = finished() ? sim.deadlock() : undefined;
+      const stuck = sim.deadlock(); // at the time it happened, before the clock moves on
       if (stuck) {
         post({ type: 'error', error: { phase: 'run', message: stuck } });
         return;
       }
+      if (engine.peekTime() > clockTo && clockTo > engine.now) sim.run(Math.floor(clockTo)); // the clock moves on between events
       const now = performance.now();
       const changed = engine.eventsRun !== shown.events || engine.now !== shown.now;
       if (changed && now - lastFrame >= 1000 / opts.refreshHz) publish();
