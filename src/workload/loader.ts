@@ -54,11 +54,11 @@ const CODE_MB = 64;
  * limit, and a native builtin that allocates in a loop can outgrow it (`Array.prototype.fill` on a
  * sparse array of 2^32 - 1 elements).
  */
-const HEADROOM_MB = 128;
+const HEADROOM_MB = 64;
 /** How much more a stopped worker may still grow before the process ends itself (below). */
-const STOPPING_MB = 64;
+const STOPPING_MB = 128;
 /** How often the process's resident memory is checked while workers run. */
-const MEMORY_CHECK_MS = 100;
+const MEMORY_CHECK_MS = 20;
 /**
  * A worker stuck in native code ignores terminate(), and would keep the process from ever exiting
  * (process.exit() waits for it too): the process ends itself (SIGKILL), the run's error already
