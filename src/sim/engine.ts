@@ -109,6 +109,8 @@ export interface EngineOptions {
    * back to the process. A throw is raised inside the process at its yield.
    */
   onEffect?: (proc: Proc, effect: unknown) => unknown;
+  /** Called before each event runs: with the process it resumes, or undefined for a callback. */
+  onDispatch?: (proc: Proc | undefined) => void;
 }
 
 // %GeneratorPrototype%, whose next/throw every generator object inherits. Calling them
@@ -149,6 +151,7 @@ export class Engine {
   /** The process whose generator code is executing right now, if any. */
   private stepping: Proc | null = null;
   private readonly onEffect: EngineOptions['onEffect'];
+  private readonly onDispatch: EngineOptions['onDispatch'];
 
   // Binary min-heap on (time, seq) in parallel arrays; payloads[i] belongs to times[i].
   private size = 0;
@@ -158,6 +161,7 @@ export class Engine {
 
   constructor(opts: EngineOptions = {}) {
     this.onEffect = opts.onEffect;
+    this.onDispatch = opts.onDispatch;
   }
 
   /** Simulated time, in nanoseconds. */
@@ -261,9 +265,11 @@ export class Engine {
     this.clock = time;
     this.events++;
     if (typeof payload === 'function') {
+      this.onDispatch?.(undefined);
       payload();
       return;
     }
+    this.onDispatch?.(payload);
     const value = payload.resumeValue;
     payload.ticket = -1;
     payload.resumeValue = undefined;

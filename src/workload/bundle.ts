@@ -1,7 +1,7 @@
 // Bundling a workload with esbuild, on the main thread: the esbuild service stays warm between
 // runs and reloads while a fresh worker boots in parallel (research/ecosystem.md §5.3).
-import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, type Stats, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Message } from 'esbuild';
 import { DETERMINISM_DEFINES } from './determinism.js';
@@ -37,8 +37,37 @@ const stamp = (f: string): string => {
   }
 };
 
+/** The largest file a workload may be built from (a generated table is fine, /dev/zero is not). */
+const MAX_INPUT_BYTES = 16 * 2 ** 20;
+
+/** What a path is, when it is not a regular file. */
+function kind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'a socket';
+}
+
+/** Why esbuild must not read `path` (a workload input), or undefined if it may. */
+function refuseInput(path: string): string | undefined {
+  const rel = relative(process.cwd(), path);
+  const name = rel === '' || rel.startsWith('..') ? path : rel;
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) return undefined; // esbuild says what is missing
+  if (!st.isFile()) return `${name} is not a regular file but ${kind(st)}`;
+  if (st.size > MAX_INPUT_BYTES)
+    return `${name} has ${st.size} bytes: a workload file may have at most ${MAX_INPUT_BYTES} (16 MiB)`;
+  return undefined;
+}
+
+/** A workload input that is not a regular file, or is too large (exit 2). */
+class InputError extends Error {}
+
 /** The bundle of `file`, rebuilt only when one of its inputs changed (compare runs it often). */
 export async function bundle(file: string): Promise<Bundle> {
+  const refused = refuseInput(file);
+  if (refused) throw new InputError(refused);
   const hit = cache.get(file);
   if (hit?.stamps.every((s, i) => s === stamp(hit.bundle.inputs[i]!))) return hit.bundle;
   const b = await buildBundle(file);
@@ -71,6 +100,12 @@ async function buildBundle(file: string): Promise<Bundle> {
             path: pathToFileURL(INDEX).href,
             external: true,
           }));
+          // every input is checked before esbuild reads it: a FIFO would block it, /dev/zero
+          // would fill the memory
+          b.onLoad({ filter: /.*/ }, (args) => {
+            const refused = refuseInput(args.path);
+            return refused ? { errors: [{ text: refused }] } : undefined;
+          });
         },
       },
     ],
@@ -80,6 +115,7 @@ async function buildBundle(file: string): Promise<Bundle> {
 }
 
 export function bundleError(e: unknown, file: string): WorkloadErrorInfo {
+  if (e instanceof InputError) return { phase: 'load', message: e.message };
   const first = (e as { errors?: Message[] }).errors?.[0];
   if (!first?.location) return workloadError('load', e, file);
   const loc = first.location; // line 1-based, column 0-based

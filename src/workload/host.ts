@@ -24,13 +24,12 @@ import { installDeterminismGuards } from './determinism.js';
 import { locate, locateQuoted, workloadError } from './errors.js';
 import type { ControlMessage, HostMessage, LiveOptions, RunRequest } from './protocol.js';
 import { Simulation } from './runtime.js';
+import { type Beats, Heartbeat } from './watchdog.js';
 
 /** Without a duration or --until, a run stops here even if actors are still sleeping. */
 const DEFAULT_LIMIT_NS = 24 * 3600e9;
-/** Events per slice between progress messages (the watchdog listens for them). */
-const SLICE = 20_000;
-/** A paused live run still says it is alive this often (the loader's watchdog). */
-const HEARTBEAT_MS = 1000;
+/** A paused live run checks its clock this often (control messages wake it at once). */
+const PAUSED_MS = 1000;
 /** Wall time a live slice may take before control messages get a turn. */
 const SLICE_MS = 30;
 
@@ -71,14 +70,18 @@ function parseParam(def: Params, key: string, raw: string): string | number | bo
   return raw;
 }
 
-/** What the main thread sends first: the run, and the workload bundled there (bundle.ts). */
+/** What the main thread sends first: the run, the workload bundled there (bundle.ts), and the
+ * watchdog's shared counters (watchdog.ts). */
 export interface Start {
   req: RunRequest;
   bundle: Bundle;
+  beats: Beats;
 }
 
-async function main({ req, bundle }: Start): Promise<void> {
+async function main({ req, bundle, beats }: Start): Promise<void> {
   process.setSourceMapsEnabled(true);
+  const heartbeat = new Heartbeat(beats);
+  heartbeat.watch(true); // the workload's top-level code runs when its bundle is imported
   const file = req.file;
   const { code, inputs } = bundle;
   let def: LoadedWorkload;
@@ -118,12 +121,15 @@ async function main({ req, bundle }: Start): Promise<void> {
     const { version, ...policies } = def.kernel ?? {};
     const machine =
       typeof def.machine === 'function' ? checkMachine(def.machine(params)) : def.machine;
-    sim = new Simulation({
-      machine,
-      version: req.version ?? version ?? '6.18',
-      policies: { ...policies, ...req.policies },
-      seed: req.seed,
-    });
+    sim = new Simulation(
+      {
+        machine,
+        version: req.version ?? version ?? '6.18',
+        policies: { ...policies, ...req.policies },
+        seed: req.seed,
+      },
+      heartbeat,
+    );
   } catch (e) {
     post({ type: 'error', error: inDefinition(e) });
     return;
@@ -168,25 +174,26 @@ async function main({ req, bundle }: Start): Promise<void> {
     });
     return;
   }
-  if (req.live) runLive(sim, run, limit, req.live, file);
-  else runBatch(sim, run, limit, req.intervalNs ?? Infinity, file);
+  if (req.live) runLive(sim, run, limit, req.live, file, heartbeat);
+  else runBatch(sim, run, limit, req.intervalNs ?? Infinity, file, heartbeat);
 }
 
-/** Headless: as fast as possible, a snapshot every `interval` of simulated time. */
+/** Headless: as fast as possible, a snapshot every `interval` of simulated time until the run ends. */
 function runBatch(
   sim: Simulation,
   run: RunInfo,
   limit: number,
   interval: number,
   file: string,
+  heartbeat: Heartbeat,
 ): void {
   const { engine } = sim;
   const wall0 = performance.now();
   let next = interval;
-  let lastProgress = performance.now();
   try {
     for (;;) {
       const t = engine.peekTime();
+      if (t === Infinity) break; // nothing pending: the run is over, whatever the interval
       if (next <= limit && next < t) {
         sim.run(next); // nothing happens before `next`: just move the clock
         post({ type: 'snapshot', snapshot: snapshot(sim.k, run, next) });
@@ -195,14 +202,16 @@ function runBatch(
       }
       if (t > limit) break;
       const stop = Math.min(limit, next);
-      for (let i = 0; i < SLICE && engine.peekTime() <= stop; i++) engine.step();
-      if (performance.now() - lastProgress > 100) {
-        lastProgress = performance.now();
-        post({ type: 'progress', simTimeNs: engine.now, events: engine.eventsRun });
-      }
+      while (engine.peekTime() <= stop) engine.step();
     }
   } catch (e) {
     post({ type: 'error', error: workloadError('run', e, file) });
+    return;
+  }
+  heartbeat.watch(false); // no workload code runs from here on
+  const stuck = sim.deadlock();
+  if (stuck) {
+    post({ type: 'error', error: { phase: 'run', message: stuck } });
     return;
   }
   if (!engine.idle) sim.run(limit);
@@ -228,6 +237,7 @@ function runLive(
   limit: number,
   opts: LiveOptions,
   file: string,
+  heartbeat: Heartbeat,
 ): void {
   const { engine, k } = sim;
   let { speed, paused } = opts;
@@ -236,7 +246,6 @@ function runLive(
   let anchorWall = performance.now();
   let anchorSim = engine.now;
   let lastFrame = -Infinity;
-  let lastMessage = performance.now();
   /** what the last frame showed; a frame that would show the same is not sent (paused runs) */
   let shown = { events: -1, now: -1 };
   let timer: NodeJS.Timeout | undefined;
@@ -247,7 +256,6 @@ function runLive(
   const finished = () => engine.peekTime() > limit;
   const publish = () => {
     lastFrame = performance.now();
-    lastMessage = lastFrame;
     shown = { events: engine.eventsRun, now: engine.now };
     post({
       type: 'frame',
@@ -268,6 +276,8 @@ function runLive(
     while (more() && performance.now() - t0 < SLICE_MS) engine.step();
   };
   const tick = () => {
+    heartbeat.watch(true);
+    let clockTo = -Infinity;
     try {
       if (stepOne) {
         stepOne = false;
@@ -288,20 +298,22 @@ function runLive(
             ? limit
             : Math.min(limit, anchorSim + (performance.now() - anchorWall) * 1e6 * speed);
         slice(() => engine.peekTime() <= target);
-        if (engine.peekTime() > target && target > engine.now) sim.run(Math.floor(target)); // the clock moves on between events
+        clockTo = target;
       }
+      const stuck = sim.deadlock(); // at the time it happened, before the clock moves on
+      if (stuck) {
+        post({ type: 'error', error: { phase: 'run', message: stuck } });
+        return;
+      }
+      if (engine.peekTime() > clockTo && clockTo > engine.now) sim.run(Math.floor(clockTo)); // the clock moves on between events
       const now = performance.now();
       const changed = engine.eventsRun !== shown.events || engine.now !== shown.now;
       if (changed && now - lastFrame >= 1000 / opts.refreshHz) publish();
-      else if (now - lastMessage >= HEARTBEAT_MS) {
-        // nothing to show (paused): tell the watchdog we are alive
-        lastMessage = now;
-        post({ type: 'progress', simTimeNs: engine.now, events: engine.eventsRun });
-      }
     } catch (e) {
       post({ type: 'error', error: workloadError('run', e, file) });
       return;
     }
+    heartbeat.watch(false); // until the next tick or control message
     timer = setTimeout(tick, nextTick());
   };
   /**
@@ -311,7 +323,7 @@ function runLive(
    */
   const nextTick = (): number => {
     if (stepOne || toFailure) return 0;
-    if (paused || finished()) return HEARTBEAT_MS;
+    if (paused || finished()) return PAUSED_MS;
     if (speed === Infinity) return 0;
     const now = performance.now();
     const nextEvent = anchorWall + (engine.peekTime() - anchorSim) / (1e6 * speed);

@@ -10,6 +10,7 @@ import type { Task } from '../kernel/task.js';
 import { Engine, type Task as EngineTask, type Proc, type Sleep, sleep } from '../sim/engine.js';
 import type { Rng } from '../sim/rng.js';
 import { parseDuration, parseSize } from '../sim/units.js';
+import type { Heartbeat } from './watchdog.js';
 
 /** A system call an actor yields: `yield p.mmapAnon('1MiB')`, or typed: `yield* p.mmapAnon(...)`. */
 export class Call<T> {
@@ -46,6 +47,7 @@ function* runCall(sim: Simulation, call: Call<unknown>): Generator<Sleep, unknow
   const task = call.task;
   k.currentPid = task.pid;
   k.currentFatal = task.fatalSignal;
+  sim.heartbeat?.kernel(true);
   let r = call.run(k, task);
   if (typeof r === 'object' && 'next' in r) {
     const gen = r;
@@ -54,6 +56,7 @@ function* runCall(sim: Simulation, call: Call<unknown>): Generator<Sleep, unknow
       for (;;) {
         k.currentPid = task.pid;
         k.currentFatal = task.fatalSignal;
+        sim.heartbeat?.kernel(true);
         const step = gen.next();
         if (step.done) {
           r = step.value;
@@ -77,6 +80,7 @@ function* runCall(sim: Simulation, call: Call<unknown>): Generator<Sleep, unknow
   }
   k.currentPid = 0;
   if (task.fatalSignal) sim.reap(task);
+  sim.heartbeat?.kernel(false);
   return out;
 }
 
@@ -94,10 +98,20 @@ export class Simulation {
   readonly results: Record<string, unknown> = {};
   readonly logs: LogLine[] = [];
   private readonly procs = new Map<number, Proc>();
+  /** the task pid of each actor's process */
+  private readonly pids = new Map<Proc, number>();
   private readonly inCall = new Set<number>();
 
-  constructor(spec: KernelSpec) {
+  constructor(
+    spec: KernelSpec,
+    /** the watchdog's view of the worker (watchdog.ts), if one is watching */
+    readonly heartbeat?: Heartbeat,
+  ) {
     this.engine = new Engine({
+      onDispatch: heartbeat
+        ? (proc) =>
+            proc ? heartbeat.actor(this.pids.get(proc)!, proc.name) : heartbeat.kernel(true)
+        : undefined,
       onEffect: (proc, effect) => {
         if (!(effect instanceof Call)) {
           throw new TypeError(
@@ -140,7 +154,7 @@ export class Simulation {
   }
 
   private start(task: Task, body: (task: Task) => EngineTask<unknown>): void {
-    const k = this.k;
+    const { k, heartbeat } = this;
     function* actor(): EngineTask<unknown> {
       try {
         const it = body(task);
@@ -151,10 +165,13 @@ export class Simulation {
         }
         return yield* it;
       } finally {
+        heartbeat?.kernel(true); // exit_mm may free a lot of memory
         exitTask(k, task);
       }
     }
-    this.procs.set(task.pid, this.engine.spawn(task.comm, actor()));
+    const proc = this.engine.spawn(task.comm, actor());
+    this.procs.set(task.pid, proc);
+    this.pids.set(proc, task.pid);
   }
 
   /**
@@ -165,7 +182,11 @@ export class Simulation {
     const task = this.k.tasks.get(pid);
     if (!task || task.state === 'exited') return false;
     task.fatalSignal = true;
-    if (!this.inCall.has(pid)) this.reap(task);
+    if (!this.inCall.has(pid)) {
+      this.heartbeat?.kernel(true);
+      this.reap(task);
+      this.heartbeat?.kernel(false);
+    }
     return true;
   }
 
@@ -179,6 +200,24 @@ export class Simulation {
   /** The engine process of a task, to join it. */
   procOf(pid: number): Proc | undefined {
     return this.procs.get(pid);
+  }
+
+  /**
+   * With no event pending, an actor blocked in a wait can never be woken: who waits for whom
+   * (`'a'[101] waits for 'b'[102], ...`), or undefined if nobody is stuck.
+   */
+  deadlock(): string | undefined {
+    if (!this.engine.idle) return undefined;
+    const owner = new Map([...this.procs].map(([pid, p]) => [p.exitQueue, pid]));
+    const name = (pid: number) => `'${this.procs.get(pid)?.name}'[${pid}]`;
+    const waits = [...this.procs]
+      .filter(([, p]) => p.state === 'blocked')
+      .map(([pid, p]) => {
+        const on = owner.get(p.blockedOn!);
+        return `${name(pid)} waits for ${on === pid ? 'itself' : name(on!)}`;
+      });
+    if (waits.length === 0) return undefined;
+    return `deadlock at t=${(this.engine.now / 1e9).toFixed(3)}s: ${waits.join(', ')}`;
   }
 
   rng(name: string): Rng {

@@ -68,7 +68,7 @@ describe.concurrent('the workload file', () => {
     expectError(
       await run('never-yields.ts', '--watchdog', '1s'),
       1,
-      'cmascope: the workload did not yield for 1 s of wall time (an endless loop in an actor?); stopped',
+      "cmascope: test/cli/fixtures/never-yields.ts: the actor 'never-yields'[100] ran for 1 s of wall time without yielding (an endless loop?); stopped",
     );
   });
 });

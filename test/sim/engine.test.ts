@@ -657,6 +657,24 @@ describe('WaitQueue', () => {
   });
 });
 
+describe('onDispatch', () => {
+  it('is told of every event before it runs: the process it resumes, or undefined', () => {
+    const seen: string[] = [];
+    const e = new Engine({
+      onDispatch: (p) => seen.push(p ? `${p.name}@${e.now}` : `timer@${e.now}`),
+    });
+    e.spawn(
+      'a',
+      (function* () {
+        yield sleep(5);
+      })(),
+    );
+    e.after(3, () => {});
+    e.run();
+    expect(seen).toEqual(['a@0', 'timer@3', 'a@5']);
+  });
+});
+
 describe('ProcError', () => {
   it('carries the process and the original error', () => {
     const e = new Engine();

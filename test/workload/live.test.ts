@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { startRun } from '../../src/workload/loader.js';
 import type { LiveFrame } from '../../src/workload/protocol.js';
 import { Session } from '../../src/workload/session.js';
 
@@ -61,4 +62,56 @@ it.each([
   expect(got.length).toBeGreaterThanOrEqual(2); // frames keep coming
   for (let i = 1; i < got.length; i++)
     expect(got[i]!.snapshot.simTimeNs).toBeGreaterThan(got[i - 1]!.snapshot.simTimeNs);
+});
+
+/** A live run of `source` (startRun, as the TUI's Session does). */
+function live(source: string, paused: boolean, watchdogMs: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'cmascope-live-'));
+  const file = join(dir, 'w.ts');
+  writeFileSync(file, source);
+  const run = startRun(
+    {
+      file,
+      seed: 1,
+      set: {},
+      policies: {},
+      live: { refreshHz: 10, speed: Infinity, paused, mapCells: 16, traceLines: 4 },
+    },
+    { watchdogMs },
+  );
+  return { run, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+it('reports a deadlock in a live run', async () => {
+  const { run, cleanup } = live(
+    BUSY.replace(
+      "for (;;) yield sys.sleep('1ms');",
+      "yield sys.sleep('1s');\n    yield sys.wait(sys.pid);",
+    ),
+    false,
+    5000,
+  );
+  try {
+    const o = await run.done;
+    expect(o.ok ? 'finished' : o.error.message).toBe(
+      "deadlock at t=1.000s: 'busy'[100] waits for itself",
+    );
+  } finally {
+    cleanup();
+  }
+});
+
+it('a paused live run is never stopped by the watchdog', async () => {
+  const { run, cleanup } = live(BUSY, true, 500);
+  let outcome = 'going on';
+  void run.done.then((o) => {
+    outcome = o.ok ? 'finished' : o.error.message;
+  });
+  try {
+    await sleep(2500);
+    expect(outcome).toBe('going on');
+  } finally {
+    await run.stop();
+    cleanup();
+  }
 });
