@@ -1,6 +1,7 @@
 // Bundling a workload with esbuild, on the main thread: the esbuild service stays warm between
 // runs and reloads while a fresh worker boots in parallel (research/ecosystem.md §5.3).
-import { existsSync, type Stats, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Message } from 'esbuild';
@@ -23,6 +24,22 @@ export interface Bundle {
   code: string;
   /** the files it was built from (absolute paths), for watch mode */
   inputs: string[];
+  /**
+   * What the workload is, for compare records: a hash of its files' paths (relative to the entry
+   * file's directory) and contents. Not of `code`, which names absolute paths: the same workload
+   * in another checkout or directory has the same hash, so shards of any machine merge.
+   */
+  hash: string;
+}
+
+function contentHash(entry: string, inputs: readonly string[]): string {
+  const h = createHash('sha256');
+  const dir = dirname(entry);
+  for (const f of [...inputs].sort())
+    h.update(`${relative(dir, f)}\0`)
+      .update(readFileSync(f))
+      .update('\0');
+  return h.digest('hex').slice(0, 16);
 }
 
 /** esbuild: bundle the workload and what it imports; `cmascope` resolves to this package. */
@@ -111,7 +128,7 @@ async function buildBundle(file: string): Promise<Bundle> {
     ],
   });
   const inputs = Object.keys(out.metafile.inputs).map((p) => resolve(process.cwd(), p));
-  return { code: out.outputFiles[0]!.text, inputs };
+  return { code: out.outputFiles[0]!.text, inputs, hash: contentHash(file, inputs) };
 }
 
 export function bundleError(e: unknown, file: string): WorkloadErrorInfo {

@@ -1,7 +1,6 @@
 // The worker that runs one workload: import its bundle (made by the main thread, bundle.ts),
 // simulate, and post snapshots to the main thread. A fresh worker per run (or reload) throws away the whole module
 // graph; terminate() stops a runaway workload (research/ecosystem.md §5.3).
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,22 +146,16 @@ async function main({ req, bundle, beats }: Start): Promise<void> {
     return;
   }
   const main = def.main;
-  sim.spawn(def.name, { uid: 0, capIpcLock: true, memlock: MLOCK_LIMIT }, (t) => {
-    const it = main(new System(sim, t), params);
-    if (typeof (it as { next?: unknown } | undefined)?.next !== 'function') {
-      throw new TypeError(
-        `workload: \`main\` must be a generator function \`*main(sys, params) {...}\`, but it returned ${String(it)}`,
-      );
-    }
-    return it;
-  });
-  const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+  // checkWorkload made sure that main is a generator function
+  sim.spawn(def.name, { uid: 0, capIpcLock: true, memlock: MLOCK_LIMIT }, (t) =>
+    main(new System(sim, t), params),
+  );
   post({
     type: 'loaded',
     workload: def.name,
     description: def.description ?? '',
     params,
-    hash,
+    hash: bundle.hash,
     inputs,
   });
   if (req.check) {

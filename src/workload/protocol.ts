@@ -71,7 +71,6 @@ export type HostMessage =
       /** the files of the bundle (absolute paths), for watch mode */
       inputs: string[];
     }
-  | { type: 'progress'; simTimeNs: number; events: number }
   | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'frame'; frame: LiveFrame }
   | { type: 'done'; snapshot: Snapshot; events: number; stats: RunStats }

@@ -1,7 +1,7 @@
 // `cmascope compare` as a user runs it (issue #7): the thread's verdicts (C7, C8, C24), sharding,
 // and errors.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -92,6 +92,41 @@ describe('sharding', () => {
     const rows = JSON.parse(json.stdout).variants as Row[];
     expect(rows.map((r) => r.runs)).toEqual([3, 3]);
     expect(text.stdout).toContain('▸ teePin=upstream  (3 runs)');
+  });
+
+  it('shards of one workload run from two directories merge: the hash is of the files, not their place', async () => {
+    const copies = [0, 1].map((i) => {
+      const dir = mkdtempSync(join(tmpdir(), `cmascope-checkout${i}-`));
+      writeFileSync(join(dir, 'w.ts'), readFileSync('workloads/io-uring-memlock.ts'));
+      return join(dir, 'w.ts');
+    });
+    const shards = await Promise.all(
+      copies.map((w, i) =>
+        cmascope(
+          'compare',
+          w,
+          '--policy',
+          'teePin=upstream',
+          '--seeds',
+          '1..2',
+          '--shard',
+          `${i}/2`,
+        ),
+      ),
+    );
+    const hashes = shards.map(
+      (s) => (JSON.parse(s.stdout) as { key: { workload: string } }).key.workload,
+    );
+    expect(hashes[0]).toMatch(/^[0-9a-f]{16}$/);
+    expect(hashes[1]).toBe(hashes[0]);
+    const files = shards.map((s, i) => {
+      const f = `${copies[i]}.jsonl`;
+      writeFileSync(f, s.stdout);
+      return f;
+    });
+    const merged = await cmascope('compare', '--merge', ...files, '--format', 'json');
+    expect(merged.stderr).toBe('');
+    expect((JSON.parse(merged.stdout).variants as Row[]).map((r) => r.runs)).toEqual([2]);
   });
 });
 
