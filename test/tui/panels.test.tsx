@@ -109,41 +109,29 @@ describe('CMA panel', () => {
 });
 
 describe('failures panel', () => {
-  const failures = (f: LiveFrame, theme = mono) =>
-    strip(
-      render(
-        <FailuresPanel
-          failures={f.snapshot.failures}
-          total={f.snapshot.failures_total}
-          processes={f.snapshot.processes}
-          results={f.snapshot.results}
-          selected={undefined}
-          width={100}
-          height={8}
-          focused={false}
-          theme={theme}
-        />,
-      ).lastFrame(),
-    );
-
-  test("a workload's control characters are shown as \\xHH, never sent to the terminal", () => {
-    const f = structuredClone(up);
-    const esc = '\u001b[2J\u0000\n';
-    f.snapshot.results = { [`key${esc}`]: `value${esc}` };
-    f.snapshot.failures[0]!.blocker!.comm = `evil${esc}`;
-    const out = render(
+  /** the panel as Ink draws it, styles included */
+  const panel = (f: LiveFrame, theme = mono, width = 100) =>
+    render(
       <FailuresPanel
         failures={f.snapshot.failures}
         total={f.snapshot.failures_total}
         processes={f.snapshot.processes}
         results={f.snapshot.results}
         selected={undefined}
-        width={120}
+        width={width}
         height={8}
         focused={false}
-        theme={mono}
+        theme={theme}
       />,
     ).lastFrame()!;
+  const failures = (f: LiveFrame, theme = mono) => strip(panel(f, theme));
+
+  test("a workload's control characters are shown as \\xHH, never sent to the terminal", () => {
+    const f = structuredClone(up);
+    const esc = '\u001b[2J\u0000\n';
+    f.snapshot.results = { [`key${esc}`]: `value${esc}` };
+    f.snapshot.failures[0]!.blocker!.comm = `evil${esc}`;
+    const out = panel(f, mono, 120);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the theme's own styles (SGR) go
     const text = out.replace(/\u001b\[[0-9;]*m/g, '');
     expect(visible(text, true)).toBe(text); // no control character but line feeds
