@@ -4,6 +4,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { FORMATS, type Format } from '../metrics/exporters.js';
 import { type CompareArgs, compareCommand } from './compare.js';
+import { listCommand } from './list.js';
 import { runOptions } from './options.js';
 import { type RunCommandArgs, runCommand } from './run.js';
 import { MAX_REFRESH_HZ, type TuiArgs, tuiCommand, tuiOptions, wantsTui } from './tui.js';
@@ -101,10 +102,22 @@ await yargs(hideBin(process.argv))
       guarded(() => tuiCommand({ ...(a as unknown as TuiArgs), workload: a.target, watch: true })),
   )
   .command(
-    'run <workload>',
+    'run [workload]',
     'simulate headless and write snapshots (ndjson, json, csv, prom, openmetrics, text)',
-    (y) => headlessOptions(y.positional('workload', { type: 'string', demandOption: true })),
+    (y) =>
+      headlessOptions(
+        y.positional('workload', {
+          type: 'string',
+          describe: 'workload file or bundled name (default: secure-playback)',
+        }),
+      ),
     (a) => guarded(() => (a.watch ? watchRunCommand : runCommand)(a as unknown as RunCommandArgs)),
+  )
+  .command(
+    ['list', 'workloads'],
+    'the bundled workloads, by name, with their descriptions',
+    (y) => y,
+    () => guarded(listCommand),
   )
   .command(
     'check <workload>',

@@ -1,6 +1,6 @@
 // Options shared by run, tui, watch and compare: which workload, kernel, policies, seed, params.
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { KERNEL_VERSIONS, type KernelVersion, type Policies } from '../kernel/config.js';
@@ -9,10 +9,18 @@ import { checkPolicy } from '../workload/define.js';
 import { errorLine, type WorkloadErrorInfo } from '../workload/errors.js';
 import type { RunRequest } from '../workload/protocol.js';
 
+/** The workloads that come with cmascope, found by name as well as by path. */
+const BUNDLED_DIR = fileURLToPath(new URL('../../workloads/', import.meta.url));
+
+/** The bundled workloads' names (their files without .ts), sorted. */
+export const bundledWorkloads = (): string[] =>
+  readdirSync(BUNDLED_DIR)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => f.slice(0, -'.ts'.length))
+    .sort();
+
 /** The bundled default workload. */
-export const DEFAULT_WORKLOAD = fileURLToPath(
-  new URL('../../workloads/secure-playback.ts', import.meta.url),
-);
+export const DEFAULT_WORKLOAD = join(BUNDLED_DIR, 'secure-playback.ts');
 
 export const runOptions = <T>(y: Argv<T>) =>
   y
@@ -78,12 +86,19 @@ export function parsePolicies(items: string[]): Partial<Policies> {
   return out as Partial<Policies>;
 }
 
-/** The workload's path (default: the bundled one); a file that does not exist is a usage error. */
+/**
+ * The workload's path: a file, else the name of a bundled workload (`secure-playback`), else a
+ * usage error; none given: the bundled default.
+ */
 export function workloadPath(file: string | undefined): string {
   if (file === undefined) return DEFAULT_WORKLOAD;
   const path = isAbsolute(file) ? file : resolve(process.cwd(), file);
-  if (!existsSync(path)) throw new Error(`no such workload file: ${file}`);
-  return path;
+  if (existsSync(path)) return path;
+  const name = file.replace(/\.ts$/, '');
+  if (bundledWorkloads().includes(name)) return join(BUNDLED_DIR, `${name}.ts`);
+  throw new Error(
+    `no such workload file: ${file} (bundled workloads: ${bundledWorkloads().join(', ')})`,
+  );
 }
 
 /** A workload that did not load or run: `file:line:column: message` and the code frame. */

@@ -9,6 +9,9 @@ export const BIN = join(ROOT, 'bin', 'cmascope.js');
 /** a fixture's path relative to ROOT, as a user would type it */
 export const fixture = (name: string): string => `test/cli/fixtures/${name}`;
 export const workload = (name: string): string => `workloads/${name}.ts`;
+/** the bundled workloads, as messages list them */
+export const BUNDLED =
+  'cache-churn, io-uring-memlock, mtk-secure-region, odirect-race, secure-playback';
 
 export interface CliResult {
   code: number | null;

@@ -3,7 +3,7 @@
 // frame where the workload's source is to blame, never a bare stack trace. The workloads are in
 // test/cli/fixtures/. The tests run concurrently (each spawn waits for a slot in cli.ts).
 import { describe, expect, it } from 'vitest';
-import { type CliResult, cmascope, fixture, workload } from './cli.js';
+import { BUNDLED, type CliResult, cmascope, fixture, workload } from './cli.js';
 
 const run = (name: string, ...args: string[]) => cmascope(['run', fixture(name), ...args]);
 
@@ -22,7 +22,7 @@ describe.concurrent('the workload file', () => {
     expectError(
       await run('no-such-workload.ts'),
       2,
-      'cmascope: no such workload file: test/cli/fixtures/no-such-workload.ts',
+      `cmascope: no such workload file: test/cli/fixtures/no-such-workload.ts (bundled workloads: ${BUNDLED})`,
     );
   });
 

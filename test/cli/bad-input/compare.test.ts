@@ -1,7 +1,7 @@
 // Bad input to `cmascope compare` (issue #13): hostile --workers, --seeds, --shard and variants,
 // workloads that do not load or throw, and shard records that --merge must not join blindly.
 import { expect } from 'vitest';
-import { lines } from '../cli.js';
+import { BUNDLED, lines } from '../cli.js';
 import { type BadInput, catalogue, SMALL, workloadWith } from './catalogue.js';
 
 const HASH = 'a5d99291755b35c5';
@@ -365,7 +365,7 @@ catalogue('compare: workloads that do not load or do not finish', [
     name: 'a workload file that does not exist',
     args: ['compare', 'nope.ts', '--policy', 'teePin=upstream'],
     exit: 2,
-    stderr: 'cmascope: no such workload file: nope.ts',
+    stderr: `cmascope: no such workload file: nope.ts (bundled workloads: ${BUNDLED})`,
   },
   compareOf(
     'a workload that throws: the reason for each failing run',

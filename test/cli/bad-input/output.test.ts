@@ -4,6 +4,7 @@
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { BUNDLED } from '../cli.js';
 import { catalogue, SMALL, workloadWith, written } from './catalogue.js';
 
 const BROKEN =
@@ -59,7 +60,7 @@ catalogue('-o never loses the file it names', [
     files: { 'prev.json': KEEP },
     args: ['run', 'gone.ts', '-o', 'prev.json'],
     exit: 2,
-    stderr: 'cmascope: no such workload file: gone.ts',
+    stderr: `cmascope: no such workload file: gone.ts (bundled workloads: ${BUNDLED})`,
   },
   {
     name: '-o naming the workload itself is refused',

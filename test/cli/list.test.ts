@@ -1,0 +1,39 @@
+// Bundled workloads by name (issue #14 item 2): `cmascope list`, and a name wherever a file goes.
+import { describe, expect, it } from 'vitest';
+import { cmascope, lines, workload } from './cli.js';
+
+describe.concurrent('bundled workloads by name', () => {
+  it('list: every bundled workload with its description, the default marked', async () => {
+    const r = await cmascope(['list']);
+    expect(r.code).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      'cache-churn                Page cache and anon churn drift into CMA; a 200 MiB camera buffer must migrate them out',
+      'io-uring-memlock           io_uring fixed buffers of three processes against a per-user RLIMIT_MEMLOCK',
+      'mtk-secure-region          One pinned page anywhere in a 384 MiB whole-region secure heap stops secure playback',
+      'odirect-race               An O_DIRECT write in flight against a 200 MiB CMA heap allocation',
+      'secure-playback (default)  A TEE client keeps 64 MiB registered while the player allocates a 200 MiB secure buffer',
+    ]);
+    expect((await cmascope(['workloads'])).stdout).toBe(r.stdout);
+  });
+
+  it('run <name> is run <bundled file>, byte for byte', async () => {
+    const [byName, byFile] = await Promise.all([
+      cmascope(['run', 'io-uring-memlock', '-f', 'ndjson']),
+      cmascope(['run', workload('io-uring-memlock'), '-f', 'ndjson']),
+    ]);
+    expect(byName.code).toBe(0);
+    expect(byName.stdout).toBe(byFile.stdout);
+    expect(JSON.parse(byName.stdout).results.p2_register).toBe('ENOMEM');
+  });
+
+  it('run with no workload runs the default; check takes a name too', async () => {
+    const [run, check] = await Promise.all([
+      cmascope(['run', '-f', 'ndjson', '--until', '1s']),
+      cmascope(['check', 'mtk-secure-region.ts']),
+    ]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).workload).toBe('secure-playback');
+    expect(check.stderr).toBe('cmascope: mtk-secure-region.ts is valid\n');
+    expect(check.code).toBe(0);
+  });
+});
