@@ -1,5 +1,5 @@
 // `cmascope run <workload>`: simulate headless and write snapshots in a machine-readable format.
-import { exporter, type Format } from '../metrics/exporters.js';
+import { exporter, FORMATS, type Format } from '../metrics/exporters.js';
 import { holds, parseCondition } from '../metrics/fail_on.js';
 import { formatDuration, parseDuration } from '../sim/units.js';
 import { startRun } from '../workload/loader.js';
@@ -35,6 +35,22 @@ export function parseInterval(text: string | undefined): number | undefined {
   return ns;
 }
 
+/** Options that do what was asked but probably not what was meant: a line on stderr each. */
+function warnOddOptions(a: RunCommandArgs): void {
+  const warn = (text: string) => process.stderr.write(`cmascope: note: ${text}\n`);
+  if (a.output !== undefined && a.format === 'text' && FORMATS.includes(a.output as Format))
+    warn(
+      `-o ${a.output} writes the text report to a file named '${a.output}'; for that format: -f ${a.output}`,
+    );
+  if (a.interval !== undefined && !SERIES_FORMATS.includes(a.format))
+    warn(
+      `-f ${a.format} shows the final snapshot only: --interval has no effect (use ndjson, json or csv)`,
+    );
+}
+
+/** The formats that write every interval snapshot, not only the final one. */
+const SERIES_FORMATS: readonly Format[] = ['ndjson', 'json', 'csv'];
+
 /** The signals that end a run early: its output is closed whole, a -o file left as it was. */
 const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 type Signal = keyof typeof SIGNALS;
@@ -47,6 +63,7 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
   const conditions = a.failOn.map(parseCondition);
   if (a.output !== undefined && namesOneOf(a.output, [file]))
     throw new UsageError(`-o ${a.output} is the workload itself: choose another output file`);
+  warnOddOptions(a);
   const out: Output = a.output === undefined ? stdoutOutput : fileOutput(a.output);
   const exp = exporter(a.format);
   let begun = false;

@@ -193,6 +193,26 @@ catalogue('stdout is a whole document on every exit path', [
   },
 ]);
 
+catalogue('options that do what was asked, probably not what was meant: a note', [
+  {
+    name: '-o json without -f: the text report in a file named json, and a note saying so',
+    files: { 'w.ts': SMALL },
+    args: ['run', 'w.ts', '-o', 'json'],
+    writes: ['json'],
+    exit: 0,
+    stderr:
+      "cmascope: note: -o json writes the text report to a file named 'json'; for that format: -f json",
+    check: (_r, dir) => expect(written(dir, 'json')).toMatch(/^cmascope report/),
+  },
+  ...['prom', 'openmetrics', 'text'].map((f) => ({
+    name: `--interval with -f ${f}: a note that only the final snapshot is shown`,
+    files: { 'w.ts': SMALL },
+    args: ['run', 'w.ts', '-f', f, '--interval', '100ms'],
+    exit: 0,
+    stderr: `cmascope: note: -f ${f} shows the final snapshot only: --interval has no effect (use ndjson, json or csv)`,
+  })),
+]);
+
 catalogue('--interval', [
   ...['0', '0s', '1ns', '999us', 'soon', '1 parsec'].map((v) => ({
     name: `--interval ${v} is below the 1 ms floor`,
