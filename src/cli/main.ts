@@ -7,6 +7,7 @@ import { type CompareArgs, compareCommand } from './compare.js';
 import { listCommand } from './list.js';
 import { runOptions } from './options.js';
 import { type RunCommandArgs, runCommand } from './run.js';
+import { COMMANDS, closest } from './suggest.js';
 import { MAX_REFRESH_HZ, type TuiArgs, tuiCommand, tuiOptions, wantsTui } from './tui.js';
 import { watchRunCommand } from './watch.js';
 
@@ -188,13 +189,20 @@ await yargs(hideBin(process.argv))
   )
   .example('$0 run workloads/secure-playback.ts -f prom', 'Prometheus text format')
   .example("$0 run w.ts --fail-on 'cma_alloc_fail>0'", 'exit 3 when a CMA allocation failed')
+  .completion('completion', 'print a bash/zsh completion script (source it from your shell rc)')
+  .recommendCommands()
   .strict()
   .help()
   .epilogue(
     'Exit codes: 0 ok, 1 runtime error, 2 usage error or invalid workload, 3 --fail-on condition met.',
   )
   .fail((msg, err) => {
-    process.stderr.write(`cmascope: ${msg ?? err?.message}\nRun 'cmascope --help' for usage.\n`);
+    const typed = hideBin(process.argv)[0] ?? '';
+    const command = COMMANDS.includes(typed) ? undefined : closest(typed, COMMANDS);
+    const hint = command ? ` (did you mean '${command}'?)` : '';
+    process.stderr.write(
+      `cmascope: ${msg ?? err?.message}${hint}\nRun 'cmascope --help' for usage.\n`,
+    );
     process.exit(2);
   })
   .parseAsync();

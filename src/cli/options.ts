@@ -8,6 +8,7 @@ import { parseDuration } from '../sim/units.js';
 import { checkPolicy } from '../workload/define.js';
 import { errorLine, type WorkloadErrorInfo } from '../workload/errors.js';
 import type { RunRequest } from '../workload/protocol.js';
+import { COMMANDS, closest } from './suggest.js';
 
 /** The workloads that come with cmascope, found by name as well as by path. */
 const BUNDLED_DIR = fileURLToPath(new URL('../../workloads/', import.meta.url));
@@ -96,9 +97,15 @@ export function workloadPath(file: string | undefined): string {
   if (existsSync(path)) return path;
   const name = file.replace(/\.ts$/, '');
   if (bundledWorkloads().includes(name)) return join(BUNDLED_DIR, `${name}.ts`);
-  throw new Error(
-    `no such workload file: ${file} (bundled workloads: ${bundledWorkloads().join(', ')})`,
-  );
+  // `cmascope comapre`: the default command took a mistyped command for a workload
+  const command = process.argv[2] === file ? closest(file, COMMANDS) : undefined;
+  const bundled = closest(name, bundledWorkloads());
+  const hint = command
+    ? `did you mean the command '${command}'?`
+    : bundled
+      ? `did you mean '${bundled}'?`
+      : `bundled workloads: ${bundledWorkloads().join(', ')}`;
+  throw new Error(`no such workload file: ${file} (${hint})`);
 }
 
 /** A workload that did not load or run: `file:line:column: message` and the code frame. */

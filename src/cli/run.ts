@@ -1,6 +1,7 @@
 // `cmascope run <workload>`: simulate headless and write snapshots in a machine-readable format.
 import { exporter, FORMATS, type Format } from '../metrics/exporters.js';
 import { holds, parseCondition } from '../metrics/fail_on.js';
+import { visible } from '../metrics/fmt.js';
 import { formatDuration, parseDuration } from '../sim/units.js';
 import { startRun } from '../workload/loader.js';
 import { type RunArgs, runRequest, workloadFailed, workloadPath } from './options.js';
@@ -67,6 +68,7 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
   const out: Output = a.output === undefined ? stdoutOutput : fileOutput(a.output);
   const exp = exporter(a.format);
   let begun = false;
+  let description = '';
   let refused: string | undefined;
   let signal: Signal | undefined;
   let writeError: Error | undefined;
@@ -88,6 +90,7 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
         refused = `-o ${a.output} is a file the workload imports: choose another output file`;
         void run.stop();
       }
+      if (m.type === 'loaded') description = m.description;
       if (refused || a.check) return;
       // nothing reaches the output for a workload that does not load
       if (m.type === 'loaded') {
@@ -124,7 +127,8 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
       return workloadFailed(outcome.error);
     }
     if (a.check) {
-      process.stderr.write(`cmascope: ${a.workload ?? 'the default workload'} is valid\n`);
+      const about = description ? `: ${visible(description)}` : '';
+      process.stderr.write(`cmascope: ${a.workload ?? 'the default workload'} is valid${about}\n`);
       return 0;
     }
     const met = conditions.filter((c) => holds(c, outcome.final));

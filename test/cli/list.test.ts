@@ -1,6 +1,7 @@
-// Bundled workloads by name (issue #14 item 2): `cmascope list`, and a name wherever a file goes.
+// Bundled workloads by name (issue #14 item 2): `cmascope list`, and a name wherever a file goes;
+// the command line's habits (item 9): did-you-mean, shell completion.
 import { describe, expect, it } from 'vitest';
-import { cmascope, lines, workload } from './cli.js';
+import { BUNDLED, cmascope, lines, workload } from './cli.js';
 
 describe.concurrent('bundled workloads by name', () => {
   it('list: every bundled workload with its description, the default marked', async () => {
@@ -33,7 +34,34 @@ describe.concurrent('bundled workloads by name', () => {
     ]);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).workload).toBe('secure-playback');
-    expect(check.stderr).toBe('cmascope: mtk-secure-region.ts is valid\n');
+    expect(check.stderr).toBe(
+      'cmascope: mtk-secure-region.ts is valid: One pinned page anywhere in a 384 MiB whole-region secure heap stops secure playback\n',
+    );
     expect(check.code).toBe(0);
+  });
+});
+
+describe.concurrent('did you mean, and completion', () => {
+  it.each([
+    [['comapre'], "cmascope: no such workload file: comapre (did you mean the command 'compare'?)"],
+    [['rnu', 'w.ts'], "cmascope: Unknown argument: w.ts (did you mean 'run'?)"],
+    [
+      ['run', 'secure-plaback'],
+      "cmascope: no such workload file: secure-plaback (did you mean 'secure-playback'?)",
+    ],
+    [['run', 'chek'], `cmascope: no such workload file: chek (bundled workloads: ${BUNDLED})`],
+  ])('cmascope %j', async (args, line) => {
+    const r = await cmascope(args);
+    expect(lines(r.stderr)[0]).toBe(line);
+    expect(r.code).toBe(2);
+  });
+
+  it('completion prints a shell completion script for cmascope', async () => {
+    const r = await cmascope(['completion']);
+    expect(r.code).toBe(0);
+    expect(lines(r.stdout)[0]).toBe('###-begin-cmascope-completions-###');
+    expect(r.stdout).toContain(
+      'complete -o bashdefault -o default -F _cmascope_yargs_completions cmascope',
+    );
   });
 });
