@@ -123,15 +123,33 @@ export async function compareCommand(a: CompareArgs): Promise<number> {
   const records = sortRecords(await runPool(runs, pool));
   const failed = reportFailures(records);
   process.stderr.write(
-    `cmascope: ${runs.length} runs on ${workers} workers in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    `cmascope: ${plural(runs.length, 'run')} on ${plural(workers, 'worker')} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
   );
+  if (seeds.length > 1 && sameEverywhere(records))
+    process.stderr.write(
+      'cmascope: note: every seed gave the same results in every variant: does the workload draw on sys.random()?\n',
+    );
   if (shard) {
     for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);
   } else {
     if (a.thread && a.format === 'text') process.stdout.write(THREAD_HEADER);
+    if (a.kernel && a.format === 'text')
+      process.stdout.write(`kernel ${a.kernel} (--kernel; a variant's kernel= wins)\n\n`);
     process.stdout.write(render(records, a.format));
   }
   return failed;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Whether the runs of each variant are all alike but for their seed. */
+function sameEverywhere(records: readonly RunRecord[]): boolean {
+  const outcomes = new Map<string, string>();
+  return records.every((r) => {
+    const o = JSON.stringify({ ...r, key: r.key.variant });
+    if (!outcomes.has(r.key.variant)) outcomes.set(r.key.variant, o);
+    return outcomes.get(r.key.variant) === o;
+  });
 }
 
 /** One line per run that failed, with its reason; 1 if any did. */

@@ -152,7 +152,7 @@ await yargs(hideBin(process.argv))
         .option('seeds', {
           type: 'string',
           default: '1',
-          describe: 'seeds to run each variant with: 1..50 or 1,2,5',
+          describe: 'seeds to run each variant with: 1..50, 1,2,5 or 1..3,7',
         })
         .option('shard', {
           type: 'string',

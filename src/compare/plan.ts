@@ -25,17 +25,20 @@ export const THREAD_VARIANTS = [
 /** The most runs one comparison plans, all shards together (1..1e20 must not become an array). */
 export const MAX_RUNS = 100_000;
 
-/** '1..50', '7', or '1,2,5': each seed once */
+/** '1..50', '7', '1,2,5' or '1..3,7': each seed once */
 export function parseSeeds(spec: string): number[] {
-  const invalid = (why = 'expected a range such as 1..50 or a list such as 1,2,5') =>
+  const invalid = (why = 'expected a range such as 1..50, a list such as 1,2,5, or both: 1..3,7') =>
     new Error(`invalid --seeds '${spec}': ${why}`);
-  const range = /^(\d+)\.\.(\d+)$/.exec(spec.trim());
-  const [from, to] = range ? [Number(range[1]), Number(range[2])] : [0, -1];
-  if (to - from + 1 > MAX_RUNS) throw invalid(`at most ${MAX_RUNS} seeds`);
-  const seeds = range
-    ? Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i)
-    : spec.split(',').map((s) => (/^\s*\d+\s*$/.test(s) ? Number(s) : Number.NaN));
-  if (seeds.length === 0 || seeds.some((s) => !Number.isSafeInteger(s))) throw invalid();
+  const seeds: number[] = [];
+  for (const part of spec.split(',')) {
+    const m = /^\s*(\d+)(?:\.\.(\d+))?\s*$/.exec(part);
+    if (!m) throw invalid();
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (seeds.length + to - from + 1 > MAX_RUNS) throw invalid(`at most ${MAX_RUNS} seeds`);
+    if (!Number.isSafeInteger(to) || to < from) throw invalid();
+    for (let s = from; s <= to; s++) seeds.push(s);
+  }
   const seen = new Set<number>();
   for (const s of seeds) {
     if (seen.has(s)) throw invalid(`seed ${s} is given twice`);

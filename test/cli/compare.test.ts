@@ -153,3 +153,82 @@ describe('bad variants', () => {
     expect(r.stderr).toContain('--policy');
   });
 });
+
+describe('across seeds (issue #14 item 8)', () => {
+  it('a numeric result as n, min, median, p90 and max; the --kernel in the header', async () => {
+    const r = await cmascope(
+      'compare',
+      'test/cli/fixtures/random-size.ts',
+      '--policy',
+      'teePin=upstream',
+      '--seeds',
+      '1..20',
+      '--kernel',
+      '6.4',
+      '--workers',
+      '1',
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^cmascope: 20 runs on 1 worker in [\d.]+ s\n$/);
+    const out = r.stdout.split('\n');
+    expect(out.slice(0, 4)).toEqual([
+      "kernel 6.4 (--kernel; a variant's kernel= wins)",
+      '',
+      '▸ teePin=upstream  (20 runs)',
+      '    mib: n=20 min 16 median 72 p90 128 max 128',
+    ]);
+    const json = await cmascope(
+      'compare',
+      'test/cli/fixtures/random-size.ts',
+      '--policy',
+      'teePin=upstream',
+      '--seeds',
+      '1..20',
+      '--kernel',
+      '6.4',
+      '-f',
+      'json',
+    );
+    expect(JSON.parse(json.stdout).variants[0].stats.mib).toEqual({
+      n: 20,
+      min: 16,
+      median: 72,
+      p90: 128,
+      max: 128,
+    });
+  });
+
+  it('the failing seeds of each variant; a note when no seed changes anything; 1 run, 1 worker', async () => {
+    const [failing, one] = await Promise.all([
+      cmascope(
+        'compare',
+        'workloads/odirect-race.ts',
+        '--policy',
+        'teePin=upstream',
+        '--policy',
+        'teePin=upstream,cmaRetry=android',
+        '--seeds',
+        '1..3,5',
+        '--until',
+        '5s',
+      ),
+      cmascope(
+        'compare',
+        'workloads/odirect-race.ts',
+        '--policy',
+        'teePin=upstream',
+        '--until',
+        '5s',
+        '--workers',
+        '1',
+      ),
+    ]);
+    expect(failing.code).toBe(0);
+    expect(failing.stdout).toContain('    failing seeds: 1..3,5 (of 4)\n');
+    expect(failing.stdout).toContain('t=1.611s)\n'); // printk-style, as run and the TUI print it
+    expect(failing.stderr.split('\n')[1]).toBe(
+      'cmascope: note: every seed gave the same results in every variant: does the workload draw on sys.random()?',
+    );
+    expect(one.stderr).toMatch(/^cmascope: 1 run on 1 worker in [\d.]+ s\n$/);
+  });
+});

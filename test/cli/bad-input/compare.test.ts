@@ -203,7 +203,7 @@ catalogue('compare --merge: every run once, from one comparison', [
 ]);
 
 const WORKERS = 'expected a whole number from 1 to 256';
-const SEEDS = 'expected a range such as 1..50 or a list such as 1,2,5';
+const SEEDS = 'expected a range such as 1..50, a list such as 1,2,5, or both: 1..3,7';
 const SHARD = 'expected i/n with 0 <= i < n, e.g. 0/4';
 
 catalogue('compare: --workers, --seeds, --shard, --seed and variants', [
@@ -242,6 +242,13 @@ catalogue('compare: --workers, --seeds, --shard, --seed and variants', [
     `cmascope: invalid --seeds '99999999999999999999': ${SEEDS}`,
   ),
   compare('--seeds 5..1', ['--seeds', '5..1'], 2, `cmascope: invalid --seeds '5..1': ${SEEDS}`),
+  compare(
+    '--seeds 1..3,2 gives seed 2 twice',
+    ['--seeds', '1..3,2'],
+    2,
+    "cmascope: invalid --seeds '1..3,2': seed 2 is given twice",
+  ),
+  compare('--seeds 1..', ['--seeds', '1..'], 2, `cmascope: invalid --seeds '1..': ${SEEDS}`),
   compare('--seeds 1,,2', ['--seeds', '1,,2'], 2, `cmascope: invalid --seeds '1,,2': ${SEEDS}`),
   compare('--seeds 1.5', ['--seeds', '1.5'], 2, `cmascope: invalid --seeds '1.5': ${SEEDS}`),
   compare('--seeds -1', ['--seeds', '-1'], 2, `cmascope: invalid --seeds '-1': ${SEEDS}`),
