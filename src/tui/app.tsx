@@ -15,7 +15,7 @@ import { FailureDetail } from './failure-detail.js';
 import { defaultFailure, FailuresPanel } from './failures-panel.js';
 import { FrameGate, urgent } from './frame-gate.js';
 import { Help } from './help.js';
-import { type Action, type KeyLike, keyAction } from './keys.js';
+import { type Action, burstKeys, type KeyLike, keyAction } from './keys.js';
 import { computeLayout, MIN_COLUMNS, MIN_ROWS, type Size } from './layout.js';
 import { initialModel, type Model, type ModelEvent, reduceModel } from './model.js';
 import { nextPreset, PRESETS, presetIndex, stepSpeed } from './presets.js';
@@ -458,9 +458,8 @@ export function App(props: AppProps) {
   // the filter prompt, where a paste is text
   const onInput = useCallback(
     (input: string, key: KeyLike) => {
-      const keys = [...input];
-      if (keys.length > 1 && stateRef.current.ui.edit === undefined && !key.ctrl) {
-        for (const k of keys) onKey(k, {});
+      if ([...input].length > 1 && stateRef.current.ui.edit === undefined && !key.ctrl) {
+        for (const [k, flags] of burstKeys(input)) onKey(k, flags);
       } else onKey(input, key);
     },
     [onKey],

@@ -58,6 +58,22 @@ export const BINDINGS: readonly [keys: string, what: string][] = [
   ['p', 'next policy preset, restart with the same seed'],
 ];
 
+/** The keys Ink reads for the control characters that a burst of keys may hold. */
+const CONTROL_KEYS: Record<string, KeyLike> = {
+  '\t': { tab: true },
+  '\r': { return: true },
+  '\u007f': { backspace: true },
+  '\b': { backspace: true },
+};
+
+/**
+ * Keys typed faster than Ink reads them arrive as one string ('++', '\t\t'): one key each, with
+ * the flags Ink would have given it alone. Ink already splits escape sequences off.
+ */
+export function burstKeys(input: string): [string, KeyLike][] {
+  return [...input].map((ch) => [ch, CONTROL_KEYS[ch] ?? {}]);
+}
+
 /** What a key does: in the filter prompt (`editing`) printable keys are text. */
 export function keyAction(input: string, key: KeyLike, editing: boolean): Action | undefined {
   if (key.ctrl && input === 'c') return { type: 'quit' };

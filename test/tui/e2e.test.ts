@@ -105,7 +105,10 @@ describe('the TUI in a terminal', () => {
     s = await until('the drill-down', shows('Failure details'));
     expect(s).toContain('0x3488c       18572  s pinned short   drm-client[102] via tee_shm id 1');
     press('Escape');
-    await until('the drill-down to close', (x) => !x.includes('Failure details'));
+    s = await until('the drill-down to close', (x) => !x.includes('Failure details'));
+    expect(s).toContain('▶ Failures');
+    press('Tab', 'Tab'); // one read of both keys: each moves the focus (Failures → Trace → CMA)
+    await until('the focus two panels on', shows('▶ CMA'));
 
     press('?');
     await until('the help', shows('pause / resume'));

@@ -145,6 +145,16 @@ describe('keys', () => {
     expect(screen()).toContain('▶ Failures');
   });
 
+  test('keys that arrive together are each handled: tabs, a shift-tab, a return (issue #14 item 7)', async () => {
+    const { press, screen } = await start();
+    await press('\t\t'); // one read of two tabs, as `tmux send-keys Tab Tab` delivers them
+    expect(screen()).toContain('▶ Failures');
+    await press('\t\t\u001b[Z'); // on round to CMA, then an escape sequence: shift-tab
+    expect(screen()).toContain('▶ Trace');
+    await press('\t\t\t\r');
+    expect(screen()).toContain('Failure details');
+  });
+
   test('enter opens the drill-down on the blamed failure, esc goes back', async () => {
     const { press, screen } = await start();
     await press(KEYS.enter);
