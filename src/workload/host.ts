@@ -248,6 +248,9 @@ function runLive(
   };
   const finished = () => engine.peekTime() > limit;
   const publish = () => {
+    // a run that ends with events still pending ends at its limit, as runBatch's does: however
+    // it got there (>, ., running), its last frame is the final snapshot
+    if (finished() && !engine.idle && engine.now < limit) sim.run(limit);
     lastFrame = performance.now();
     shown = { events: engine.eventsRun, now: engine.now };
     post({

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { startRun } from '../../src/workload/loader.js';
-import type { LiveFrame } from '../../src/workload/protocol.js';
+import type { HostMessage, LiveFrame } from '../../src/workload/protocol.js';
 import { Session } from '../../src/workload/session.js';
 
 // an event every simulated millisecond: there is always something new to show
@@ -65,7 +65,12 @@ it.each([
 });
 
 /** A live run of `source` (startRun, as the TUI's Session does). */
-function live(source: string, paused: boolean, watchdogMs: number) {
+function live(
+  source: string,
+  paused: boolean,
+  watchdogMs: number,
+  onMessage?: (m: HostMessage) => void,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'cmascope-live-'));
   const file = join(dir, 'w.ts');
   writeFileSync(file, source);
@@ -77,9 +82,12 @@ function live(source: string, paused: boolean, watchdogMs: number) {
       policies: {},
       live: { refreshHz: 10, speed: Infinity, paused, mapCells: 16, traceLines: 4 },
     },
-    { watchdogMs },
+    onMessage ? { watchdogMs, onMessage } : { watchdogMs },
   );
-  return { run, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    run: Object.assign(run, { file }),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 it('reports a deadlock in a live run', async () => {
@@ -115,3 +123,34 @@ it('a paused live run is never stopped by the watchdog', async () => {
     cleanup();
   }
 });
+
+/** Sleeps past its duration: the run ends at 10 s with an event still pending at 20 s. */
+const PAST_END = BUSY.replace("duration: '10h'", "duration: '10s'").replace(
+  "for (;;) yield sys.sleep('1ms');",
+  "yield sys.sleep('9500ms');\n    sys.record('late', true);\n    yield sys.sleep('10500ms');",
+);
+
+it.each([
+  ['> when no failure is left', true],
+  ['running at max speed', false],
+])(
+  'the last frame of a finished live run is the final snapshot: %s (issue #14 item 6)',
+  async (_, paused) => {
+    const frames: LiveFrame[] = [];
+    const { run, cleanup } = live(PAST_END, paused, 5000, (m) => {
+      if (m.type === 'frame') frames.push(m.frame);
+    });
+    try {
+      for (let i = 0; i < 100 && frames.length === 0; i++) await sleep(50); // as the TUI does
+    if (paused) run.control({ type: 'toFailure' });
+      for (let i = 0; i < 100 && !frames.at(-1)?.finished; i++) await sleep(50);
+      const headless = await startRun({ file: run.file, seed: 1, set: {}, policies: {} }).done;
+      expect(headless.ok && headless.final.simTimeNs).toBe(10e9);
+      expect(frames.at(-1)?.finished).toBe(true);
+      expect(frames.at(-1)!.snapshot.simTimeNs).toBe(10e9);
+    } finally {
+      await run.stop();
+      cleanup();
+    }
+  },
+);
