@@ -29,10 +29,10 @@ import { initialUi, reduceUi, type UiContext, type UiState } from './ui-state.js
 export interface SessionLike {
   on(event: 'frame', listener: (f: LiveFrame) => void): unknown;
   on(event: 'started', listener: (info: SessionEvents['started'][0]) => void): unknown;
-  on(event: 'error', listener: (e: WorkloadErrorInfo) => void): unknown;
+  on(event: 'error', listener: (e: WorkloadErrorInfo, how: { stopped: boolean }) => void): unknown;
   off(event: 'frame', listener: (f: LiveFrame) => void): unknown;
   off(event: 'started', listener: (info: SessionEvents['started'][0]) => void): unknown;
-  off(event: 'error', listener: (e: WorkloadErrorInfo) => void): unknown;
+  off(event: 'error', listener: (e: WorkloadErrorInfo, how: { stopped: boolean }) => void): unknown;
   control(m: ControlMessage): void;
   restart(changes: Partial<RunRequest>): void;
 }
@@ -63,7 +63,7 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
       preset={presetIndex(s?.kernel)}
       speed={ui.speed}
       error={model.error !== undefined}
-      stopped={model.error?.phase === 'run' && model.framesSinceError === 0}
+      stopped={model.stopped === true}
       width={W}
       theme={theme}
     />
@@ -86,6 +86,7 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
         error={model.error}
         cwd={cwd}
         hasRun={false}
+        stopped={false}
         width={W}
         height={L.cma.height + bodyBelowCma}
         theme={theme}
@@ -181,6 +182,7 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
               error={model.error}
               cwd={cwd}
               hasRun
+              stopped={model.stopped === true}
               width={W}
               height={bottomH}
               theme={theme}
@@ -400,7 +402,8 @@ export function App(props: AppProps) {
       else timer ??= setTimeout(draw, wait);
     };
     const onStarted = (info: SessionEvents['started'][0]) => dispatch({ type: 'started', ...info });
-    const onError = (error: WorkloadErrorInfo) => dispatch({ type: 'error', error });
+    const onError = (error: WorkloadErrorInfo, how: { stopped: boolean }) =>
+      dispatch({ type: 'error', error, stopped: how.stopped });
     session.on('frame', onFrame);
     session.on('started', onStarted);
     session.on('error', onError);

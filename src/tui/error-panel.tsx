@@ -15,18 +15,24 @@ export function where(e: WorkloadErrorInfo, cwd: string): string | undefined {
   return `${relative(cwd, file) || file}:${line}:${column}`;
 }
 
-export function errorLines(e: WorkloadErrorInfo, cwd: string, hasRun: boolean): Line[] {
+/** What the screen shows around the error: the run that goes on, the run it stopped, or none. */
+function shown(hasRun: boolean, stopped: boolean): string {
+  if (!hasRun) return 'no run to show: fix the workload and start again (q quits)';
+  if (stopped)
+    return 'the run above stopped here, as it was at the error; fix the workload, or press p to restart';
+  return 'the last good run keeps going above; fix the workload, or press p to restart';
+}
+
+export function errorLines(
+  e: WorkloadErrorInfo,
+  cwd: string,
+  hasRun: boolean,
+  stopped: boolean,
+): Line[] {
   const at = where(e, cwd);
   const out: Line[] = [[...(at ? [seg(`${at}: `, 'title')] : []), seg(e.message, 'crit')]];
   for (const l of (e.frame ?? '').split('\n')) if (l !== '') out.push([seg(l)]);
-  out.push([
-    seg(
-      hasRun
-        ? 'the last good run keeps going above; fix the workload, or press p to restart'
-        : 'no run to show: fix the workload and start again (q quits)',
-      'muted',
-    ),
-  ]);
+  out.push([seg(shown(hasRun, stopped), 'muted')]);
   return out;
 }
 
@@ -38,6 +44,8 @@ export const ErrorPanel = memo(function ErrorPanel(p: {
   error: WorkloadErrorInfo;
   cwd: string;
   hasRun: boolean;
+  /** the error stopped the run shown above */
+  stopped: boolean;
   width: number;
   height: number;
   theme: Theme;
@@ -49,7 +57,7 @@ export const ErrorPanel = memo(function ErrorPanel(p: {
     <Panel
       panel={framed(
         { title, width: p.width, height: p.height, focused: false, tone: 'crit' },
-        errorLines(p.error, p.cwd, p.hasRun),
+        errorLines(p.error, p.cwd, p.hasRun, p.stopped),
         p.theme,
       )}
       theme={p.theme}

@@ -25,14 +25,14 @@ export interface Model {
   runs: number;
   /** the newest failed attempt (load or run error); cleared when a run starts */
   error?: WorkloadErrorInfo;
-  /** frames since that error: none after a run error means the run on screen has stopped */
-  framesSinceError?: number;
+  /** that error stopped the run on screen (else a new attempt failed, and the run goes on) */
+  stopped?: boolean;
 }
 
 export type ModelEvent =
   | { type: 'frame'; frame: LiveFrame }
   | { type: 'started'; workload: string; description: string; reason: string }
-  | { type: 'error'; error: WorkloadErrorInfo };
+  | { type: 'error'; error: WorkloadErrorInfo; stopped: boolean };
 
 export const emptyHistory = (): History => ({ t: [], free: {} });
 
@@ -79,12 +79,10 @@ export function reduceModel(m: Model, e: ModelEvent): Model {
   switch (e.type) {
     case 'frame': {
       if (m.frame && sameFrame(m.frame, e.frame)) return m;
-      const next = { ...m, frame: e.frame, history: addSample(m.history, e.frame) };
-      if (m.framesSinceError !== undefined) next.framesSinceError = m.framesSinceError + 1;
-      return next;
+      return { ...m, frame: e.frame, history: addSample(m.history, e.frame) };
     }
     case 'started': {
-      const { error: _cleared, framesSinceError: _n, ...rest } = m;
+      const { error: _cleared, stopped: _s, ...rest } = m;
       return {
         ...rest,
         workload: e.workload,
@@ -94,6 +92,6 @@ export function reduceModel(m: Model, e: ModelEvent): Model {
       };
     }
     case 'error':
-      return { ...m, error: e.error, framesSinceError: 0 };
+      return { ...m, error: e.error, stopped: e.stopped };
   }
 }

@@ -19,8 +19,11 @@ export interface SessionEvents {
       inputs: string[];
     },
   ];
-  /** the newest attempt failed; the previous run (if any) keeps going */
-  error: [WorkloadErrorInfo];
+  /**
+   * A run failed: a new attempt (the previous run, if any, keeps going: `stopped` false) or the
+   * run on screen, which stopped there (`stopped` true).
+   */
+  error: [WorkloadErrorInfo, { stopped: boolean }];
 }
 
 export class Session extends EventEmitter<SessionEvents> {
@@ -105,7 +108,7 @@ export class Session extends EventEmitter<SessionEvents> {
       if (o.ok || this.stopped) return;
       if (o.error.message === 'stopped') return;
       if (this.pending === handle) this.pending = undefined;
-      this.emit('error', o.error);
+      this.emit('error', o.error, { stopped: this.current === handle });
     });
   }
 }

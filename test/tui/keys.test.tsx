@@ -189,12 +189,16 @@ describe('keys', () => {
 
   test('a failed restart shows file:line:column and the code frame; the last frame stays', async () => {
     const { session, screen } = await start();
-    session.emit('error', {
-      phase: 'load',
-      message: "TypeError: Cannot read properties of undefined (reading 'x')",
-      location: { file: '/work/main/workloads/secure-playback.ts', line: 40, column: 9 },
-      frame: '  40 |     p.boom.x;\n     |         ^',
-    });
+    session.emit(
+      'error',
+      {
+        phase: 'load',
+        message: "TypeError: Cannot read properties of undefined (reading 'x')",
+        location: { file: '/work/main/workloads/secure-playback.ts', line: 40, column: 9 },
+        frame: '  40 |     p.boom.x;\n     |         ^',
+      },
+      { stopped: false },
+    );
     await tick();
     const out = screen();
     expect(out).toContain(
@@ -206,6 +210,27 @@ describe('keys', () => {
     session.emit('started', { workload: 'secure-playback', description: '', reason: 'reload' });
     await tick();
     expect(screen()).not.toContain('Cannot read properties');
+  });
+
+  test('an error that stops the run on screen says so: STOPPED, not RUNNING (issue #14 item 5)', async () => {
+    const { session, screen } = await start();
+    const error = {
+      phase: 'run' as const,
+      message: "UnitError: invalid mapping size '16 MiBs'",
+      location: { file: '/work/main/workloads/secure-playback.ts', line: 40, column: 9 },
+    };
+    session.emit('error', error, { stopped: true });
+    await tick();
+    expect(screen()).toContain('ERROR ■ STOPPED');
+    expect(screen()).toContain('the run above stopped here, as it was at the error');
+    expect(screen()).not.toContain('keeps going');
+    // a new attempt that fails while the run on screen goes on: that run is still running
+    session.emit('started', { workload: 'secure-playback', description: '', reason: 'reload' });
+    session.emit('error', error, { stopped: false });
+    session.emit('frame', { ...frame('upstream-failure'), paused: false, events: 99 });
+    await tick();
+    expect(screen()).toContain('ERROR ▶ RUNNING');
+    expect(screen()).toContain('the last good run keeps going above');
   });
 
   test('an unchanged frame does not render again', async () => {

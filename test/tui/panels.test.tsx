@@ -321,6 +321,7 @@ test('error panel: file:line:column, the message and the code frame', () => {
         }}
         cwd="/work/main"
         hasRun
+        stopped={false}
         width={100}
         height={7}
         theme={colour}

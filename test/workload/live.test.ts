@@ -142,7 +142,7 @@ it.each([
     });
     try {
       for (let i = 0; i < 100 && frames.length === 0; i++) await sleep(50); // as the TUI does
-    if (paused) run.control({ type: 'toFailure' });
+      if (paused) run.control({ type: 'toFailure' });
       for (let i = 0; i < 100 && !frames.at(-1)?.finished; i++) await sleep(50);
       const headless = await startRun({ file: run.file, seed: 1, set: {}, policies: {} }).done;
       expect(headless.ok && headless.final.simTimeNs).toBe(10e9);
