@@ -114,7 +114,7 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
     );
     let below: ReactNode;
     if (ui.help) {
-      below = <Help theme={theme} preset={presetIndex(s.kernel)} width={W} height={bodyBelowCma} />;
+      below = undefined; // the help takes the whole body (below)
     } else if (ui.detail && s.failures.length > 0) {
       below = (
         <FailureDetail
@@ -201,7 +201,14 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
         </>
       );
     }
-    body = (
+    body = ui.help ? (
+      <Help
+        theme={theme}
+        preset={presetIndex(s.kernel)}
+        width={W}
+        height={L.cma.height + bodyBelowCma}
+      />
+    ) : (
       <>
         {cma}
         {below}

@@ -1,4 +1,4 @@
-// The help screen (?): key bindings, what the glyphs mean, what the memlock gauge measures, and
+// The help screen (?): key bindings, what the glyphs mean, what each process column shows, and
 // the policy presets p cycles through.
 import { memo } from 'react';
 import { CELL_LEGEND, cellGlyph, cellTone } from './charts.js';
@@ -6,10 +6,29 @@ import { framed } from './frame.js';
 import { BINDINGS } from './keys.js';
 import { Panel } from './lines.js';
 import { PRESETS } from './presets.js';
+import { COLUMNS } from './process-table.js';
 import { fitText, type Line, seg } from './text.js';
 import type { Theme } from './theme.js';
 
-export function helpLines(theme: Theme, preset: number): Line[] {
+/** Entries `TITLE what it means`, as many to a line as fit in `width`. */
+function flow(entries: [string, string][], width: number): Line[] {
+  const out: Line[] = [];
+  let line: Line = [];
+  let used = 0;
+  for (const [title, what] of entries) {
+    const w = 2 + title.length + 1 + what.length + 1;
+    if (used > 0 && used + w > width) {
+      out.push(line);
+      [line, used] = [[], 0];
+    }
+    line.push(seg(`  ${title}`, 'accent'), seg(` ${what} `));
+    used += w;
+  }
+  if (used > 0) out.push(line);
+  return out;
+}
+
+export function helpLines(theme: Theme, preset: number, width: number): Line[] {
   const g = theme.glyphs;
   const out: Line[] = [[seg('Keys', 'title')]];
   for (const [keys, what] of BINDINGS) {
@@ -28,13 +47,13 @@ export function helpLines(theme: Theme, preset: number): Line[] {
   }
   legend.push(seg(g.blocking, 'blocking'), seg(' blocking page (failure details)'));
   out.push(legend);
-  out.push([
-    seg('Memlock', 'title'),
-    seg(
-      '  the largest of VmLck, VmPin and the user’s locked_vm against RLIMIT_MEMLOCK; ! at 90 %, X at the limit',
-      'muted',
+  out.push([seg('Processes', 'title'), seg('  the columns, as many as fit:', 'muted')]);
+  out.push(
+    ...flow(
+      COLUMNS.flatMap((c) => (c.legend ? [[c.title, c.legend]] : [])),
+      width,
     ),
-  ]);
+  );
   out.push([
     seg('Presets', 'title'),
     seg('  p restarts at t = 0 with the same seed under the next one:', 'muted'),
@@ -60,7 +79,7 @@ export const Help = memo(function Help(p: {
     <Panel
       panel={framed(
         { title: [seg('Help', 'title')], width: p.width, height: p.height, focused: true },
-        helpLines(p.theme, p.preset),
+        helpLines(p.theme, p.preset, p.width - 4),
         p.theme,
       )}
       theme={p.theme}

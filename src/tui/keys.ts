@@ -54,6 +54,7 @@ export const BINDINGS: readonly [keys: string, what: string][] = [
   ['/', 'filter processes (trace when focused): type, enter applies, esc clears'],
   ['tab  shift-tab', 'next / previous panel'],
   ['↑ ↓  j k  PgUp PgDn', 'move in the focused panel'],
+  ['g  G  Home End', 'to the first / last line of the focused panel'],
   ['enter', 'drill down into the selected failure (esc back)'],
   ['p', 'next policy preset, restart with the same seed'],
 ];

@@ -117,6 +117,8 @@ export interface Column {
   /** dropped first when the table is too wide: higher numbers go first */
   drop: number;
   sort?: SortKey;
+  /** what an abbreviated title means, for the help screen */
+  legend?: string;
   cell(r: ProcRow, g: Glyphs): Seg[];
 }
 
@@ -171,6 +173,7 @@ export const COLUMNS: readonly Column[] = [
   {
     id: 'uid',
     title: 'UID',
+    legend: "its user: RLIMIT_MEMLOCK's locked_vm is per user",
     width: 5,
     align: 'r',
     drop: 5,
@@ -189,6 +192,7 @@ export const COLUMNS: readonly Column[] = [
   {
     id: 'short',
     title: 'PIN-S',
+    legend: 'pinned short-term (FOLL_PIN)',
     width: 5,
     align: 'r',
     drop: 1,
@@ -198,6 +202,7 @@ export const COLUMNS: readonly Column[] = [
   {
     id: 'long',
     title: 'PIN-L',
+    legend: 'pinned long-term (FOLL_LONGTERM: moved out of CMA first)',
     width: 5,
     align: 'r',
     drop: 1,
@@ -207,6 +212,7 @@ export const COLUMNS: readonly Column[] = [
   {
     id: 'inCma',
     title: 'IN-CMA',
+    legend: 'pinned pages in CMA: they block cma_alloc',
     width: 6,
     align: 'r',
     drop: 0,
@@ -216,6 +222,7 @@ export const COLUMNS: readonly Column[] = [
   {
     id: 'vmlck',
     title: 'VmLck',
+    legend: 'mlocked (/proc/PID/status)',
     width: 5,
     align: 'r',
     drop: 4,
@@ -225,6 +232,7 @@ export const COLUMNS: readonly Column[] = [
   {
     id: 'vmpin',
     title: 'VmPin',
+    legend: 'pinned_vm (/proc/PID/status)',
     width: 5,
     align: 'r',
     drop: 2,
@@ -234,6 +242,8 @@ export const COLUMNS: readonly Column[] = [
   {
     id: 'memlock',
     title: 'MEMLOCK',
+    legend:
+      "the largest of VmLck, VmPin and the user's locked_vm against RLIMIT_MEMLOCK: ! at 90 %, X at the limit",
     width: GAUGE + 13,
     align: 'l',
     drop: 0,
@@ -243,6 +253,7 @@ export const COLUMNS: readonly Column[] = [
   {
     id: 'denied',
     title: 'DENIED',
+    legend: 'pins and locks refused for RLIMIT_MEMLOCK',
     width: 6,
     align: 'r',
     drop: 0,
@@ -277,8 +288,11 @@ export function headerLine(cols: Column[], sort: { key: SortKey; desc: boolean }
   const out: Line = [];
   cols.forEach((c, i) => {
     if (i > 0) out.push(seg(' '.repeat(GAP)));
+    // the sorted column in the accent, with its arrow where it fits (the panel's title always
+    // has it): a column name is never cut for the arrow
     const sorted = c.sort === sort.key;
-    const title = sorted ? `${c.title}${sort.desc ? g.sortDesc : g.sortAsc}` : c.title;
+    const arrow = sorted && c.title.length < c.width ? (sort.desc ? g.sortDesc : g.sortAsc) : '';
+    const title = `${c.title}${arrow}`;
     out.push(...cellLine([seg(title, sorted ? 'accent' : 'title')], c, g.ellipsis));
   });
   return merge(out);

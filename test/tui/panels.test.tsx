@@ -237,6 +237,16 @@ describe('processes panel', () => {
     );
   });
 
+  test('a column sorted on keeps its whole name; the arrow only where it fits (issue #14 item 4)', () => {
+    for (const key of ['short', 'inCma', 'denied'] as const) {
+      const out = procs(up, { sort: { key, desc: true } });
+      expect(out).toContain(
+        'PID COMM            S   UID   RSS PIN-S PIN-L IN-CMA VmLck VmPin MEMLOCK               DENIED',
+      );
+    }
+    expect(procs(up, { sort: { key: 'rss', desc: true } })).toContain('  RSS▼ PIN-S');
+  });
+
   test('the memlock gauge warns near the limit and marks denials, by glyph as well as colour', () => {
     const p = up.snapshot.processes;
     const near = p.map((q) => (q.pid === 102 ? { ...q, VmPin: 7600, memlock_denied: 3 } : q));
@@ -403,4 +413,24 @@ describe('layout', () => {
       '· free   ▒ cma_client   ░ movable   s pinned short   L pinned long   i isolated   X blocking page',
     );
   });
+
+  // 80×24 cuts the help after the keys: it needs to scroll there (issue #14, open)
+  test.each([
+    [120, 40],
+    [200, 50],
+  ])(
+    'help at %i×%i explains the abbreviated process columns (issue #14 item 4)',
+    (columns, rows) => {
+      const out = screen(up, columns, rows, { help: true }).replace(/[│║]/g, ' ');
+      for (const [title, legend] of [
+        ['PIN-S', 'pinned short-term (FOLL_PIN)'],
+        ['PIN-L', 'pinned long-term (FOLL_LONGTERM: moved out of CMA first)'],
+        ['IN-CMA', 'pinned pages in CMA: they block cma_alloc'],
+        ['VmPin', 'pinned_vm (/proc/PID/status)'],
+        ['DENIED', 'pins and locks refused for RLIMIT_MEMLOCK'],
+      ])
+        expect(out).toContain(`${title} ${legend}`);
+      expect(out).toContain('g  G'); // every key the handler knows is listed
+    },
+  );
 });
