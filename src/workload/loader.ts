@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundle, bundleError } from './bundle.js';
 import type { ProcessMessage, ProcessRequest, RunRequest } from './protocol.js';
 import type { Outcome, RunHandle, RunOptions } from './thread.js';
 
@@ -81,11 +82,17 @@ export function startRun(req: RunRequest, opts: RunOptions = {}): RunHandle {
     if (proc.connected) proc.send(m);
   };
   const { onMessage, ...inner } = opts;
-  send({ type: 'start', req, opts: inner });
+  // bundle here, where esbuild stays warm and bundles are cached, while the process boots
+  bundle(req.file).then(
+    (b) => settled || send({ type: 'start', req, bundle: b, opts: inner }),
+    (e: unknown) => settle({ ok: false, error: bundleError(e, req.file) }),
+  );
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  let settled = false;
   let settle: (o: Outcome) => void = () => {};
   const done = new Promise<Outcome>((resolve) => {
     settle = (o) => {
+      settled = true;
       settle = () => {};
       proc.kill('SIGKILL'); // its run is over; a stuck worker would keep it alive
       resolve(o);

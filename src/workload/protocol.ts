@@ -4,6 +4,7 @@ import type { KernelVersion, Policies } from '../kernel/config.js';
 import type { Blocker } from '../kernel/observe/blame.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { View } from '../metrics/view.js';
+import type { Bundle } from './bundle.js';
 import type { WorkloadErrorInfo } from './errors.js';
 import type { Outcome } from './thread.js';
 
@@ -88,7 +89,12 @@ export interface RunStats {
 
 /** Parent → the workload's process (loader.ts → runner.ts): start the run, then steer it. */
 export type ProcessRequest =
-  | { type: 'start'; req: RunRequest; opts: { watchdogMs?: number; maxHeapMb?: number } }
+  | {
+      type: 'start';
+      req: RunRequest;
+      bundle: Bundle;
+      opts: { watchdogMs?: number; maxHeapMb?: number };
+    }
   | ControlMessage;
 
 /** The workload's process → parent: the run's messages, then its outcome. */

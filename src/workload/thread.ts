@@ -1,12 +1,12 @@
 // Start a workload in a fresh worker and follow it: snapshots, the final result, or an error.
 // The watchdog (watchdog.ts) stops a workload whose own code runs too long without yielding.
-// This runs in the workload's own process (runner.ts), which loader.ts starts.
+// This runs in the workload's own process (runner.ts); loader.ts starts it, and bundles.
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Snapshot } from '../metrics/snapshot.js';
-import { bundle, bundleError } from './bundle.js';
+import type { Bundle } from './bundle.js';
 import type { WorkloadErrorInfo } from './errors.js';
 import type { Start } from './host.js';
 import type { ControlMessage, HostMessage, RunRequest, RunStats } from './protocol.js';
@@ -102,13 +102,12 @@ function takeWorker(heapMb: number): Worker {
   return w;
 }
 
-export function startRun(req: RunRequest, opts: RunOptions = {}): RunHandle {
+export function startRun(req: RunRequest, b: Bundle, opts: RunOptions = {}): RunHandle {
   const watchdogMs = opts.watchdogMs ?? 10_000;
   const heapMb = opts.maxHeapMb ?? DEFAULT_HEAP_MB;
   const worker = takeWorker(heapMb);
   const name = relative(process.cwd(), req.file);
   const beats = newBeats();
-  let unwatch = () => {};
   let hash = '';
   if (runningHeapMb === 0) baseMb = rssMb();
   runningHeapMb += heapMb;
@@ -124,15 +123,6 @@ export function startRun(req: RunRequest, opts: RunOptions = {}): RunHandle {
     clearInterval(memory);
     runningHeapMb -= heapMb;
   });
-  // bundle here while the worker boots; it waits for the start message (host.ts)
-  bundle(req.file).then(
-    (b) => {
-      if (settled) return;
-      worker.postMessage({ req, bundle: b, beats } satisfies Start);
-      unwatch = watch(beats, watchdogMs, (message) => fail(`${name}: ${message}`));
-    },
-    (e: unknown) => settle({ ok: false, error: bundleError(e, req.file) }),
-  );
   let settled = false;
   let settle: (o: Outcome) => void = () => {};
   const done = new Promise<Outcome>((resolve) => {
@@ -147,6 +137,8 @@ export function startRun(req: RunRequest, opts: RunOptions = {}): RunHandle {
     };
   });
   const fail = (message: string) => settle({ ok: false, error: { phase: 'run', message } });
+  worker.postMessage({ req, bundle: b, beats } satisfies Start);
+  const unwatch = watch(beats, watchdogMs, (message) => fail(`${name}: ${message}`));
   worker.on('message', (m: HostMessage) => {
     opts.onMessage?.(m);
     if (m.type === 'loaded') hash = m.hash;
