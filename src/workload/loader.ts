@@ -49,12 +49,14 @@ function spawnChild(heapMb: number): Child {
   return child;
 }
 
+const alive = (c: Child) => c.proc.exitCode === null && c.proc.signalCode === null;
+
 /** A booted process that has run nothing yet, kept ready for the next run (watch mode). */
 let spare: Child | undefined;
 
 /** Start a spare process now (with its worker), so that the next run starts without waiting. */
 export function prewarm(maxHeapMb = DEFAULT_HEAP_MB): void {
-  if (spare?.heapMb === maxHeapMb) return;
+  if (spare?.heapMb === maxHeapMb && alive(spare)) return;
   spare?.proc.kill('SIGKILL');
   spare = spawnChild(maxHeapMb);
   // an idle spare does not keep cmascope alive
@@ -64,7 +66,7 @@ export function prewarm(maxHeapMb = DEFAULT_HEAP_MB): void {
 }
 
 function takeChild(heapMb: number): Child {
-  const c = spare?.heapMb === heapMb && spare.proc.exitCode === null ? spare : undefined;
+  const c = spare?.heapMb === heapMb && alive(spare) ? spare : undefined;
   if (!c) return spawnChild(heapMb);
   spare = undefined;
   c.proc.ref();
