@@ -1,170 +1,125 @@
-// Start a workload in a fresh worker and follow it: snapshots, the final result, or an error.
-// The watchdog (watchdog.ts) stops a workload whose own code runs too long without yielding.
+// Start a workload in its own process (runner.ts, which runs it in a worker thread: thread.ts) and
+// follow it: snapshots, the final result, or an error. A process, not only a thread: a fatal V8
+// out-of-memory in any isolate aborts its whole process, and terminate() cannot stop a worker
+// stuck in a native builtin (`new Array(2 ** 32 - 1).fill(0)`); either ends the workload's
+// process, and cmascope reports it.
+import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import type { Snapshot } from '../metrics/snapshot.js';
 import { bundle, bundleError } from './bundle.js';
-import type { WorkloadErrorInfo } from './errors.js';
-import type { Start } from './host.js';
-import type { ControlMessage, HostMessage, RunRequest, RunStats } from './protocol.js';
-import { newBeats, watch } from './watchdog.js';
+import type { ProcessMessage, ProcessRequest, RunRequest } from './protocol.js';
+import type { Outcome, RunHandle, RunOptions } from './thread.js';
 
-export type Outcome =
-  | { ok: true; final: Snapshot; events: number; stats: RunStats; hash: string }
-  | { ok: false; error: WorkloadErrorInfo };
+export type { Outcome, RunHandle, RunOptions } from './thread.js';
 
-export interface RunOptions {
-  /** wall-clock ms the workload's code may run without yielding before it is stopped (default 10 s) */
-  watchdogMs?: number;
-  /** the worker's heap limit (default 2048 MiB) */
-  maxHeapMb?: number;
-  onMessage?: (m: HostMessage) => void;
-}
-
-export interface RunHandle {
-  readonly done: Promise<Outcome>;
-  /** Steer a live run (RunRequest.live). */
-  control(m: ControlMessage): void;
-  /** Terminate the worker (the outcome becomes an error if it was still running). */
-  stop(): Promise<void>;
-}
-
-/**
- * The worker's script: next to this module in dist/, or — when this module runs from its
- * TypeScript source (tests) or inside a bundle (benches) — the package's build.
- */
-function hostUrl(): URL {
-  const local = new URL('./host.js', import.meta.url);
+/** The runner: next to this module in dist/, or the package's build (tests, benches). */
+function runnerUrl(): URL {
+  const local = new URL('./runner.js', import.meta.url);
   if (existsSync(local)) return local;
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return pathToFileURL(join(dir, 'dist', 'workload', 'host.js'));
+  return pathToFileURL(join(dir, 'dist', 'workload', 'runner.js'));
 }
 
-const HOST = hostUrl();
+const RUNNER = runnerUrl();
 const DEFAULT_HEAP_MB = 2048;
-/** The young generation and the code space of a worker: V8 bounds them apart from its heap. */
-const YOUNG_MB = 32;
-const CODE_MB = 64;
-/**
- * The process's memory beyond the main thread's and its workers' heap limits (the young
- * generations, code, buffers) before a run is stopped as out of memory: ArrayBuffers are outside the heap
- * limit, and a native builtin that allocates in a loop can outgrow it (`Array.prototype.fill` on a
- * sparse array of 2^32 - 1 elements).
- */
-const HEADROOM_MB = 64;
-/** How much more a stopped worker may still grow before the process ends itself (below). */
-const STOPPING_MB = 128;
-/** How often the process's resident memory is checked while workers run. */
-const MEMORY_CHECK_MS = 20;
-/**
- * A worker stuck in native code ignores terminate(), and would keep the process from ever exiting
- * (process.exit() waits for it too): the process ends itself (SIGKILL), the run's error already
- * written, when a stopped worker is still there after this long or still grows.
- */
-const TERMINATE_MS = 10_000;
+/** How much of the end of the process's stderr (V8's last words) is kept, to tell why it ended. */
+const STDERR_TAIL = 8192;
 
-const spawnWorker = (heapMb: number) =>
-  new Worker(HOST, {
-    resourceLimits: {
-      maxOldGenerationSizeMb: heapMb,
-      maxYoungGenerationSizeMb: YOUNG_MB,
-      codeRangeSizeMb: CODE_MB,
-    },
-    stderr: true,
-  });
-
-/** The heap limits of the runs going on, MiB (the memory check's budget). */
-let runningHeapMb = 0;
-/** The process's resident memory when the runs going on started (the main thread's own), MiB. */
-let baseMb = 0;
-const rssMb = () => process.memoryUsage.rss() / 2 ** 20;
-
-/** A booted worker that has run nothing yet, kept ready for the next run (watch mode). */
-let spare: { worker: Worker; heapMb: number } | undefined;
-
-/** Boot a spare worker now, so that the next run starts without waiting for one. */
-export function prewarm(maxHeapMb = DEFAULT_HEAP_MB): void {
-  if (spare?.heapMb === maxHeapMb) return;
-  void spare?.worker.terminate();
-  spare = { worker: spawnWorker(maxHeapMb), heapMb: maxHeapMb };
-  spare.worker.unref(); // an idle spare does not keep the process alive
+interface Child {
+  proc: ChildProcess;
+  heapMb: number;
+  /** the end of its stderr: never shown to the user */
+  stderr: string;
 }
 
-function takeWorker(heapMb: number): Worker {
-  const w = spare?.heapMb === heapMb ? spare.worker : undefined;
-  if (!w) return spawnWorker(heapMb);
+function spawnChild(heapMb: number): Child {
+  const proc = fork(RUNNER, [String(heapMb)], {
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    execArgv: [],
+  });
+  const child = { proc, heapMb, stderr: '' };
+  proc.stderr!.setEncoding('utf8');
+  proc.stderr!.on('data', (s: string) => {
+    child.stderr = (child.stderr + s).slice(-STDERR_TAIL);
+  });
+  return child;
+}
+
+const alive = (c: Child) => c.proc.exitCode === null && c.proc.signalCode === null;
+
+/** A booted process that has run nothing yet, kept ready for the next run (watch mode). */
+let spare: Child | undefined;
+
+/** Start a spare process now (with its worker), so that the next run starts without waiting. */
+export function prewarm(maxHeapMb = DEFAULT_HEAP_MB): void {
+  if (spare?.heapMb === maxHeapMb && alive(spare)) return;
+  spare?.proc.kill('SIGKILL');
+  spare = spawnChild(maxHeapMb);
+  // an idle spare does not keep cmascope alive
+  spare.proc.unref();
+  spare.proc.channel?.unref();
+  (spare.proc.stderr as Socket).unref();
+}
+
+function takeChild(heapMb: number): Child {
+  const c = spare?.heapMb === heapMb && alive(spare) ? spare : undefined;
+  if (!c) return spawnChild(heapMb);
   spare = undefined;
-  w.ref();
-  return w;
+  c.proc.ref();
+  c.proc.channel?.ref();
+  (c.proc.stderr as Socket).ref();
+  return c;
 }
 
 export function startRun(req: RunRequest, opts: RunOptions = {}): RunHandle {
-  const watchdogMs = opts.watchdogMs ?? 10_000;
   const heapMb = opts.maxHeapMb ?? DEFAULT_HEAP_MB;
-  const worker = takeWorker(heapMb);
+  const child = takeChild(heapMb);
+  const { proc } = child;
   const name = relative(process.cwd(), req.file);
-  const beats = newBeats();
-  let unwatch = () => {};
-  let hash = '';
-  if (runningHeapMb === 0) baseMb = rssMb();
-  runningHeapMb += heapMb;
-  const memory = setInterval(() => {
-    const mb = rssMb();
-    const limit = baseMb + runningHeapMb + HEADROOM_MB;
-    if (!settled && mb > limit) outOfMemory();
-    else if (settled && mb > limit + STOPPING_MB) process.kill(process.pid, 'SIGKILL');
-  }, MEMORY_CHECK_MS);
-  const outOfMemory = () =>
-    fail(`${name}: the workload ran out of memory (worker heap limit ${heapMb} MiB); stopped`);
-  worker.once('exit', () => {
-    clearInterval(memory);
-    runningHeapMb -= heapMb;
-  });
-  // bundle here while the worker boots; it waits for the start message (host.ts)
+  const send = (m: ProcessRequest) => {
+    if (proc.connected) proc.send(m);
+  };
+  const { onMessage, ...inner } = opts;
+  // bundle here, where esbuild stays warm and bundles are cached, while the process boots
   bundle(req.file).then(
-    (b) => {
-      if (settled) return;
-      worker.postMessage({ req, bundle: b, beats } satisfies Start);
-      unwatch = watch(beats, watchdogMs, (message) => fail(`${name}: ${message}`));
-    },
+    (b) => settled || send({ type: 'start', req, bundle: b, opts: inner }),
     (e: unknown) => settle({ ok: false, error: bundleError(e, req.file) }),
   );
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   let settled = false;
   let settle: (o: Outcome) => void = () => {};
   const done = new Promise<Outcome>((resolve) => {
     settle = (o) => {
       settled = true;
-      unwatch();
       settle = () => {};
-      const stuck = setTimeout(() => process.kill(process.pid, 'SIGKILL'), TERMINATE_MS);
-      worker.once('exit', () => clearTimeout(stuck));
-      void worker.terminate();
+      proc.kill('SIGKILL'); // its run is over; a stuck worker would keep it alive
       resolve(o);
     };
   });
   const fail = (message: string) => settle({ ok: false, error: { phase: 'run', message } });
-  worker.on('message', (m: HostMessage) => {
-    opts.onMessage?.(m);
-    if (m.type === 'loaded') hash = m.hash;
-    if (m.type === 'done')
-      settle({ ok: true, final: m.snapshot, events: m.events, stats: m.stats, hash });
-    else if (m.type === 'error') settle({ ok: false, error: m.error });
+  proc.on('message', (m: ProcessMessage) => {
+    if (m.type === 'outcome') settle(m.outcome);
+    else onMessage?.(m);
   });
-  worker.on('error', (e: Error & { code?: string }) =>
-    e.code === 'ERR_WORKER_OUT_OF_MEMORY'
-      ? outOfMemory()
-      : fail(`${name}: the workload's worker failed: ${e.message}`),
+  proc.on('error', (e) => fail(`${name}: the workload's process failed: ${e.message}`));
+  // 'close', not 'exit': its stderr has been read to the end
+  proc.on('close', (code, signal) =>
+    fail(
+      /heap out of memory/i.test(child.stderr)
+        ? `${name}: the workload ran out of memory (worker heap limit ${heapMb} MiB); stopped`
+        : `${name}: the workload's process ended (${signal ? `signal ${signal}` : `exit code ${code}`})`,
+    ),
   );
-  worker.on('exit', () => fail(`${name}: the workload worker exited unexpectedly`));
   return {
     done,
-    control: (m) => worker.postMessage(m),
+    control: send,
     stop: async () => {
       fail('stopped');
-      await worker.terminate();
+      await exited;
     },
   };
 }

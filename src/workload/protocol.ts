@@ -1,9 +1,12 @@
-// Messages between the main thread and a workload worker (host.ts).
+// Messages between the main thread and a workload worker (host.ts), and between cmascope and
+// the workload's process (runner.ts).
 import type { KernelVersion, Policies } from '../kernel/config.js';
 import type { Blocker } from '../kernel/observe/blame.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { View } from '../metrics/view.js';
+import type { Bundle } from './bundle.js';
 import type { WorkloadErrorInfo } from './errors.js';
+import type { Outcome } from './thread.js';
 
 export interface RunRequest {
   /** absolute path of the workload file */
@@ -83,3 +86,16 @@ export interface RunStats {
   /** wall time of the simulation, ms (not deterministic: never part of an output that must be) */
   wallMs: number;
 }
+
+/** Parent → the workload's process (loader.ts → runner.ts): start the run, then steer it. */
+export type ProcessRequest =
+  | {
+      type: 'start';
+      req: RunRequest;
+      bundle: Bundle;
+      opts: { watchdogMs?: number; maxHeapMb?: number };
+    }
+  | ControlMessage;
+
+/** The workload's process → parent: the run's messages, then its outcome. */
+export type ProcessMessage = HostMessage | { type: 'outcome'; outcome: Outcome };

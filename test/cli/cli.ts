@@ -1,6 +1,7 @@
 // Run the real CLI (bin/cmascope.js, on the dist/ that test/global-setup.ts builds) as a spawned
 // process, from the repository root, and collect what it wrote.
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,6 +19,8 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** with `sampleRss`: the peak resident memory of the process and its descendants, MiB */
+  peakRssMb?: number;
 }
 
 export interface CliOptions {
@@ -26,6 +29,8 @@ export interface CliOptions {
   closeStdoutEarly?: boolean;
   /** kill the process after this many ms (a test safety net) */
   timeoutMs?: number;
+  /** sample the resident memory of the process tree every 10 ms (Linux) */
+  sampleRss?: boolean;
 }
 
 /**
@@ -78,12 +83,31 @@ function spawnCli(args: readonly string[], opts: CliOptions): Promise<CliResult>
       stderr += d;
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 150_000);
+    let peakKb = 0;
+    const sampler = opts.sampleRss
+      ? setInterval(() => (peakKb = Math.max(peakKb, treeRssKb(child.pid!))), 10)
+      : undefined;
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      clearInterval(sampler);
+      resolve({ code, signal, stdout, stderr, ...(sampler ? { peakRssMb: peakKb / 1024 } : {}) });
     });
   });
+}
+
+/** The resident memory of a process and its descendants, KiB (0 once it is gone). */
+function treeRssKb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const children = readdirSync(`/proc/${pid}/task`).flatMap((t) =>
+      readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean),
+    );
+    const own = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return children.reduce((kb, c) => kb + treeRssKb(Number(c)), own);
+  } catch {
+    return 0;
+  }
 }
 
 /** stderr without the trailing newline, split into lines */

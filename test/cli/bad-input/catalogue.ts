@@ -27,6 +27,8 @@ export interface BadInput {
   /** further checks on the result (stdout, written files, in `dir`) */
   check?: (r: CliResult, dir: string) => void | Promise<void>;
   timeoutMs?: number;
+  /** the peak resident memory of the CLI and every process it started, MiB, at most */
+  maxRssMb?: number;
 }
 
 /** A small valid workload: one process maps and touches 16 MiB, records it, then exits. */
@@ -72,13 +74,18 @@ async function runCase(c: BadInput): Promise<void> {
     for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
     c.setup?.(dir);
     const args = c.args.map((a) => a.replaceAll('{dir}', dir));
-    const r = await cmascope(args, { cwd: dir, timeoutMs: c.timeoutMs ?? 60_000 });
+    const r = await cmascope(args, {
+      cwd: dir,
+      timeoutMs: c.timeoutMs ?? 60_000,
+      sampleRss: c.maxRssMb !== undefined,
+    });
     const first = r.stderr.split('\n')[0];
     if (typeof c.stderr === 'string') expect(first).toBe(c.stderr);
     else expect(first).toMatch(c.stderr);
     expect(r.stderr).not.toMatch(/^\s+at |node:internal|FATAL ERROR/m); // no stack trace
     expect(r.signal).toBeNull();
     expect(r.code).toBe(c.exit);
+    if (c.maxRssMb !== undefined) expect(r.peakRssMb).toBeLessThan(c.maxRssMb);
     for (const [name, text] of Object.entries(files)) {
       if (c.writes?.includes(name)) continue;
       expect(await readFile(join(dir, name), 'utf8'), `${name} was changed`).toBe(text);

@@ -269,6 +269,7 @@ export default defineWorkload({
   },
 ];
 
+const OOM = 'cmascope: w.ts: the workload ran out of memory (worker heap limit 2048 MiB); stopped';
 const memory: BadInput[] = [
   {
     name: 'an array that grows without end: out of memory, exit 1',
@@ -277,7 +278,8 @@ const memory: BadInput[] = [
       'w.ts': workloadWith('    const a = [];\n    for (;;) a.push(new Array(1e6).fill(1.5));'),
     },
     exit: 1,
-    stderr: 'cmascope: w.ts: the workload ran out of memory (worker heap limit 2048 MiB); stopped',
+    stderr: OOM,
+    maxRssMb: 2048 + 300,
   },
   {
     name: 'buffers (outside the heap) that grow without end: out of memory, exit 1',
@@ -286,8 +288,26 @@ const memory: BadInput[] = [
       'w.ts': workloadWith('    const a = [];\n    for (;;) a.push(new Uint8Array(1e8).fill(1));'),
     },
     exit: 1,
-    stderr: 'cmascope: w.ts: the workload ran out of memory (worker heap limit 2048 MiB); stopped',
+    stderr: OOM,
+    maxRssMb: 2048 + 300,
   },
+  // V8 builtins that never check for termination: a fatal out-of-memory aborts the process the
+  // worker runs in, or the worker cannot be stopped; the workload's own process ends (loader.ts)
+  ...[
+    'new Array(2 ** 32 - 1).fill(0)',
+    'Array.from({ length: 2 ** 32 - 1 })',
+    'const a = []; a.length = 2 ** 32 - 1; a.fill(0)',
+  ].map(
+    (expr): BadInput => ({
+      name: `${expr} (a native builtin): out of memory, exit 1, under the heap limit + 300 MiB`,
+      args: ['run', 'w.ts', '--watchdog', '120s'],
+      files: { 'w.ts': workloadWith(`    yield sys.sleep('1s');\n    ${expr};`) },
+      exit: 1,
+      stderr: OOM,
+      maxRssMb: 2048 + 300,
+      timeoutMs: 90_000,
+    }),
+  ),
 ];
 
 catalogue('bad input: the workload worker', [
