@@ -1,10 +1,11 @@
 // Bundling a workload with esbuild, on the main thread: the esbuild service stays warm between
 // runs and reloads while a fresh worker boots in parallel (research/ecosystem.md §5.3).
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readFileSync, type Stats, statSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build, type Message } from 'esbuild';
+import { builtPath } from './built.js';
 import { DETERMINISM_DEFINES } from './determinism.js';
 import { codeFrame, type WorkloadErrorInfo, workloadError } from './errors.js';
 
@@ -13,12 +14,7 @@ import { codeFrame, type WorkloadErrorInfo, workloadError } from './errors.js';
  * runs the build, so the workload must share its modules (also when this module runs from its
  * TypeScript source, in tests).
  */
-function builtIndex(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return join(dir, 'dist', 'index.js');
-}
-const INDEX = builtIndex();
+const INDEX = builtPath('index.js');
 
 export interface Bundle {
   code: string;

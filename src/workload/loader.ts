@@ -4,26 +4,17 @@
 // stuck in a native builtin (`new Array(2 ** 32 - 1).fill(0)`); either ends the workload's
 // process, and cmascope reports it.
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { relative } from 'node:path';
+import { builtWorkloadModule } from './built.js';
 import { bundle, bundleError } from './bundle.js';
 import type { ProcessMessage, ProcessRequest, RunRequest } from './protocol.js';
 import type { Outcome, RunHandle, RunOptions } from './thread.js';
 
 export type { Outcome, RunHandle, RunOptions } from './thread.js';
 
-/** The runner: next to this module in dist/, or the package's build (tests, benches). */
-function runnerUrl(): URL {
-  const local = new URL('./runner.js', import.meta.url);
-  if (existsSync(local)) return local;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return pathToFileURL(join(dir, 'dist', 'workload', 'runner.js'));
-}
-
-const RUNNER = runnerUrl();
+/** The run's process. */
+const RUNNER = builtWorkloadModule('runner.js', import.meta.url);
 const DEFAULT_HEAP_MB = 2048;
 /** How much of the end of the process's stderr (V8's last words) is kept, to tell why it ended. */
 const STDERR_TAIL = 8192;

@@ -1,11 +1,10 @@
 // Start a workload in a fresh worker and follow it: snapshots, the final result, or an error.
 // The watchdog (watchdog.ts) stops a workload whose own code runs too long without yielding.
 // This runs in the workload's own process (runner.ts); loader.ts starts it, and bundles.
-import { existsSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Snapshot } from '../metrics/snapshot.js';
+import { builtWorkloadModule } from './built.js';
 import type { Bundle } from './bundle.js';
 import type { WorkloadErrorInfo } from './errors.js';
 import type { Start } from './host.js';
@@ -32,19 +31,8 @@ export interface RunHandle {
   stop(): Promise<void>;
 }
 
-/**
- * The worker's script: next to this module in dist/, or — when this module runs from its
- * TypeScript source (tests) or inside a bundle (benches) — the package's build.
- */
-function hostUrl(): URL {
-  const local = new URL('./host.js', import.meta.url);
-  if (existsSync(local)) return local;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return pathToFileURL(join(dir, 'dist', 'workload', 'host.js'));
-}
-
-const HOST = hostUrl();
+/** The worker's script. */
+const HOST = builtWorkloadModule('host.js', import.meta.url);
 const DEFAULT_HEAP_MB = 2048;
 /** The young generation and the code space of a worker: V8 bounds them apart from its heap. */
 const YOUNG_MB = 32;

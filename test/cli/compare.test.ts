@@ -156,7 +156,7 @@ describe('bad variants', () => {
 
 describe('across seeds (issue #14 item 8)', () => {
   it('a numeric result as n, min, median, p90 and max; the --kernel in the header', async () => {
-    const r = await cmascope(
+    const args = [
       'compare',
       'test/cli/fixtures/random-size.ts',
       '--policy',
@@ -165,9 +165,11 @@ describe('across seeds (issue #14 item 8)', () => {
       '1..20',
       '--kernel',
       '6.4',
-      '--workers',
-      '1',
-    );
+    ];
+    const [r, json] = await Promise.all([
+      cmascope(...args, '--workers', '1'),
+      cmascope(...args, '-f', 'json'),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^cmascope: 20 runs on 1 worker in [\d.]+ s\n$/);
     const out = r.stdout.split('\n');
@@ -177,18 +179,6 @@ describe('across seeds (issue #14 item 8)', () => {
       '▸ teePin=upstream  (20 runs)',
       '    mib: n=20 min 16 median 72 p90 128 max 128',
     ]);
-    const json = await cmascope(
-      'compare',
-      'test/cli/fixtures/random-size.ts',
-      '--policy',
-      'teePin=upstream',
-      '--seeds',
-      '1..20',
-      '--kernel',
-      '6.4',
-      '-f',
-      'json',
-    );
     expect(JSON.parse(json.stdout).variants[0].stats.mib).toEqual({
       n: 20,
       min: 16,
