@@ -68,7 +68,7 @@ export function textReport(s: Snapshot): string {
     const a = s.cma[name]!;
     out.push('', `CMA area ${visible(name)}`);
     out.push(
-      `  base_pfn ${hex(a.base_pfn)}  count ${a.count} pages (${size(a.count * PAGE_SIZE)})  order_per_bit ${a.order_per_bit}`,
+      `  base_pfn ${hex(a.base_pfn)} (phys ${hex(a.base_pfn * PAGE_SIZE)})  count ${a.count} pages (${size(a.count * PAGE_SIZE)})  order_per_bit ${a.order_per_bit}`,
     );
     out.push(`  used ${a.used}  available ${a.available_pages}  maxchunk ${a.maxchunk} pages`);
     const counters = [
@@ -81,7 +81,7 @@ export function textReport(s: Snapshot): string {
     const ranges = a.free_ranges.slice(0, FREE_RANGES_SHOWN).map(([off, n]) => `${n}@${off}`);
     const more = a.free_ranges.length - ranges.length;
     out.push(
-      `  free ranges (${a.free_ranges.length}, pages@offset): ${ranges.join(' ') || 'none'}${more > 0 ? ` (+${more} more)` : ''}`,
+      `  bitmap free ranges (${a.free_ranges.length}, pages@offset): ${ranges.join(' ') || 'none'}${more > 0 ? ` (+${more} more)` : ''}`,
     );
     out.push(
       `  pages by state: ${Object.entries(a.pages_by_state)

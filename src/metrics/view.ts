@@ -15,8 +15,12 @@ export enum Cell {
 }
 
 export interface View {
-  /** per CMA area, one Cell per `pagesPerCell` pages */
-  maps: Record<string, { pagesPerCell: number; cells: number[] }>;
+  /**
+   * Per CMA area, one Cell per `pagesPerCell` pages, and `movableRun`: the longest run of pages
+   * that are free or movable (not handed out, pinned or isolated), the most that
+   * alloc_contig_range could take there now, alignment aside (spec §2.4).
+   */
+  maps: Record<string, { pagesPerCell: number; cells: number[]; movableRun: number }>;
   /** the newest trace lines, oldest first */
   trace: string[];
 }
@@ -35,16 +39,20 @@ function cellOf(k: Kernel, pfn: number): Cell {
 export function cmaMap(k: Kernel, cma: CmaArea, cells: number): View['maps'][string] {
   const pagesPerCell = Math.max(1, Math.ceil(cma.count / cells));
   const out: number[] = [];
+  let run = 0;
+  let movableRun = 0;
   for (let first = cma.basePfn; first < cma.basePfn + cma.count; first += pagesPerCell) {
     let worst = Cell.FREE;
     const end = Math.min(first + pagesPerCell, cma.basePfn + cma.count);
     for (let pfn = first; pfn < end; pfn++) {
       const c = cellOf(k, pfn);
       if (c > worst) worst = c;
+      run = c === Cell.FREE || c === Cell.MOVABLE ? run + 1 : 0;
+      if (run > movableRun) movableRun = run;
     }
     out.push(worst);
   }
-  return { pagesPerCell, cells: out };
+  return { pagesPerCell, cells: out, movableRun };
 }
 
 export function view(k: Kernel, cells: number, traceLines: number): View {

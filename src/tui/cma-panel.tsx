@@ -38,47 +38,64 @@ export function legendLine(a: CmaAreaSnapshot | undefined, theme: Theme): Line {
   return out;
 }
 
-/** 'free ranges 3  largest 14336 (56M)  maxchunk 14336  14336@51200 ...' (pages@offset). */
-export function rangesLine(a: CmaAreaSnapshot, width: number): Line {
-  const largest = a.free_ranges.reduce((m, [, n]) => Math.max(m, n), 0);
+/**
+ * 'bitmap free 1 range, maxchunk 14336 (56M)  movable run 9000 (35M)  14336@51200 ...': what the
+ * CMA bitmap has not handed out (debugfs maxchunk, ranges as pages@offset), and beside it what an
+ * allocation needs, a run of pages none of which is pinned, isolated or handed out (§2.4).
+ */
+export function rangesLine(
+  a: CmaAreaSnapshot,
+  movableRun: number | undefined,
+  width: number,
+): Line {
+  const n = a.free_ranges.length;
   const head: Line = [
-    seg('free ranges ', 'muted'),
-    seg(String(a.free_ranges.length), 'title'),
-    seg('  largest ', 'muted'),
-    seg(`${largest} (${pages(largest)})`),
-    seg('  maxchunk ', 'muted'),
-    seg(String(a.maxchunk)),
+    seg('bitmap free ', 'muted'),
+    seg(String(n), 'title'),
+    seg(` range${n === 1 ? '' : 's'}, maxchunk `, 'muted'),
+    seg(`${a.maxchunk} (${pages(a.maxchunk)})`),
+    ...(movableRun === undefined
+      ? []
+      : [
+          seg('  movable run ', 'muted'),
+          seg(`${movableRun} (${pages(movableRun)})`, movableRun < a.maxchunk ? 'warn' : 'plain'),
+        ]),
     seg('  '),
   ];
-  const used = head.reduce((n, s) => n + s.text.length, 0);
+  const used = head.reduce((w, s) => w + s.text.length, 0);
   let list = '';
   let shown = 0;
-  for (const [off, n] of a.free_ranges) {
-    const item = `${shown > 0 ? ' ' : ''}${n}@${off}`;
-    const rest = a.free_ranges.length - shown - 1;
+  for (const [off, count] of a.free_ranges) {
+    const item = `${shown > 0 ? ' ' : ''}${count}@${off}`;
+    const rest = n - shown - 1;
     const tail = rest > 0 ? ` +${rest} more` : '';
     if (used + list.length + item.length + tail.length > width) break;
     list += item;
     shown++;
   }
-  const more = a.free_ranges.length - shown;
+  const more = n - shown;
   const tail = more > 0 ? `${shown > 0 ? ' ' : ''}+${more} more` : '';
-  return [...head, seg(a.free_ranges.length === 0 ? 'none' : list), seg(tail, 'muted')];
+  return [...head, seg(n === 0 ? 'none' : list), seg(tail, 'muted')];
 }
 
+/**
+ * 'svp  256M at 0x30000000 pfn 0x30000  free 224M  used 0  alloc ok 0 fail 51200': the base as a
+ * physical address (as device trees give it) and as a pfn; counts in pages, as debugfs (used) and
+ * sysfs (alloc_pages_success/fail) give them.
+ */
 function headerLine(name: string, a: CmaAreaSnapshot, perCell: number, theme: Theme): Line {
   return [
     seg(name, 'title'),
-    seg(`  ${pages(a.count)} at ${hex(a.base_pfn)}`, 'muted'),
+    seg(`  ${pages(a.count)} at ${hex(a.base_pfn * 4096)} pfn ${hex(a.base_pfn)}`, 'muted'),
     seg('  free ', 'muted'),
     seg(pages(a.pages_by_state.free), 'ok'),
-    seg('  allocated ', 'muted'),
-    seg(`${a.used} pages`),
-    seg('  cma_alloc pages ok ', 'muted'),
+    seg('  used ', 'muted'),
+    seg(String(a.used)),
+    seg('  alloc ok ', 'muted'),
     seg(String(a.alloc_pages_success)),
     seg(' fail ', 'muted'),
     seg(String(a.alloc_pages_fail), a.alloc_pages_fail > 0 ? 'crit' : 'plain'),
-    seg(`  1 cell ${theme.ascii ? '~' : '≈'} ${perCell} pages`, 'muted'),
+    seg(`  cell ${theme.ascii ? '~' : '≈'} ${perCell} pages`, 'muted'),
   ];
 }
 
@@ -129,7 +146,7 @@ export function cmaLines(p: CmaPanelProps): Line[] {
     out.push(headerLine(name, a, map && m ? Math.ceil(m.scale * map.pagesPerCell) : 0, p.theme));
     for (let r = 0; r < p.mapRows; r++) out.push(m?.lines[r] ?? []);
     out.push(legendLine(a, p.theme));
-    out.push(rangesLine(a, inner));
+    out.push(rangesLine(a, map?.movableRun, inner));
     out.push(...historyLines(name, a, p.history, inner, p.histRows, p.theme));
   }
   return out;

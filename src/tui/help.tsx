@@ -47,6 +47,25 @@ export function helpLines(theme: Theme, preset: number, width: number): Line[] {
   }
   legend.push(seg(g.blocking, 'blocking'), seg(' blocking page (failure details)'));
   out.push(legend);
+  out.push(
+    ...flow(
+      [
+        [
+          'used, alloc ok/fail',
+          'pages handed out now; pages cma_alloc gave and refused since boot (sysfs alloc_pages_*)',
+        ],
+        [
+          'bitmap free',
+          "ranges the area's bitmap has not handed out (debugfs maxchunk), pages@offset",
+        ],
+        [
+          'movable run',
+          'the longest run with no page pinned, isolated or handed out: what cma_alloc can take now',
+        ],
+      ],
+      width,
+    ),
+  );
   out.push([seg('Processes', 'title'), seg('  the columns, as many as fit:', 'muted')]);
   out.push(
     ...flow(

@@ -4,6 +4,7 @@ import { cmaAlloc, cmaRelease } from '../../src/kernel/mm/cma.js';
 import { GFP_KERNEL } from '../../src/kernel/mm/gfp.js';
 import { releasePage } from '../../src/kernel/mm/memory.js';
 import { PageKind, PG_MLOCKED } from '../../src/kernel/mm/page.js';
+import { cmaMap } from '../../src/metrics/view.js';
 import { B, CMA_PAGES, drive, freeCounts, platformP, touchAnon, traceLines } from '../helpers.js';
 
 const inCma = (pfn: number) => pfn >= B && pfn < B + CMA_PAGES;
@@ -117,6 +118,8 @@ describe.each(['6.18', '6.4'] as const)(
       expect(a.pages[100]).toBe(B + 100);
       k.alloc.pages.addPins(B + 100, 1); // held by a TEE registration (FOLL_PIN)
       const svp = k.cma[0]!;
+      // the TUI's movable run: everything after the pinned page
+      expect(cmaMap(k, svp, 64).movableRun).toBe(65536 - 101);
       const r = drive(cmaAlloc(k, svp, HEAP_200M.count, HEAP_200M.align), clock);
       expect(r).toMatchObject({ pfn: B + 256, windows: 2, busyPfns: [B + 100] });
       expect(traceLines(k, 'test_pages_isolated')).toEqual([
@@ -133,6 +136,8 @@ describe.each(['6.18', '6.4'] as const)(
       ]);
       expect(svp.allocPagesSuccess).toBe(51200);
       expect(k.alloc.freeCounts()[1]).toBe(65536 - 1 - 51200);
+      // [B+101, B+256) and [B+51456, B+65536) are left: the second is the longest
+      expect(cmaMap(k, svp, 64).movableRun).toBe(65536 - 51456);
     });
   },
 );

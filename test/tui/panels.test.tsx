@@ -82,9 +82,14 @@ describe('CMA panel', () => {
     );
   });
 
-  test('free ranges: count, largest, maxchunk and the list (pages@offset)', () => {
-    expect(cma(up)).toContain('free ranges 1  largest 65536 (256M)  maxchunk 65536  65536@0');
-    expect(cma(v2)).toContain('free ranges 1  largest 14336 (56M)  maxchunk 14336  14336@51200');
+  test('the bitmap free ranges (maxchunk, pages@offset) and the longest movable run beside them', () => {
+    // upstream: the whole bitmap is free, and pinned pages cut it to runs of at most 38756
+    expect(cma(up)).toContain(
+      'bitmap free 1 range, maxchunk 65536 (256M)  movable run 38756 (151M)  65536@0',
+    );
+    expect(cma(v2)).toContain(
+      'bitmap free 1 range, maxchunk 14336 (56M)  movable run 14336 (56M)  14336@51200',
+    );
   });
 
   test('the map shows the short-term pinned pages under upstream and the secure buffer under v2', () => {
@@ -95,7 +100,7 @@ describe('CMA panel', () => {
     expect(v2Map).toMatch(/▒{50,}/);
     expect(v2Map).not.toMatch(/[sL]/);
     expect(cma(up)).toContain(
-      'svp  256M at 0x30000  free 224M  allocated 0 pages  cma_alloc pages ok 0 fail 51200',
+      'svp  256M at 0x30000000 pfn 0x30000  free 224M  used 0  alloc ok 0 fail 51200  cell ≈ 168 pages',
     );
   });
 
@@ -381,12 +386,12 @@ describe('layout', () => {
       view: { ...up.view, maps: { svp: m, video: m, camera: m } },
     };
     const out = screen(many, 120, 40);
-    expect(out).toContain('camera  256M at 0x30000');
+    expect(out).toContain('camera  256M at 0x30000000 pfn 0x30000');
     expect(out).toMatch(/\d more area\(s\): tab here, ↑↓/);
     expect(out.split('\n')).toHaveLength(39);
     const wide = screen(many, 200, 80);
     for (const name of ['camera', 'svp', 'video'])
-      expect(wide).toContain(`${name}  256M at 0x30000`);
+      expect(wide).toContain(`${name}  256M at 0x30000000 pfn 0x30000`);
     expect(wide).toContain('3 areas');
   });
 
@@ -411,6 +416,13 @@ describe('layout', () => {
     }
     expect(out).toContain(
       '· free   ▒ cma_client   ░ movable   s pinned short   L pinned long   i isolated   X blocking page',
+    );
+    // what the CMA panel's numbers are (issue #14 item 3)
+    expect(out).toContain(
+      "bitmap free ranges the area's bitmap has not handed out (debugfs maxchunk)",
+    );
+    expect(out).toContain(
+      'movable run the longest run with no page pinned, isolated or handed out: what cma_alloc can take now',
     );
   });
 
