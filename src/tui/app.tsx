@@ -322,6 +322,13 @@ export function reduceApp(s: AppState, e: AppEvent): AppState {
         );
         return { ...rest, model, ui };
       }
+      // `.` says which event it ran
+      if (e.frame.step !== undefined)
+        return {
+          ...s,
+          model,
+          ui: reduceUiEvent(s.ui, { type: 'notice', text: e.frame.step }, uiContext(model)),
+        };
       return { ...s, model };
     }
     case 'started': {

@@ -47,7 +47,7 @@ export const BINDINGS: readonly [keys: string, what: string][] = [
   ['?', 'help (any key closes it)'],
   ['q  Ctrl-C', 'quit'],
   ['space', 'pause / resume'],
-  ['.', 'run one event (pauses)'],
+  ['.', 'run one event and say which (pauses)'],
   ['>', 'run to the next failure, then pause'],
   ['+  -', 'speed up / slow down (0.1× … max)'],
   ['s  S', 'sort processes by the next column / reverse'],

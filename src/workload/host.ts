@@ -247,7 +247,7 @@ function runLive(
     anchorSim = engine.now;
   };
   const finished = () => engine.peekTime() > limit;
-  const publish = () => {
+  const publish = (step?: string) => {
     // a run that ends with events still pending ends at its limit, as runBatch's does: however
     // it got there (>, ., running), its last frame is the final snapshot
     if (finished() && !engine.idle && engine.now < limit) sim.run(limit);
@@ -262,6 +262,7 @@ function runLive(
         paused,
         finished: finished(),
         events: engine.eventsRun,
+        ...(step === undefined ? {} : { step }),
         holders: k.blockers.slice(0, MAX_LIST),
       },
     });
@@ -277,8 +278,11 @@ function runLive(
     try {
       if (stepOne) {
         stepOne = false;
-        if (!finished()) engine.step();
-        publish();
+        if (finished()) publish();
+        else {
+          engine.step();
+          publish(sim.lastEvent());
+        }
       } else if (toFailure) {
         const before = k.failures.length;
         slice(() => !finished() && k.failures.length === before);

@@ -55,6 +55,8 @@ export interface LiveFrame {
   /** the run reached its end (duration or no more events) */
   finished: boolean;
   events: number;
+  /** after a single step (`.`): which event ran (Simulation.lastEvent) */
+  step?: string;
   /**
    * Who held each blocking page when the failure happened: `holders[i][j]` is the holder of
    * `snapshot.failures[i].blocking_pfns[j]` (null: nobody the kernel can name). Failures without

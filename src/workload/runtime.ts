@@ -48,6 +48,7 @@ function* runCall(sim: Simulation, call: Call<unknown>): Generator<Sleep, unknow
   k.currentPid = task.pid;
   k.currentFatal = task.fatalSignal;
   sim.heartbeat?.kernel(true);
+  sim.noteCall(call.name);
   let r = call.run(k, task);
   if (typeof r === 'object' && 'next' in r) {
     const gen = r;
@@ -64,6 +65,7 @@ function* runCall(sim: Simulation, call: Call<unknown>): Generator<Sleep, unknow
           break;
         }
         yield step.value;
+        sim.noteCall(call.name);
       }
     } finally {
       // the actor was ended mid-call: let the kernel path release what it holds (its finally)
@@ -74,9 +76,12 @@ function* runCall(sim: Simulation, call: Call<unknown>): Generator<Sleep, unknow
   let out: unknown;
   if (typeof r === 'number' && r < 0) {
     k.fail(call.name, r);
-    out = errnoName(r);
+    const name = errnoName(r);
+    sim.noteCall(call.name, name);
+    out = name;
   } else {
     out = call.map(r);
+    sim.noteCall(call.name, 'ok');
   }
   k.currentPid = 0;
   if (task.fatalSignal) sim.reap(task);
@@ -101,6 +106,9 @@ export class Simulation {
   /** the task pid of each actor's process */
   private readonly pids = new Map<Proc, number>();
   private readonly inCall = new Set<number>();
+  /** the event that ran last: the actor it resumed (undefined: a timer) and its system calls */
+  private lastProc: Proc | undefined;
+  private readonly lastCalls: { name: string; ret?: string }[] = [];
 
   constructor(
     spec: KernelSpec,
@@ -108,10 +116,13 @@ export class Simulation {
     readonly heartbeat?: Heartbeat,
   ) {
     this.engine = new Engine({
-      onDispatch: heartbeat
-        ? (proc) =>
-            proc ? heartbeat.actor(this.pids.get(proc)!, proc.name) : heartbeat.kernel(true)
-        : undefined,
+      onDispatch: (proc) => {
+        this.lastProc = proc;
+        this.lastCalls.length = 0;
+        if (!heartbeat) return;
+        if (proc) heartbeat.actor(this.pids.get(proc)!, proc.name);
+        else heartbeat.kernel(true);
+      },
       onEffect: (proc, effect) => {
         if (!(effect instanceof Call)) {
           throw new TypeError(
@@ -122,6 +133,35 @@ export class Simulation {
       },
     });
     this.k = new Kernel(spec, this.engine);
+  }
+
+  /** A system call ran (ret undefined: it sleeps in the kernel) in the current event. */
+  noteCall(name: string, ret?: string): void {
+    const last = this.lastCalls[this.lastCalls.length - 1];
+    if (last?.name === name && last.ret === undefined) last.ret = ret;
+    else this.lastCalls.push(ret === undefined ? { name } : { name, ret });
+  }
+
+  /**
+   * The event that ran last, as the TUI's `.` reports it: 'event 1234 at 5.622553 s:
+   * player[101] dma_heap_alloc → ENOMEM, sleep (in the kernel)'.
+   */
+  lastEvent(): string {
+    const { engine, k } = this;
+    const pid = this.lastProc ? this.pids.get(this.lastProc) : undefined;
+    const who =
+      pid === undefined
+        ? 'a kernel timer'
+        : `${k.tasks.get(pid)?.comm ?? this.lastProc!.name}[${pid}]`;
+    const calls = this.lastCalls.map((c) =>
+      c.ret === undefined ? `${c.name} (in the kernel)` : `${c.name} → ${c.ret}`,
+    );
+    const what = calls.length
+      ? calls.join(', ')
+      : pid === undefined
+        ? 'ran'
+        : 'ran, no system call';
+    return `event ${engine.eventsRun} at ${(engine.now / 1e9).toFixed(6)} s: ${who} ${what}`;
   }
 
   private *call(_proc: Proc, c: Call<unknown>): Generator<Sleep, unknown> {

@@ -107,6 +107,11 @@ describe('the TUI in a terminal', () => {
     press('Escape');
     s = await until('the drill-down to close', (x) => !x.includes('Failure details'));
     expect(s).toContain('▶ Failures');
+    press('.'); // one event, and the hint line says which
+    await until(
+      'the step',
+      shows('event 77 at 6.222720 s: apps[101] mmap → ok, touch (in the kernel)'),
+    );
     press('Tab', 'Tab'); // one read of both keys: each moves the focus (Failures → Trace → CMA)
     await until('the focus two panels on', shows('▶ CMA'));
 

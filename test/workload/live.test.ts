@@ -154,3 +154,36 @@ it.each([
     }
   },
 );
+
+it('. runs one event and says which: the actor, its system calls and what they returned (issue #14 item 6)', async () => {
+  const frames: LiveFrame[] = [];
+  const { run, cleanup } = live(
+    BUSY.replace(
+      "for (;;) yield sys.sleep('1ms');",
+      "yield sys.sleep('1s');\n    yield* sys.mmapAnon('1MiB');\n    yield* sys.mmapAnon('1TiB');\n    yield sys.sleep('1s');",
+    ),
+    true,
+    5000,
+    (m) => {
+      if (m.type === 'frame') frames.push(m.frame);
+    },
+  );
+  const steps: string[] = [];
+  try {
+    for (let i = 0; i < 100 && frames.length === 0; i++) await sleep(50);
+    for (let n = 0; n < 3; n++) {
+      const before = frames.length;
+      run.control({ type: 'step' });
+      for (let i = 0; i < 100 && !frames.slice(before).some((f) => f.step); i++) await sleep(20);
+      steps.push(frames.slice(before).find((f) => f.step)?.step ?? '(no step)');
+    }
+    expect(steps).toEqual([
+      'event 1 at 0.000000 s: busy[100] ran, no system call', // then it sleeps
+      'event 2 at 1.000000 s: busy[100] mmap → ok, mmap → ENOMEM',
+      'event 3 at 2.000000 s: busy[100] ran, no system call', // and ends
+    ]);
+  } finally {
+    await run.stop();
+    cleanup();
+  }
+});
