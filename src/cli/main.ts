@@ -92,13 +92,21 @@ await yargs(hideBin(process.argv))
           type: 'string',
           describe: 'workload file (default: secure-playback)',
         }),
-      ),
+      )
+        .example('$0 tui mtk-secure-region --speed 10', 'a bundled workload, 10× real time')
+        .example(
+          '$0 tui w.ts --policy teePin=v2-longterm --kernel 6.4',
+          'your workload, patched 6.4',
+        ),
     (a) => guarded(() => tuiCommand(a as unknown as TuiArgs)),
   )
   .command(
     'watch <target>',
     'the live TUI, reloading on every save (a directory: the workload saved last)',
-    (y) => tuiOptions(y.positional('target', { type: 'string', demandOption: true })),
+    (y) =>
+      tuiOptions(y.positional('target', { type: 'string', demandOption: true }))
+        .example('$0 watch w.ts', 'reload the TUI on every save of w.ts or a file it imports')
+        .example('$0 watch workloads/', 'follow the workload saved last in a directory'),
     (a) =>
       guarded(() => tuiCommand({ ...(a as unknown as TuiArgs), workload: a.target, watch: true })),
   )
@@ -111,7 +119,15 @@ await yargs(hideBin(process.argv))
           type: 'string',
           describe: 'workload file or bundled name (default: secure-playback)',
         }),
-      ),
+      )
+        .example('$0 run secure-playback -f json -o out.json', 'the final snapshot as JSON')
+        .example(
+          '$0 run w.ts -f ndjson --interval 100ms',
+          'a snapshot every 100 ms of simulated time',
+        )
+        .example('$0 run w.ts --kernel 6.4 --policy teePin=v2-longterm', 'the v2 patch on 6.4')
+        .example("$0 run w.ts --fail-on 'cma_alloc_fail>0'", 'exit 3 when a CMA allocation failed')
+        .example('$0 run w.ts --watch', 'run again on every save'),
     (a) => guarded(() => (a.watch ? watchRunCommand : runCommand)(a as unknown as RunCommandArgs)),
   )
   .command(
@@ -123,7 +139,11 @@ await yargs(hideBin(process.argv))
   .command(
     'check <workload>',
     'load and validate a workload without running it',
-    (y) => runOptions(y.positional('workload', { type: 'string', demandOption: true })),
+    (y) =>
+      runOptions(y.positional('workload', { type: 'string', demandOption: true })).example(
+        '$0 check w.ts',
+        'its name and description, or the first error as file:line:column',
+      ),
     (a) =>
       guarded(() =>
         runCommand({
@@ -178,7 +198,17 @@ await yargs(hideBin(process.argv))
           alias: 'f',
           choices: ['text', 'json', 'csv'] as const,
           default: 'text' as const,
-        }),
+        })
+        .example('$0 compare --thread', 'the four positions of the 2023 TEE thread')
+        .example(
+          '$0 compare w.ts --thread --seeds 1..20',
+          'each across 20 seeds: n/min/median/p90/max',
+        )
+        .example(
+          '$0 compare --thread --seeds 1..100 --shard 1/4 > s1.jsonl',
+          'a quarter of the runs',
+        )
+        .example('$0 compare --merge s1.jsonl s2.jsonl s3.jsonl s4.jsonl', 'the table of all four'),
     (a) => guarded(() => compareCommand(a as unknown as CompareArgs)),
   )
   .example('$0 tui --speed 10', 'the live TUI on the default workload, 10× real time')

@@ -65,3 +65,20 @@ describe.concurrent('did you mean, and completion', () => {
     );
   });
 });
+
+describe.concurrent('per-command examples in --help (issue #14 item 9)', () => {
+  it.each([
+    ['run', 'cmascope run secure-playback -f json -o'],
+    ['tui', 'cmascope tui mtk-secure-region --speed'],
+    ['watch', 'cmascope watch workloads/'],
+    ['check', 'cmascope check w.ts'],
+    ['compare', 'cmascope compare --merge s1.jsonl'],
+  ])('%s --help ends with its own examples', async (command, example) => {
+    const r = await cmascope([command, '--help']);
+    expect(r.code).toBe(0);
+    const examples = r.stdout.split('\nExamples:\n')[1] ?? '';
+    expect(examples).toContain(example);
+    for (const line of lines(examples).filter((l) => l.startsWith('  cmascope ')))
+      expect(line.split(/\s+/)[2]).toBe(command);
+  });
+});
