@@ -31,7 +31,9 @@ function flow(entries: [string, string][], width: number): Line[] {
 export function helpLines(theme: Theme, preset: number, width: number): Line[] {
   const g = theme.glyphs;
   const out: Line[] = [[seg('Keys', 'title')]];
-  for (const [keys, what] of BINDINGS) {
+  for (const { help } of BINDINGS) {
+    if (!help) continue;
+    const [keys, what] = help;
     out.push([
       seg(`  ${fitText(theme.ascii ? keys.replace('↑ ↓', 'up down') : keys, 22)}`, 'accent'),
       seg(what),

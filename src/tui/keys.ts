@@ -42,21 +42,106 @@ export type Action =
   | { type: 'home' }
   | { type: 'end' };
 
-/** The bindings, as the help screen lists them. */
-export const BINDINGS: readonly [keys: string, what: string][] = [
-  ['?', 'help (any key closes it)'],
-  ['q  Ctrl-C', 'quit'],
-  ['space', 'pause / resume'],
-  ['.', 'run one event and say which (pauses)'],
-  ['>', 'run to the next failure, then pause'],
-  ['+  -', 'speed up / slow down (0.1× … max)'],
-  ['s  S', 'sort processes by the next column / reverse'],
-  ['/', 'filter processes (trace when focused): type, enter applies, esc clears'],
-  ['tab  shift-tab', 'next / previous panel'],
-  ['↑ ↓  j k  PgUp PgDn', 'move in the focused panel'],
-  ['g  G  Home End', 'to the first / last line of the focused panel'],
-  ['enter', 'drill down into the selected failure (esc back)'],
-  ['p', 'next policy preset, restart with the same seed'],
+/**
+ * The one table of key bindings: it drives the key handler (keyAction), the help screen (its
+ * `help` lines, in this order; a binding without one is listed with the one before it) and the
+ * footer (its `hint`s). A binding matches a printable key in `chars`, or a key `when` says.
+ */
+export interface Binding {
+  chars?: string;
+  when?: (input: string, key: KeyLike) => boolean;
+  action: Action;
+  help?: readonly [keys: string, what: string];
+  hint?: readonly [keys: string, what: string];
+}
+
+export const BINDINGS: readonly Binding[] = [
+  {
+    chars: '?',
+    action: { type: 'help' },
+    help: ['?', 'help (any key closes it)'],
+    hint: ['?', 'help'],
+  },
+  {
+    chars: 'q', // Ctrl-C: keyAction, in any mode
+    action: { type: 'quit' },
+    help: ['q  Ctrl-C', 'quit'],
+    hint: ['q', 'quit'],
+  },
+  {
+    chars: ' ',
+    action: { type: 'pause' },
+    help: ['space', 'pause / resume'],
+    hint: ['space', 'pause'],
+  },
+  {
+    chars: '.',
+    action: { type: 'step' },
+    help: ['.', 'run one event and say which (pauses)'],
+    hint: ['.', 'step'],
+  },
+  {
+    chars: '>',
+    action: { type: 'toFailure' },
+    help: ['>', 'run to the next failure, then pause'],
+    hint: ['>', 'next failure'],
+  },
+  {
+    chars: '+=',
+    action: { type: 'faster' },
+    help: ['+  -', 'speed up / slow down (0.1× … max)'],
+    hint: ['+/-', 'speed'],
+  },
+  { chars: '-_', action: { type: 'slower' } },
+  {
+    chars: 's',
+    action: { type: 'sortNext' },
+    help: ['s  S', 'sort processes by the next column / reverse'],
+    hint: ['s/S', 'sort'],
+  },
+  { chars: 'S', action: { type: 'sortReverse' } },
+  {
+    chars: '/',
+    action: { type: 'filterStart' },
+    help: ['/', 'filter processes (trace when focused): type, enter applies, esc clears'],
+    hint: ['/', 'filter'],
+  },
+  {
+    when: (_, k) => !!k.tab && !k.shift,
+    action: { type: 'focusNext' },
+    help: ['tab  shift-tab', 'next / previous panel'],
+    hint: ['tab', 'panel'],
+  },
+  { when: (_, k) => !!k.tab && !!k.shift, action: { type: 'focusPrev' } },
+  {
+    chars: 'k',
+    when: (_, k) => !!k.upArrow,
+    action: { type: 'move', delta: -1 },
+    help: ['↑ ↓  j k  PgUp PgDn', 'move in the focused panel'],
+  },
+  { chars: 'j', when: (_, k) => !!k.downArrow, action: { type: 'move', delta: 1 } },
+  { when: (_, k) => !!k.pageUp, action: { type: 'move', delta: -10 } },
+  { when: (_, k) => !!k.pageDown, action: { type: 'move', delta: 10 } },
+  {
+    chars: 'g',
+    when: (_, k) => !!k.home,
+    action: { type: 'home' },
+    help: ['g  G  Home End', 'to the first / last line of the focused panel'],
+  },
+  { chars: 'G', when: (_, k) => !!k.end, action: { type: 'end' } },
+  {
+    when: (_, k) => !!k.return,
+    action: { type: 'open' },
+    help: ['enter', 'drill down into the selected failure (esc back)'],
+    hint: ['enter', 'details'],
+  },
+  { when: (_, k) => !!k.escape, action: { type: 'back' } },
+  {
+    chars: 'p',
+    action: { type: 'preset' },
+    help: ['p', 'next policy preset, restart with the same seed'],
+    hint: ['p', 'preset'],
+  },
 ];
 
 /** The keys Ink reads for the control characters that a burst of keys may hold. */
@@ -87,50 +172,7 @@ export function keyAction(input: string, key: KeyLike, editing: boolean): Action
     const text = [...input].filter((ch) => ch >= ' ' && ch !== '\u007f').join('');
     return text === '' ? undefined : { type: 'filterType', text };
   }
-  if (key.tab) return key.shift ? { type: 'focusPrev' } : { type: 'focusNext' };
-  if (key.return) return { type: 'open' };
-  if (key.escape) return { type: 'back' };
-  if (key.upArrow) return { type: 'move', delta: -1 };
-  if (key.downArrow) return { type: 'move', delta: 1 };
-  if (key.pageUp) return { type: 'move', delta: -10 };
-  if (key.pageDown) return { type: 'move', delta: 10 };
-  if (key.home) return { type: 'home' };
-  if (key.end) return { type: 'end' };
-  if (key.ctrl) return undefined;
-  switch (input) {
-    case '?':
-      return { type: 'help' };
-    case 'q':
-      return { type: 'quit' };
-    case ' ':
-      return { type: 'pause' };
-    case '.':
-      return { type: 'step' };
-    case '>':
-      return { type: 'toFailure' };
-    case '+':
-    case '=':
-      return { type: 'faster' };
-    case '-':
-    case '_':
-      return { type: 'slower' };
-    case 's':
-      return { type: 'sortNext' };
-    case 'S':
-      return { type: 'sortReverse' };
-    case '/':
-      return { type: 'filterStart' };
-    case 'p':
-      return { type: 'preset' };
-    case 'k':
-      return { type: 'move', delta: -1 };
-    case 'j':
-      return { type: 'move', delta: 1 };
-    case 'g':
-      return { type: 'home' };
-    case 'G':
-      return { type: 'end' };
-    default:
-      return undefined;
-  }
+  for (const b of BINDINGS) if (b.when?.(input, key)) return b.action;
+  if (key.ctrl || input.length !== 1) return undefined;
+  return BINDINGS.find((b) => b.chars?.includes(input))?.action;
 }

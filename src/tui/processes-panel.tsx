@@ -35,6 +35,9 @@ export function processLines(p: ProcessesPanelProps): {
   lines: Line[];
   shown: number;
   total: number;
+  /** rows scrolled out of view above and below */
+  above: number;
+  below: number;
 } {
   const inner = p.width - 2;
   const all = procRows(p);
@@ -52,14 +55,21 @@ export function processLines(p: ProcessesPanelProps): {
   });
   if (rows.length === 0)
     lines.push([seg(p.filter ? `no process matches "${p.filter}"` : 'no processes', 'muted')]);
-  return { lines, shown: rows.length, total: all.length };
+  const below = Math.max(0, rows.length - first - room);
+  return { lines, shown: rows.length, total: all.length, above: first, below };
 }
 
 export const ProcessesPanel = memo(function ProcessesPanel(p: ProcessesPanelProps) {
-  const { lines, shown, total } = processLines(p);
+  const { lines, shown, total, above, below } = processLines(p);
   const g = p.theme.glyphs;
   const sortCol = COLUMNS.find((c) => c.sort === p.sort.key);
+  const [up, down] = p.theme.ascii ? ['^', 'v'] : ['↑', '↓'];
+  // rows out of view say so, first: they must not go unnoticed
+  const more = [above > 0 ? `${above} more ${up}` : '', below > 0 ? `${below} more ${down}` : '']
+    .filter(Boolean)
+    .join(' ');
   const right: Line = [
+    ...(more ? [seg(`${more}  `, 'warn')] : []),
     seg(`sort ${sortCol?.title ?? p.sort.key}${p.sort.desc ? g.sortDesc : g.sortAsc}`, 'muted'),
     ...(p.filter ? [seg(`  filter "${p.filter}"`, 'accent')] : []),
   ];

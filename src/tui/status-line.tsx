@@ -6,6 +6,7 @@ import { memo } from 'react';
 import { DEFAULT_POLICIES, type Policies } from '../kernel/config.js';
 import type { LiveFrame } from '../workload/protocol.js';
 import { seconds, speedLabel } from './format.js';
+import { BINDINGS, type Binding } from './keys.js';
 import { Lines } from './lines.js';
 import { PRESETS } from './presets.js';
 import { cut, fitLine, type Line, lineWidth, seg } from './text.js';
@@ -87,23 +88,24 @@ export function hintLine(ui: UiState, width: number, theme: Theme): Line {
     );
   }
   if (ui.notice) return fitLine([seg(ui.notice, 'accent')], width, g.ellipsis);
-  const keys = [
-    ['q', 'quit'],
-    ['space', 'pause'],
-    ['.', 'step'],
-    ['>', 'next failure'],
-    ['+/-', 'speed'],
-    ['s/S', 'sort'],
-    ['/', 'filter'],
-    ['tab', 'panel'],
-    ['enter', 'details'],
-    ['p', 'preset'],
-    ['?', 'help'],
-  ];
+  // the table's hints, help last; quit and help always, the others while they fit
+  const hints = BINDINGS.flatMap((b) => (b.hint ? [b] : []));
+  const help = hints.find((b) => b.action.type === 'help')!;
+  const order = [...hints.filter((b) => b !== help), help];
+  const cost = (b: Binding) => b.hint![0].length + b.hint![1].length + 3;
+  let room = width - order.filter(essential).reduce((n, b) => n + cost(b), 0);
+  const shown = order.filter((b) => {
+    if (essential(b)) return true;
+    if (cost(b) > room) return false;
+    room -= cost(b);
+    return true;
+  });
   const out: Line = [];
-  for (const [k, what] of keys) out.push(seg(`${k} `, 'accent'), seg(`${what}  `, 'muted'));
+  for (const b of shown) out.push(seg(`${b.hint![0]} `, 'accent'), seg(`${b.hint![1]}  `, 'muted'));
   return cut(out, width, g.ellipsis);
 }
+
+const essential = (b: Binding) => b.action.type === 'help' || b.action.type === 'quit';
 
 export const StatusLine = memo(function StatusLine(p: StatusProps) {
   const { left, right } = statusLine(p);

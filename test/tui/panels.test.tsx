@@ -368,6 +368,41 @@ describe('layout', () => {
     }
   });
 
+  test.each([
+    [80, 24, '1 more ↓  sort PID▲'],
+    [100, 30, '1 more ↓  sort PID▲'],
+    [120, 40, 'sort PID▲'],
+    [200, 50, 'sort PID▲'],
+  ])(
+    '%i×%i: processes out of view are counted in the title (issue #14 item 1)',
+    (columns, rows, right) => {
+      const title = screen(up, columns, rows)
+        .split('\n')
+        .find((l) => l.includes('Processes (4)'))!;
+      expect(title).toMatch(new RegExp(`─ ${right.replace(/[▲↓]/g, '.')} ─`));
+      const bottom = screen(up, columns, rows, { focus: 'processes', procRow: 3 });
+      if (right.includes('more')) expect(bottom).toContain('1 more ↑  sort PID▲');
+    },
+  );
+
+  test.each([
+    [80, 'q quit  space pause  . step  > next failure  +/- speed  s/S sort  ? help'],
+    [
+      100,
+      'q quit  space pause  . step  > next failure  +/- speed  s/S sort  / filter  tab panel  ? help',
+    ],
+    [
+      120,
+      'q quit  space pause  . step  > next failure  +/- speed  s/S sort  / filter  tab panel  enter details  p preset  ? help',
+    ],
+  ])(
+    '%i columns: the footer keeps q and ? help, and as many hints as fit (issue #14 item 1)',
+    (columns, footer) => {
+      const lines = screen(up, columns, 40, { notice: undefined }).split('\n');
+      expect(lines.at(-1)!.trimEnd()).toBe(footer);
+    },
+  );
+
   test('processes and failures side by side from 150 columns', () => {
     const wide = screen(up, 200, 50).split('\n');
     expect(wide.some((l) => l.includes('Processes (4)') && l.includes('Failures (2)'))).toBe(true);
