@@ -19,6 +19,8 @@ import { type Action, burstKeys, type KeyLike, keyAction } from './keys.js';
 import { computeLayout, MIN_COLUMNS, MIN_ROWS, type Size } from './layout.js';
 import { initialModel, type Model, type ModelEvent, reduceModel } from './model.js';
 import { nextPreset, PRESETS, presetIndex, stepSpeed } from './presets.js';
+import { ProcessDetail } from './process-detail.js';
+import { filterRows, procRows, sortRows } from './process-table.js';
 import { ProcessesPanel } from './processes-panel.js';
 import { HintLine, StatusLine } from './status-line.js';
 import type { Theme } from './theme.js';
@@ -108,13 +110,24 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
         histRows={L.cma.histRows}
         areasShown={L.cma.areas}
         offset={ui.areaOffset}
-        focused={ui.focus === 'cma' && !ui.detail && !ui.help}
+        focused={ui.focus === 'cma' && !ui.detail && ui.procDetail === undefined && !ui.help}
         theme={theme}
       />
     );
     let below: ReactNode;
     if (ui.help) {
       below = undefined; // the help takes the whole body (below)
+    } else if (ui.procDetail !== undefined) {
+      below = (
+        <ProcessDetail
+          pid={ui.procDetail}
+          snapshot={s}
+          detail={f.proc?.pid === ui.procDetail ? f.proc : undefined}
+          width={W}
+          height={bodyBelowCma}
+          theme={theme}
+        />
+      );
     } else if (ui.detail && s.failures.length > 0) {
       below = (
         <FailureDetail
@@ -302,9 +315,14 @@ export type AppEvent =
   | { type: 'seek'; from: number }
   | { type: 'preset'; index: number };
 
-const uiContext = (m: Model): UiContext => {
-  const list = m.frame?.snapshot.failures ?? [];
-  return { failures: list.length, followed: defaultFailure(list) };
+const uiContext = (m: Model, ui: UiState): UiContext => {
+  const snap = m.frame?.snapshot;
+  const list = snap?.failures ?? [];
+  const ctx: UiContext = { failures: list.length, followed: defaultFailure(list) };
+  if (!snap) return ctx;
+  const rows = sortRows(filterRows(procRows(snap), ui.filters.processes), ui.sort);
+  const pid = rows[Math.min(ui.procRow, rows.length - 1)]?.pid;
+  return pid === undefined ? ctx : { ...ctx, selectedPid: pid };
 };
 
 export function reduceApp(s: AppState, e: AppEvent): AppState {
@@ -318,7 +336,7 @@ export function reduceApp(s: AppState, e: AppEvent): AppState {
         const ui = reduceUiEvent(
           s.ui,
           { type: 'selectFailure', index: s.seekFrom },
-          uiContext(model),
+          uiContext(model, s.ui),
         );
         return { ...rest, model, ui };
       }
@@ -327,7 +345,7 @@ export function reduceApp(s: AppState, e: AppEvent): AppState {
         return {
           ...s,
           model,
-          ui: reduceUiEvent(s.ui, { type: 'notice', text: e.frame.step }, uiContext(model)),
+          ui: reduceUiEvent(s.ui, { type: 'notice', text: e.frame.step }, uiContext(model, s.ui)),
         };
       return { ...s, model };
     }
@@ -343,7 +361,7 @@ export function reduceApp(s: AppState, e: AppEvent): AppState {
       return {
         ...rest,
         model,
-        ui: reduceUiEvent(s.ui, { type: 'restarted', text }, uiContext(model)),
+        ui: reduceUiEvent(s.ui, { type: 'restarted', text }, uiContext(model, s.ui)),
       };
     }
     case 'error': {
@@ -352,7 +370,7 @@ export function reduceApp(s: AppState, e: AppEvent): AppState {
       return { ...rest, model: reduceModel(s.model, e) };
     }
     case 'ui':
-      return { ...s, ui: reduceUiEvent(s.ui, e.event, uiContext(s.model)) };
+      return { ...s, ui: reduceUiEvent(s.ui, e.event, uiContext(s.model, s.ui)) };
     case 'seek':
       return {
         ...s,
@@ -360,7 +378,7 @@ export function reduceApp(s: AppState, e: AppEvent): AppState {
         ui: reduceUiEvent(
           s.ui,
           { type: 'notice', text: 'running to the next failure…' },
-          uiContext(s.model),
+          uiContext(s.model, s.ui),
         ),
       };
     case 'preset': {
@@ -369,7 +387,7 @@ export function reduceApp(s: AppState, e: AppEvent): AppState {
       return {
         ...s,
         askedPreset: e.index,
-        ui: reduceUiEvent(s.ui, { type: 'notice', text }, uiContext(s.model)),
+        ui: reduceUiEvent(s.ui, { type: 'notice', text }, uiContext(s.model, s.ui)),
       };
     }
   }
@@ -388,10 +406,17 @@ export function App(props: AppProps) {
   const stateRef = useRef(state);
   stateRef.current = state;
   /** dispatch, and keep stateRef ahead of the render: several keys can arrive in one read */
-  const send = useCallback((e: AppEvent) => {
-    stateRef.current = reduceApp(stateRef.current, e);
-    dispatch(e);
-  }, []);
+  const send = useCallback(
+    (e: AppEvent) => {
+      const before = stateRef.current.ui.procDetail;
+      stateRef.current = reduceApp(stateRef.current, e);
+      dispatch(e);
+      // the run's worker sends the detail of the process that is open, and only of it
+      const after = stateRef.current.ui.procDetail;
+      if (after !== before) session.control({ type: 'inspect', pid: after ?? null });
+    },
+    [session],
+  );
 
   const { renderBudget } = props;
   useEffect(() => {

@@ -132,7 +132,7 @@ export const BINDINGS: readonly Binding[] = [
   {
     when: (_, k) => !!k.return,
     action: { type: 'open' },
-    help: ['enter', 'drill down into the selected failure (esc back)'],
+    help: ['enter', 'details of the selected failure or process (esc back)'],
     hint: ['enter', 'details'],
   },
   { when: (_, k) => !!k.escape, action: { type: 'back' } },

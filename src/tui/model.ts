@@ -71,7 +71,8 @@ function sameFrame(a: LiveFrame, b: LiveFrame): boolean {
     a.paused === b.paused &&
     a.speed === b.speed &&
     a.finished === b.finished &&
-    a.snapshot.failures_total === b.snapshot.failures_total
+    a.snapshot.failures_total === b.snapshot.failures_total &&
+    a.proc?.pid === b.proc?.pid
   );
 }
 

@@ -14,6 +14,8 @@ export interface UiState {
   help: boolean;
   /** the failure drill-down is open */
   detail: boolean;
+  /** the pid whose process detail is open */
+  procDetail?: number;
   sort: { key: SortKey; desc: boolean };
   /** applied filters */
   filters: Record<FilterTarget, string>;
@@ -50,6 +52,8 @@ export interface UiContext {
   failures: number;
   /** the failure shown while following the newest (failures-panel.ts defaultFailure) */
   followed?: number;
+  /** the pid of the selected process row */
+  selectedPid?: number;
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
@@ -99,10 +103,16 @@ export function reduceUi(s: UiState, a: Action, ctx: UiContext): UiState {
       return { ...s, focus: PANELS[(PANELS.indexOf(s.focus) + d) % PANELS.length]! };
     }
     case 'open':
+      if (s.focus === 'processes' && ctx.selectedPid !== undefined)
+        return { ...s, procDetail: ctx.selectedPid, help: false };
       if (ctx.failures === 0) return { ...s, notice: 'no failures yet: nothing to drill into' };
       return { ...s, detail: true, help: false, focus: 'failures' };
     case 'back': {
       if (s.help) return { ...s, help: false };
+      if (s.procDetail !== undefined) {
+        const { procDetail: _closed, ...rest } = s;
+        return rest;
+      }
       if (s.detail) return { ...s, detail: false };
       const target: FilterTarget = s.focus === 'trace' ? 'trace' : 'processes';
       if (s.filters[target] !== '') return { ...s, filters: { ...s.filters, [target]: '' } };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 import { MLOCK_LIMIT } from '../kernel/config.js';
+import { procDetail } from '../metrics/proc-detail.js';
 import { MAX_LIST, type RunInfo, snapshot } from '../metrics/snapshot.js';
 import { view } from '../metrics/view.js';
 import { parseDuration } from '../sim/units.js';
@@ -234,6 +235,7 @@ function runLive(
 ): void {
   const { engine, k } = sim;
   let { speed, paused } = opts;
+  let inspect = opts.inspect ?? null;
   let stepOne = false;
   let toFailure = false;
   let anchorWall = performance.now();
@@ -263,6 +265,7 @@ function runLive(
         finished: finished(),
         events: engine.eventsRun,
         ...(step === undefined ? {} : { step }),
+        ...(inspect === null ? {} : { proc: procDetail(k, inspect) }),
         holders: k.blockers.slice(0, MAX_LIST),
       },
     });
@@ -331,7 +334,8 @@ function runLive(
     return Math.max(1, Math.min(nextEvent, nextFrame) - now);
   };
   parentPort!.on('message', (m: ControlMessage) => {
-    if (m.type === 'speed') speed = m.speed;
+    if (m.type === 'inspect') inspect = m.pid;
+    else if (m.type === 'speed') speed = m.speed;
     else if (m.type === 'pause') paused = m.paused;
     else if (m.type === 'step') {
       stepOne = true;

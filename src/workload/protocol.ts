@@ -2,6 +2,7 @@
 // the workload's process (runner.ts).
 import type { KernelVersion, Policies } from '../kernel/config.js';
 import type { Blocker } from '../kernel/observe/blame.js';
+import type { ProcDetail } from '../metrics/proc-detail.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { View } from '../metrics/view.js';
 import type { Bundle } from './bundle.js';
@@ -32,6 +33,8 @@ export interface LiveOptions {
   /** simulated seconds per wall second; Infinity: as fast as possible */
   speed: number;
   paused: boolean;
+  /** the process whose detail the TUI shows (LiveFrame.proc) */
+  inspect?: number;
   /** map cells per CMA area in the view */
   mapCells: number;
   traceLines: number;
@@ -44,7 +47,9 @@ export type ControlMessage =
   /** run exactly one event, then stay paused */
   | { type: 'step' }
   /** run until the next failure is recorded, then pause */
-  | { type: 'toFailure' };
+  | { type: 'toFailure' }
+  /** send this process's detail with every frame (null: none) */
+  | { type: 'inspect'; pid: number | null };
 
 /** A live snapshot: the snapshot plus the TUI's view and the pacing state. */
 export interface LiveFrame {
@@ -55,6 +60,8 @@ export interface LiveFrame {
   /** the run reached its end (duration or no more events) */
   finished: boolean;
   events: number;
+  /** the detail of the process asked for with 'inspect' */
+  proc?: ProcDetail;
   /** after a single step (`.`): which event ran (Simulation.lastEvent) */
   step?: string;
   /**

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { WorkloadErrorInfo } from './errors.js';
 import { prewarm, type RunHandle, startRun } from './loader.js';
-import type { ControlMessage, LiveFrame, RunRequest } from './protocol.js';
+import type { ControlMessage, LiveFrame, LiveOptions, RunRequest } from './protocol.js';
 
 export interface SessionEvents {
   frame: [LiveFrame];
@@ -31,7 +31,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private pending: RunHandle | undefined;
   private stopped = false;
   /** the pacing the user chose, re-applied to every new run */
-  private pacing: { speed: number; paused: boolean };
+  private pacing: Pick<LiveOptions, 'speed' | 'paused' | 'inspect'>;
 
   constructor(
     private req: RunRequest & { live: NonNullable<RunRequest['live']> },
@@ -59,6 +59,10 @@ export class Session extends EventEmitter<SessionEvents> {
     if (m.type === 'pause') this.pacing.paused = m.paused;
     if (m.type === 'step') this.pacing.paused = true;
     if (m.type === 'toFailure') this.pacing.paused = false;
+    if (m.type === 'inspect') {
+      const { inspect: _closed, ...rest } = this.pacing;
+      this.pacing = m.pid === null ? rest : { ...rest, inspect: m.pid };
+    }
     this.current?.control(m);
     this.pending?.control(m); // a run still starting gets the user's pacing too
   }
@@ -97,7 +101,7 @@ export class Session extends EventEmitter<SessionEvents> {
             this.emit('started', { ...info, reason });
           }
           // the worker pauses by itself ('.', '>'): its frames say what the next run inherits
-          this.pacing = { speed: m.frame.speed, paused: m.frame.paused };
+          this.pacing = { ...this.pacing, speed: m.frame.speed, paused: m.frame.paused };
           this.emit('frame', m.frame);
         },
       },

@@ -112,7 +112,13 @@ describe('the TUI in a terminal', () => {
       'the step',
       shows('event 77 at 6.222720 s: apps[101] mmap → ok, touch (in the kernel)'),
     );
-    press('Tab', 'Tab'); // one read of both keys: each moves the focus (Failures → Trace → CMA)
+    press('Tab', 'Tab', 'Tab'); // Failures → Trace → CMA → Processes
+    press('j', 'j', 'Enter'); // drm-client's detail
+    s = await until('the process detail', shows('Pins  1 holder, 16384 pages, 8208 in CMA'));
+    expect(s).toContain('tee_shm        1    16384  short-term     8208');
+    press('Escape');
+    await until('the detail to close', (x) => !x.includes('Process details'));
+    press('Tab', 'Tab', 'Tab'); // one read of all three: each moves the focus (Processes → Failures → Trace → CMA): each moves the focus (Failures → Trace → CMA)
     await until('the focus two panels on', shows('▶ CMA'));
 
     press('?');

@@ -69,6 +69,17 @@ describe('keys', () => {
     expect(screen()).toContain('running to the next failure');
   });
 
+  test('enter on a process opens its detail, and the worker is asked for it; esc closes it (issue #14 item 10)', async () => {
+    const { press, session, screen } = await start();
+    await press(KEYS.tab, KEYS.down, KEYS.down, KEYS.enter); // processes, third row: drm-client
+    expect(session.controls).toEqual([{ type: 'inspect', pid: 102 }]);
+    expect(screen()).toContain('Process details');
+    expect(screen()).toContain('tee_shm        1    16384  short-term     8208');
+    await press(KEYS.escape);
+    expect(session.controls.at(-1)).toEqual({ type: 'inspect', pid: null });
+    expect(screen()).not.toContain('Process details');
+  });
+
   test('> selects the failure it stopped at and focuses the failures', async () => {
     const empty = frame('v2-finished');
     const { press, session, screen } = await start({ ...empty, finished: false });

@@ -349,6 +349,41 @@ test('error panel: file:line:column, the message and the code frame', () => {
   expect(out).toContain('the last good run keeps going above');
 });
 
+describe('process detail (issue #14 item 10)', () => {
+  test.each([
+    [80, 24],
+    [120, 40],
+    [200, 50],
+  ])(
+    '%i×%i: memlock counters against the limit, pins by holder, mappings, failures',
+    (columns, rows) => {
+      const out = screen(up, columns, rows, { procDetail: 102, focus: 'processes' }).replace(
+        /[║│]/g,
+        ' ',
+      );
+      for (const line of [
+        'drm-client[102]  uid 1000  running  RSS 64M',
+        'memlock   RLIMIT_MEMLOCK 8 MiB (2048 pages), CAP_IPC_LOCK no, 0 denied',
+        // a TEE registration without FOLL_LONGTERM: short-term pins, half of them in CMA
+        'tee_shm        1    16384  short-term     8208',
+        'Failures  0 of its own, 1 blocked by its pages',
+        'Mappings (/proc/102/maps)  1',
+        '7f0000000000-7f0004000000 rw-p 00000000 00:00 0',
+      ])
+        expect(out).toContain(line);
+      expect(out).toContain(
+        rows < 30
+          ? 'VmLck 0  VmPin 0  user 1000 locked_vm 0 of 2048 pages each'
+          : 'VmPin (mm->pinned_vm)            0 of 2048 pages  0%',
+      );
+      if (columns >= 100)
+        expect(out).toContain(
+          '7f0000000000-7f0004000000 rw-p 00000000 00:00 0    16384    16384     8208  no',
+        );
+    },
+  );
+});
+
 describe('layout', () => {
   test.each([
     [80, 24],
@@ -359,7 +394,13 @@ describe('layout', () => {
     [200, 50],
     [300, 80],
   ])('%i×%i: exactly rows - 1 lines, none wider than the terminal', (columns, rows) => {
-    for (const ui of [{}, { detail: true }, { help: true }, { focus: 'trace' as const }]) {
+    for (const ui of [
+      {},
+      { detail: true },
+      { help: true },
+      { focus: 'trace' as const },
+      { procDetail: 102 },
+    ]) {
       for (const f of [up, v2]) {
         const lines = screen(f, columns, rows, ui).split('\n');
         expect(lines).toHaveLength(rows - 1);
