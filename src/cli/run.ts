@@ -45,12 +45,12 @@ function warnOddOptions(a: RunCommandArgs): void {
     );
   if (a.interval !== undefined && !SERIES_FORMATS.includes(a.format))
     warn(
-      `-f ${a.format} shows the final snapshot only: --interval has no effect (use ndjson, json or csv)`,
+      `-f ${a.format} shows the final snapshot only: --interval has no effect (use ndjson, json, csv or openmetrics)`,
     );
 }
 
 /** The formats that write every interval snapshot, not only the final one. */
-const SERIES_FORMATS: readonly Format[] = ['ndjson', 'json', 'csv'];
+const SERIES_FORMATS: readonly Format[] = ['ndjson', 'json', 'csv', 'openmetrics'];
 
 /** The signals that end a run early: its output is closed whole, a -o file left as it was. */
 const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
@@ -66,7 +66,7 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
     throw new UsageError(`-o ${a.output} is the workload itself: choose another output file`);
   warnOddOptions(a);
   const out: Output = a.output === undefined ? stdoutOutput : fileOutput(a.output);
-  const exp = exporter(a.format);
+  const exp = exporter(a.format, { intervals: interval !== undefined });
   let begun = false;
   let description = '';
   let refused: string | undefined;
