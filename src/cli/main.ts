@@ -7,6 +7,7 @@ import { type CompareArgs, compareCommand } from './compare.js';
 import { listCommand } from './list.js';
 import { runOptions } from './options.js';
 import { type RunCommandArgs, runCommand } from './run.js';
+import { serveOption } from './serve.js';
 import { COMMANDS, closest } from './suggest.js';
 import { MAX_REFRESH_HZ, type TuiArgs, tuiCommand, tuiOptions, wantsTui } from './tui.js';
 import { watchRunCommand } from './watch.js';
@@ -31,7 +32,7 @@ async function guarded(fn: () => Promise<number>): Promise<void> {
 }
 
 const headlessOptions = <T>(y: Argv<T>) =>
-  runOptions(y)
+  serveOption(runOptions(y))
     .option('format', {
       alias: 'f',
       choices: FORMATS,

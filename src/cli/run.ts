@@ -2,13 +2,15 @@
 import { exporter, FORMATS, type Format } from '../metrics/exporters.js';
 import { holds, parseCondition } from '../metrics/fail_on.js';
 import { visible } from '../metrics/fmt.js';
+import type { Snapshot } from '../metrics/snapshot.js';
 import { formatDuration, parseDuration } from '../sim/units.js';
 import { startRun } from '../workload/loader.js';
 import { type RunArgs, runRequest, workloadFailed, workloadPath } from './options.js';
 import { fileOutput, namesOneOf, type Output, stdoutOutput } from './output.js';
+import { PROGRESS_MS, type ServeArgs, type Serving, serve } from './serve.js';
 import { UsageError } from './usage.js';
 
-export interface RunCommandArgs extends RunArgs {
+export interface RunCommandArgs extends RunArgs, ServeArgs {
   workload?: string | undefined;
   format: Format;
   interval?: string | undefined;
@@ -45,12 +47,12 @@ function warnOddOptions(a: RunCommandArgs): void {
     );
   if (a.interval !== undefined && !SERIES_FORMATS.includes(a.format))
     warn(
-      `-f ${a.format} shows the final snapshot only: --interval has no effect (use ndjson, json or csv)`,
+      `-f ${a.format} shows the final snapshot only: --interval has no effect (use ndjson, json, csv or openmetrics)`,
     );
 }
 
 /** The formats that write every interval snapshot, not only the final one. */
-const SERIES_FORMATS: readonly Format[] = ['ndjson', 'json', 'csv'];
+const SERIES_FORMATS: readonly Format[] = ['ndjson', 'json', 'csv', 'openmetrics'];
 
 /** The signals that end a run early: its output is closed whole, a -o file left as it was. */
 const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
@@ -65,8 +67,21 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
   if (a.output !== undefined && namesOneOf(a.output, [file]))
     throw new UsageError(`-o ${a.output} is the workload itself: choose another output file`);
   warnOddOptions(a);
-  const out: Output = a.output === undefined ? stdoutOutput : fileOutput(a.output);
-  const exp = exporter(a.format);
+  /** what --serve shows: the latest snapshot of the run, then its final one */
+  let latest: Snapshot | undefined;
+  let serving: Serving | undefined;
+  if (a.serve !== undefined) {
+    req.progressMs = PROGRESS_MS;
+    serving = await serve(a.serve, () => latest);
+  }
+  let out: Output;
+  try {
+    out = a.output === undefined ? stdoutOutput : fileOutput(a.output);
+  } catch (e) {
+    await serving?.close();
+    throw e;
+  }
+  const exp = exporter(a.format, { intervals: interval !== undefined });
   let begun = false;
   let description = '';
   let refused: string | undefined;
@@ -91,6 +106,7 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
         void run.stop();
       }
       if (m.type === 'loaded') description = m.description;
+      if (m.type === 'snapshot' || m.type === 'progress') latest = m.snapshot;
       if (refused || a.check) return;
       // nothing reaches the output for a workload that does not load
       if (m.type === 'loaded') {
@@ -100,9 +116,12 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
       if (m.type === 'snapshot') write(exp.snapshot(m.snapshot));
     },
   });
+  /** ends the wait of a finished run that goes on serving */
+  let stopServing = () => {};
   const onSignal = (s: Signal) => {
     signal = s;
     void run.stop();
+    stopServing();
   };
   for (const s of Object.keys(SIGNALS) as Signal[]) process.once(s, onSignal);
   try {
@@ -133,11 +152,20 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
     }
     const met = conditions.filter((c) => holds(c, outcome.final));
     for (const c of met) process.stderr.write(`cmascope: --fail-on ${c.text}: condition met\n`);
+    if (serving && !signal) {
+      // like a textfile exporter: the final snapshot stays readable until the user is done
+      latest = outcome.final;
+      process.stderr.write(
+        `cmascope: the run is over; serving its final snapshot until SIGINT or SIGTERM\n`,
+      );
+      await new Promise<void>((resolve) => (stopServing = resolve));
+    }
     return met.length > 0 ? 3 : 0;
   } catch (e) {
     out.discard();
     throw e;
   } finally {
     for (const s of Object.keys(SIGNALS) as Signal[]) process.off(s, onSignal);
+    await serving?.close();
   }
 }

@@ -3,11 +3,13 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
+import type { Snapshot } from '../metrics/snapshot.js';
 import { parseDuration } from '../sim/units.js';
 import { SPEEDS } from '../tui/presets.js';
 import { Session } from '../workload/session.js';
 import { watchWorkload } from '../workload/watcher.js';
 import { type RunArgs, runOptions, runRequest, workloadPath } from './options.js';
+import { type ServeArgs, type Serving, serve, serveOption } from './serve.js';
 import { UsageError } from './usage.js';
 
 /** Frames a second at most (issue 5 §5): the UI's cost is set by how often React state changes. */
@@ -16,7 +18,7 @@ export const MAX_REFRESH_HZ = 10;
 const MAP_CELLS = 1024;
 const TRACE_LINES = 200;
 
-export interface TuiArgs extends RunArgs {
+export interface TuiArgs extends RunArgs, ServeArgs {
   workload?: string | undefined;
   refresh: number;
   speed: string;
@@ -48,7 +50,7 @@ function newestWorkload(dir: string): string {
 }
 
 export const tuiOptions = <T>(y: Argv<T>) =>
-  runOptions(y)
+  serveOption(runOptions(y))
     .option('refresh', {
       type: 'number',
       default: MAX_REFRESH_HZ,
@@ -118,6 +120,11 @@ export async function tuiCommand(a: TuiArgs): Promise<number> {
     ascii: a.ascii,
     plain: process.env.FORCE_COLOR === '0',
   });
+  /** what --serve shows: the snapshot of the frame on screen */
+  let latest: Snapshot | undefined;
+  const serving: Serving | undefined =
+    a.serve === undefined ? undefined : await serve(a.serve, () => latest);
+  session.on('frame', (f) => (latest = f.snapshot));
   const watcher = a.watch
     ? watchWorkload(target, (f) => session.restart({ file: f }, 'reload'))
     : undefined;
@@ -130,6 +137,6 @@ export async function tuiCommand(a: TuiArgs): Promise<number> {
     );
     return 1;
   } finally {
-    await watcher?.close();
+    await Promise.all([watcher?.close(), serving?.close()]);
   }
 }

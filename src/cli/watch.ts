@@ -3,6 +3,7 @@
 // last word and waits for the next save (issue #6).
 import { exporter } from '../metrics/exporters.js';
 import { reloadRecord } from '../metrics/json.js';
+import type { Snapshot } from '../metrics/snapshot.js';
 import { parseDuration } from '../sim/units.js';
 import { errorLine } from '../workload/errors.js';
 import { type RunHandle, startRun } from '../workload/loader.js';
@@ -10,6 +11,7 @@ import type { HostMessage } from '../workload/protocol.js';
 import { watchWorkload } from '../workload/watcher.js';
 import { runRequest, workloadPath } from './options.js';
 import { parseInterval, type RunCommandArgs } from './run.js';
+import { PROGRESS_MS, serve } from './serve.js';
 import { UsageError } from './usage.js';
 
 export async function watchRunCommand(a: RunCommandArgs): Promise<number> {
@@ -21,6 +23,9 @@ export async function watchRunCommand(a: RunCommandArgs): Promise<number> {
     throw new UsageError('--watch writes a stream to stdout: -o cannot be used with it');
   const interval = parseInterval(a.interval);
   const watchdogMs = parseDuration(a.watchdog, '--watchdog') / 1e6;
+  /** what --serve shows: the latest snapshot of the run whose output goes on */
+  let latest: Snapshot | undefined;
+  const serving = a.serve === undefined ? undefined : await serve(a.serve, () => latest);
   const out = process.stdout;
   let current: RunHandle | undefined;
   let generation = 0;
@@ -33,8 +38,11 @@ export async function watchRunCommand(a: RunCommandArgs): Promise<number> {
     const emit = (m: HostMessage) => {
       if (m.type === 'snapshot') out.write(exp.snapshot(m.snapshot));
       if (m.type === 'done') out.write(exp.end(m.snapshot));
+      if (m.type === 'snapshot' || m.type === 'progress' || m.type === 'done') latest = m.snapshot;
     };
-    const handle = startRun(runRequest(file, a, interval), {
+    const req = runRequest(file, a, interval);
+    if (serving) req.progressMs = PROGRESS_MS;
+    const handle = startRun(req, {
       watchdogMs,
       onMessage: (m) => {
         if (gen !== generation) return;
@@ -73,6 +81,6 @@ export async function watchRunCommand(a: RunCommandArgs): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await Promise.all([watcher.close(), current?.stop()]);
+  await Promise.all([watcher.close(), current?.stop(), serving?.close()]);
   return 0;
 }

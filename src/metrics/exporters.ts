@@ -4,12 +4,19 @@
 //
 // Formats that list several snapshots (json, csv) take every interval snapshot and then the final
 // one; when the last interval snapshot has the final one's simTimeNs, the final one replaces it, so
-// no instant appears twice. ndjson writes every line it is given, final included. prom,
-// openmetrics and text show the final snapshot only. Every non-empty string ends with a newline
+// no instant appears twice. ndjson writes every line it is given, final included. openmetrics with
+// `intervals` (--interval) lists every snapshot, timestamped, by the same rule, all in end(). prom,
+// openmetrics without `intervals` and text show the final snapshot only. Every non-empty string ends with a newline
 // (CRLF for csv). A run that ends without a final snapshot gets abort() instead of end(): json
-// closes its array, csv writes the rows it has; the others have nothing to add.
+// closes its array, csv and openmetrics with intervals write what they have; the others have
+// nothing to add.
 import { csvExporter } from './csv.js';
-import { openMetricsText, promExporter, prometheusText } from './exposition.js';
+import {
+  openMetricsSeriesExporter,
+  openMetricsText,
+  promExporter,
+  prometheusText,
+} from './exposition.js';
 import { jsonExporter, ndjsonExporter } from './json.js';
 import type { Snapshot } from './snapshot.js';
 import { textExporter } from './text.js';
@@ -25,8 +32,11 @@ export interface Exporter {
   abort(): string;
 }
 
-/** A fresh exporter (json and csv keep state between calls: use one per run). */
-export function exporter(format: Format): Exporter {
+/**
+ * A fresh exporter (json and csv keep state between calls: use one per run). `intervals`: the run
+ * takes interval snapshots (--interval), which openmetrics then lists with timestamps.
+ */
+export function exporter(format: Format, opts: { intervals?: boolean } = {}): Exporter {
   switch (format) {
     case 'ndjson':
       return ndjsonExporter();
@@ -37,7 +47,7 @@ export function exporter(format: Format): Exporter {
     case 'prom':
       return promExporter(prometheusText);
     case 'openmetrics':
-      return promExporter(openMetricsText);
+      return opts.intervals ? openMetricsSeriesExporter() : promExporter(openMetricsText);
     case 'text':
       return textExporter();
     default:

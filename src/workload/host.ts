@@ -169,22 +169,33 @@ async function main({ req, bundle, beats }: Start): Promise<void> {
     return;
   }
   if (req.live) runLive(sim, run, limit, req.live, file, heartbeat);
-  else runBatch(sim, run, limit, req.intervalNs ?? Infinity, file, heartbeat);
+  else runBatch(sim, run, limit, req.intervalNs ?? Infinity, req.progressMs, file, heartbeat);
 }
 
-/** Headless: as fast as possible, a snapshot every `interval` of simulated time until the run ends. */
+/**
+ * Headless: as fast as possible, a snapshot every `interval` of simulated time until the run ends;
+ * with `progressMs`, also the snapshot as it is now at most that often in wall time (--serve).
+ */
 function runBatch(
   sim: Simulation,
   run: RunInfo,
   limit: number,
   interval: number,
+  progressMs: number | undefined,
   file: string,
   heartbeat: Heartbeat,
 ): void {
   const { engine } = sim;
   const wall0 = performance.now();
   let next = interval;
+  let lastProgress = -Infinity;
+  const progress = () => {
+    if (progressMs === undefined || performance.now() - lastProgress < progressMs) return;
+    lastProgress = performance.now();
+    post({ type: 'progress', snapshot: snapshot(sim.k, run, engine.now) });
+  };
   try {
+    progress();
     for (;;) {
       const t = engine.peekTime();
       if (t === Infinity) break; // nothing pending: the run is over, whatever the interval
@@ -196,7 +207,10 @@ function runBatch(
       }
       if (t > limit) break;
       const stop = Math.min(limit, next);
-      while (engine.peekTime() <= stop) engine.step();
+      while (engine.peekTime() <= stop) {
+        engine.step();
+        if (progressMs !== undefined) progress();
+      }
     }
   } catch (e) {
     post({ type: 'error', error: workloadError('run', e, file) });

@@ -19,6 +19,8 @@ export interface RunRequest {
   policies: Partial<Policies>;
   /** simulated time between snapshots, ns */
   intervalNs?: number;
+  /** headless: also post the snapshot as it is now, every this many ms of wall time (--serve) */
+  progressMs?: number;
   /** stop here (simulated ns); default the workload's duration */
   untilNs?: number;
   /** load and validate only: report 'done' at t = 0 without running */
@@ -84,6 +86,8 @@ export type HostMessage =
       inputs: string[];
     }
   | { type: 'snapshot'; snapshot: Snapshot }
+  /** the run as it is now (RunRequest.progressMs): wall-clock paced, for --serve only, never output */
+  | { type: 'progress'; snapshot: Snapshot }
   | { type: 'frame'; frame: LiveFrame }
   | { type: 'done'; snapshot: Snapshot; events: number; stats: RunStats }
   | { type: 'error'; error: WorkloadErrorInfo };

@@ -8,6 +8,10 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const VALUE = /^(?:[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?Inf|NaN)$/;
 /** name{label="escaped",...} value */
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
+/** OpenMetrics: name{label="escaped",...} value [timestamp] */
+const OM_SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: (\S+))?$/;
+/** an OpenMetrics timestamp: a realnumber, in seconds */
+const TIMESTAMP = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 const OM_TYPES = [
   'counter',
   'gauge',
@@ -26,6 +30,8 @@ interface Family {
   unit?: string;
   samples: number;
   labelSets: Set<string>;
+  /** the label set of the last sample and its timestamp (NaN: none) */
+  last?: { key: string; ts: number };
 }
 
 function parseLabels(text: string, problems: string[], where: string): string[] | undefined {
@@ -47,7 +53,12 @@ function parseLabels(text: string, problems: string[], where: string): string[] 
   return names;
 }
 
-/** OpenMetrics 1.0.0 text, the parts this project emits (counter, gauge; no exemplars). */
+/**
+ * OpenMetrics 1.0.0 text, the parts this project emits (counter, gauge; no exemplars). A Metric
+ * (label set) appears once, or, with timestamps, as consecutive MetricPoints whose timestamps
+ * increase ("If more than one MetricPoint is exposed for a Metric, then its MetricPoints MUST have
+ * monotonically increasing timestamps"; the Python parser also rejects interleaved label sets).
+ */
 export function openMetricsProblems(text: string): string[] {
   const problems: string[] = [];
   if (!text.endsWith('# EOF\n') && !text.endsWith('# EOF'))
@@ -97,12 +108,14 @@ export function openMetricsProblems(text: string): string[] {
       problems.push(`${where}: a comment (not allowed in OpenMetrics)`);
       continue;
     }
-    const m = SAMPLE.exec(line);
+    const m = OM_SAMPLE.exec(line);
     if (!m) {
       problems.push(`${where}: not a sample: ${line}`);
       continue;
     }
-    const [, name, labels = '', value] = m;
+    const [, name, labels = '', value, timestamp] = m;
+    if (timestamp !== undefined && !TIMESTAMP.test(timestamp))
+      problems.push(`${where}: bad timestamp ${timestamp}`);
     const f = current ? fams.get(current) : undefined;
     const expected = f?.type === 'counter' ? `${current}_total` : current;
     if (!f || name !== expected) {
@@ -117,8 +130,16 @@ export function openMetricsProblems(text: string): string[] {
     const set = parseLabels(labels, problems, where);
     if (set) {
       const key = set.sort().join(',');
-      if (f.labelSets.has(key)) problems.push(`${where}: duplicate label set in ${current}`);
+      const ts = timestamp === undefined ? Number.NaN : Number(timestamp);
+      if (f.last?.key === key) {
+        if (Number.isNaN(ts) || Number.isNaN(f.last.ts))
+          problems.push(`${where}: a second MetricPoint of ${key} without timestamps`);
+        else if (ts <= f.last.ts) problems.push(`${where}: timestamp ${timestamp} not increasing`);
+      } else if (f.labelSets.has(key)) {
+        problems.push(`${where}: label set ${key} of ${current} repeated or interleaved`);
+      }
       f.labelSets.add(key);
+      f.last = { key, ts };
     }
     f.samples++;
   }

@@ -224,6 +224,16 @@ describe('the rule checkers catch what they should', () => {
       openMetricsProblems('# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\na 2\n# EOF\n'),
     ).not.toEqual([]);
     expect(openMetricsProblems('# HELP a x\n# TYPE a counter\na_total 1\n# EOF\n')).toEqual([]);
+    // a Metric's MetricPoints: timestamped, consecutive, in increasing time
+    const points = (...l: string[]) =>
+      openMetricsProblems(`# TYPE a gauge\n${l.join('\n')}\n# EOF\n`);
+    expect(points('a 1 10', 'a 2 11.5', 'a{x="1"} 1 10', 'a{x="1"} 1 11')).toEqual([]);
+    expect(points('a 1', 'a 2')).toEqual(['line 3: a second MetricPoint of  without timestamps']);
+    expect(points('a 1 10', 'a 2 10')).toEqual(['line 3: timestamp 10 not increasing']);
+    expect(points('a 1 10', 'a{x="1"} 1 10', 'a 2 11')).toEqual([
+      'line 4: label set  of a repeated or interleaved',
+    ]);
+    expect(points('a 1 soon')).toEqual(['line 2: bad timestamp soon']);
   });
 
   it('Prometheus', () => {

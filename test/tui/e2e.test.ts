@@ -5,6 +5,7 @@
 // runner has CI=true; only the app gets CI=false (Ink prints just the last frame in CI mode).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +135,30 @@ describe('the TUI in a terminal', () => {
     s = await until('playback', shows('playback_start=ok'));
     expect(s).toContain('Failures (0)');
 
+    press('q');
+    await shellIsBack(0);
+  });
+
+  test('--serve: /metrics shows the frame on screen, and follows a restart', async () => {
+    const free = createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+    const { port } = free.address() as AddressInfo;
+    await new Promise((r) => free.close(r));
+    await launch(`tui --serve ${port}`);
+    const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const sample = (text: string, name: string) =>
+      text.split('\n').find((l) => l.startsWith(`${name} `));
+    press('>'); // run to the next failure, then pause there
+    await until('the failure', shows('t=5.622s'));
+    const m = await metrics();
+    expect(sample(m, 'cmascope_sim_time_seconds')).toMatch(/^cmascope_sim_time_seconds 5\.622\d*$/);
+    expect(sample(m, 'cmascope_vmstat_cma_alloc_fail_total')).toBe(
+      'cmascope_vmstat_cma_alloc_fail_total 1',
+    );
+    expect(m).toContain('tee_pin="upstream"');
+    press('p'); // a new run under the next policy: the endpoint serves it once it shows
+    await until('v1', shows('teePin=v1-cma-ifdef'));
+    expect(await metrics()).toContain('tee_pin="v1-cma-ifdef"');
     press('q');
     await shellIsBack(0);
   });
