@@ -22,7 +22,7 @@ import type { Inode } from './mm/mmap.js';
 import { PageKind } from './mm/page.js';
 import { PageAlloc } from './mm/page_alloc.js';
 import { Rmap } from './mm/rmap.js';
-import { type Blocker, blame, type Failure, PinRegistry } from './observe/blame.js';
+import { type Blocker, blame, type CmaWindow, type Failure, PinRegistry } from './observe/blame.js';
 import { TraceLog, type TraceName } from './observe/trace.js';
 import { VmEvents } from './observe/vmstat.js';
 import type { Task, UserStruct } from './task.js';
@@ -277,12 +277,21 @@ export class Kernel {
   fail(
     op: string,
     errno: number,
-    extra: { area?: string; count?: number; blockingPfns?: readonly number[] } = {},
+    extra: {
+      area?: string;
+      count?: number;
+      windows?: { tried: number; first?: CmaWindow; last?: CmaWindow };
+      blockingPfns?: readonly number[];
+    } = {},
   ): number {
     const f: Failure = { t: this.clock.now, op, errno: errnoName(errno) };
     if (this.currentPid) f.pid = this.currentPid;
     if (extra.area !== undefined) f.area = extra.area;
     if (extra.count !== undefined) f.count = extra.count;
+    const w = extra.windows;
+    if (w)
+      f.windows =
+        w.first && w.last ? { tried: w.tried, first: w.first, last: w.last } : { tried: w.tried };
     const pfns = [...new Set(extra.blockingPfns)].slice(0, MAX_BLOCKING_PFNS);
     const holders = pfns.map((pfn) => blame(this, pfn) ?? null);
     if (pfns.length > 0) {

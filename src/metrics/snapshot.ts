@@ -67,6 +67,8 @@ export interface Snapshot {
   users: Record<string, { locked_vm: number }>;
   failures: Failure[];
   failures_total: number;
+  /** trace records per event since boot, events by name (only those emitted) */
+  trace_counts: Record<string, number>;
   /** what the workload recorded, as plain JSON (json-value.ts says how other values convert) */
   results: Record<string, JsonValue>;
   logs: LogLine[];
@@ -151,6 +153,10 @@ function failureSnapshot(f: Failure): Failure {
   if (f.area !== undefined) out.area = f.area;
   if (f.count !== undefined) out.count = f.count;
   out.errno = f.errno;
+  if (f.windows !== undefined) {
+    const { tried, first, last } = f.windows;
+    out.windows = first && last ? { tried, first: { ...first }, last: { ...last } } : { tried };
+  }
   if (f.blocking_pfn !== undefined) out.blocking_pfn = f.blocking_pfn;
   if (f.blocking_pfns !== undefined) out.blocking_pfns = [...f.blocking_pfns];
   if (f.blocker !== undefined) {
@@ -159,6 +165,12 @@ function failureSnapshot(f: Failure): Failure {
     out.blocker = b;
   }
   return out;
+}
+
+/** Records per tracepoint since boot, by event name; kernel log lines are not trace events. */
+function traceCounts(k: Kernel): Record<string, number> {
+  const counts = [...k.trace.counts].filter(([name]: [string, number]) => name !== 'pr_err');
+  return Object.fromEntries(counts.sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 export interface RunInfo {
@@ -187,6 +199,7 @@ export function snapshot(k: Kernel, run: RunInfo, simTimeNs: number): Snapshot {
     users,
     failures: k.failures.slice(0, MAX_LIST).map(failureSnapshot),
     failures_total: k.failures.length,
+    trace_counts: traceCounts(k),
     results: jsonValue(run.results) as Record<string, JsonValue>,
     logs: run.logs.slice(0, MAX_LIST).map((l) => ({ t: l.t, pid: l.pid, msg: l.msg })),
   };

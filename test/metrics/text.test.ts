@@ -24,7 +24,11 @@ describe('text', () => {
     const f = s.failures.find((x) => x.op === 'cma_alloc')!;
     expect(text).toContain(
       `\n  t=${seconds(f.t)} cma_alloc svp 51200 pages EBUSY: pfn 0xe0000 held by tee-client[100] via tee_shm id 1\n` +
-        '      caller player[101]; 57 blocking pfns: 0xe0000 0xe0100 0xe0200 0xe0300 ...\n',
+        '      caller player[101]; 57 windows: [0xe0000, 0xec800) fin_pfn 0xe0000 ... [0xe3800, 0xf0000) fin_pfn 0xe3800; 57 blocking pfns: 0xe0000 0xe0100 0xe0200 0xe0300 ...\n',
+    );
+    // the trace counts: one cma_alloc_busy_retry per failed window
+    expect(text).toContain(
+      '\ntrace events (records since boot)\n  cma_alloc_busy_retry 57\n  cma_alloc_finish 1\n  cma_alloc_start 1\n  mm_migrate_pages 57\n  test_pages_isolated 57\n\nresults\n',
     );
     expect(text).toMatch(/^ {2}t=5\.0\d\ds dma_heap_alloc ENOMEM\n {6}caller player\[101\]$/m);
   });

@@ -31,6 +31,22 @@ export interface Blocker {
   id?: number;
 }
 
+/** One window of cma_alloc: [start, end) and the fin_pfn test_pages_isolated stopped at (§2.4). */
+export interface CmaWindow {
+  start: number;
+  end: number;
+  /** null: the window failed before test_pages_isolated ran (a pageblock already isolated) */
+  fin_pfn: number | null;
+}
+
+/** The windows a failed cma_alloc tried (§2.3): every one of them failed. */
+export interface CmaWindows {
+  tried: number;
+  /** absent when none was tried */
+  first?: CmaWindow;
+  last?: CmaWindow;
+}
+
 export interface Failure {
   /** simulated time, ns */
   t: number;
@@ -39,6 +55,8 @@ export interface Failure {
   area?: string;
   count?: number;
   errno: string;
+  /** cma_alloc: the windows it tried */
+  windows?: CmaWindows;
   /** fin_pfn of the first failed window */
   blocking_pfn?: number;
   /** the distinct fin_pfns of every failed window, in window order */
