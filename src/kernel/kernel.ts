@@ -299,6 +299,13 @@ export class Kernel {
       f.blocking_pfns = pfns;
       if (holders[0]) f.blocker = holders[0];
     }
+    // the refusal by an accounting limit that made this call fail (pin_acct.ts deny)
+    const task = this.tasks.get(this.currentPid);
+    const denial = task?.memlockDenial;
+    if (task && denial) {
+      task.memlockDenial = undefined;
+      if (denial.errno === errno) f.memlock = denial.blame;
+    }
     this.failures.push(f);
     this.blockers.push(holders);
     return errno;

@@ -1,8 +1,12 @@
 // A failure's evidence in words, the same in the text report and the TUI: the windows a
-// cma_alloc tried (docs/snapshot.md "failures[]").
-import { hex } from './fmt.js';
+// cma_alloc tried, and the accounting limit that refused a pin or an mlock (docs/snapshot.md
+// "failures[]").
+import { PAGE_SIZE } from '../sim/units.js';
+import { hex, size } from './fmt.js';
 import type { Snapshot } from './snapshot.js';
 
+type Failure = Snapshot['failures'][number];
+type Memlock = NonNullable<Failure['memlock']>;
 type Windows = NonNullable<Snapshot['failures'][number]['windows']>;
 type Window = NonNullable<Windows['first']>;
 
@@ -25,4 +29,33 @@ export function windowRangesText(w: Windows, ellipsis = '...'): string {
 export function windowsText(w: Windows): string {
   const ranges = windowRangesText(w);
   return `${w.tried} window${w.tried === 1 ? '' : 's'}${ranges ? `: ${ranges}` : ''}`;
+}
+
+/**
+ * The check that refused: 'user 1000 locked_vm 1536 + 1024 > 2048 pages (RLIMIT_MEMLOCK 8 MiB)';
+ * an mm's counter is named by the process that asked: 'pid 101 pinned_vm ...'.
+ */
+export function memlockText(m: Memlock, pid: number | undefined): string {
+  const [owner, counter] = m.counter.split('.') as [string, string];
+  const who = owner === 'user' ? `user ${m.uid}` : `pid ${pid ?? '?'}`;
+  const cap = m.capIpcLock ? ', CAP_IPC_LOCK not applied' : '';
+  return `${who} ${counter} ${m.held} + ${m.requested} > ${m.limit} pages (RLIMIT_MEMLOCK ${size(m.limit * PAGE_SIZE)}${cap})`;
+}
+
+const SUBSYSTEM: Record<Memlock['subsystem'], string> = {
+  mlock: 'mlock',
+  io_uring: 'io_uring ring',
+  rdma: 'RDMA MR',
+  vfio: 'VFIO DMA mapping',
+  tee_shm: 'TEE shm',
+};
+
+/** 'io_uring ring of pid 101 (1536 pages), TEE shm id 3 of pid 100 (1024 pages)': the held pages. */
+export function chargedByText(m: Memlock): string {
+  return m.chargedBy
+    .map(
+      (c) =>
+        `${SUBSYSTEM[c.subsystem]}${c.id === undefined ? '' : ` id ${c.id}`} of pid ${c.pid} (${c.pages} pages)`,
+    )
+    .join(', ');
 }

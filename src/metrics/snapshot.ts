@@ -164,6 +164,24 @@ function failureSnapshot(f: Failure): Failure {
     if (f.blocker.id !== undefined) b.id = f.blocker.id;
     out.blocker = b;
   }
+  if (f.memlock !== undefined) {
+    const m = f.memlock;
+    out.memlock = {
+      counter: m.counter,
+      uid: m.uid,
+      held: m.held,
+      requested: m.requested,
+      limit: m.limit,
+      capIpcLock: m.capIpcLock,
+      subsystem: m.subsystem,
+      chargedBy: m.chargedBy.map((c) => ({
+        subsystem: c.subsystem,
+        pid: c.pid,
+        ...(c.id === undefined ? {} : { id: c.id }),
+        pages: c.pages,
+      })),
+    };
+  }
   return out;
 }
 

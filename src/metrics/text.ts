@@ -2,7 +2,7 @@
 // widths computed from the content (docs/snapshot.md "text").
 
 import { PAGE_SIZE } from '../sim/units.js';
-import { windowsText } from './blame-text.js';
+import { chargedByText, memlockText, windowsText } from './blame-text.js';
 import type { Exporter } from './exporters.js';
 import { hex, seconds, size, table, visible } from './fmt.js';
 import type { Snapshot } from './snapshot.js';
@@ -23,6 +23,7 @@ export function failureLine(f: Failure): string {
   if (f.area !== undefined) line += ` ${visible(f.area)}`;
   if (f.count !== undefined) line += ` ${f.count} pages`;
   line += ` ${f.errno}`;
+  if (f.memlock !== undefined) line += `: ${memlockText(f.memlock, f.pid)}`;
   if (f.blocking_pfn !== undefined) {
     line += `: pfn ${hex(f.blocking_pfn)}`;
     const b = f.blocker;
@@ -32,11 +33,15 @@ export function failureLine(f: Failure): string {
   return line;
 }
 
-/** The second line under a failure: who asked, the windows tried, the other blocking pages. */
+/**
+ * The second line under a failure: who asked, the windows tried, who charged the memlock counter,
+ * the other blocking pages.
+ */
 function failureDetail(f: Failure, comm: (pid: number) => string): string | undefined {
   const parts: string[] = [];
   if (f.pid !== undefined) parts.push(`caller ${comm(f.pid)}`);
   if (f.windows !== undefined) parts.push(windowsText(f.windows));
+  if (f.memlock?.chargedBy.length) parts.push(`charged by ${chargedByText(f.memlock)}`);
   const pfns = f.blocking_pfns ?? [];
   if (pfns.length > 1) {
     const shown = pfns.slice(0, BLOCKING_PFNS_SHOWN).map(hex).join(' ');

@@ -3,7 +3,7 @@
 // it sits in now and the holder named when the failure happened, and the map of the area with
 // the blocking pages marked.
 import { memo } from 'react';
-import { windowText } from '../metrics/blame-text.js';
+import { chargedByText, windowText } from '../metrics/blame-text.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { View } from '../metrics/view.js';
 import { Cell } from '../metrics/view.js';
@@ -41,6 +41,7 @@ const KNOWN = new Set([
   'blocking_pfn',
   'blocking_pfns',
   'blocker',
+  'memlock',
 ]);
 
 /** Why a page in this state blocks alloc_contig_range (spec: isolation fails on unmovable pages). */
@@ -85,6 +86,9 @@ export function detailLines(p: FailureDetailProps): Line[] {
       blame ? 'warn' : 'muted',
     ),
   ]);
+  if (f.memlock?.chargedBy.length) {
+    out.push([label('charged'), seg(`by ${chargedByText(f.memlock)}`)]);
+  }
   const area = f.area === undefined ? undefined : p.areas[f.area];
   if (f.area !== undefined) {
     const req = f.count === undefined ? '' : `${f.count} pages (${pages(f.count)}) `;

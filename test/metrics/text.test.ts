@@ -70,7 +70,10 @@ describe('text', () => {
     const text = textReport(s);
     const client = s.processes.find((p) => p.comm === 'tee-client')!;
     expect(client.memlock_denied).toBeGreaterThan(0);
-    expect(text).toMatch(/^ {2}t=0\.\d{3}s tee_shm_register ENOMEM$/m);
+    // the counter, what it held, what was asked and the limit (item 5 of issue 12)
+    expect(text).toMatch(
+      /^ {2}t=0\.\d{3}s tee_shm_register ENOMEM: user 1000 locked_vm 0 \+ 16384 > 2048 pages \(RLIMIT_MEMLOCK 8 MiB\)\n {6}caller tee-client\[100\]$/m,
+    );
     expect(text).toContain('  shm = ENOMEM');
     expect(text).toContain('  playback_start = 3');
   });

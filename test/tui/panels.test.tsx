@@ -206,6 +206,73 @@ describe('failure drill-down', () => {
   });
 });
 
+describe('memlock blame (issue 12 item 5)', () => {
+  /** spec C20 step 2: P2 (pid 103 here) asks for 4 MiB while P1's ring holds 6 MiB of uid 1000 */
+  const f = structuredClone(up);
+  f.snapshot.failures = [
+    {
+      t: 1e9,
+      op: 'io_uring_register_buffers',
+      pid: 103,
+      errno: 'ENOMEM',
+      memlock: {
+        counter: 'user.locked_vm',
+        uid: 1000,
+        held: 1536,
+        requested: 1024,
+        limit: 2048,
+        capIpcLock: false,
+        subsystem: 'io_uring',
+        chargedBy: [{ subsystem: 'io_uring', pid: 102, pages: 1536 }],
+      },
+    },
+  ];
+  f.snapshot.failures_total = 1;
+
+  test('the failures list and the drill-down name the counter, the limit and who charged it', () => {
+    const list = strip(
+      render(
+        <FailuresPanel
+          failures={f.snapshot.failures}
+          total={1}
+          processes={f.snapshot.processes}
+          results={{}}
+          selected={undefined}
+          width={120}
+          height={8}
+          focused={false}
+          theme={mono}
+        />,
+      ).lastFrame(),
+    );
+    expect(list).toContain(
+      't=1.000s io_uring_register_buffers ENOMEM  user 1000 locked_vm 1536 + 1024 > 2048 pages (RLIMIT_MEMLOCK 8 MiB)',
+    );
+    const detail = strip(
+      render(
+        <FailureDetail
+          index={0}
+          failures={f.snapshot.failures}
+          total={1}
+          processes={f.snapshot.processes}
+          areas={f.snapshot.cma}
+          maps={f.view.maps}
+          holders={undefined}
+          width={100}
+          height={12}
+          mapRows={3}
+          theme={mono}
+        />,
+      ).lastFrame(),
+    );
+    expect(detail).toContain(
+      'blame     user 1000 locked_vm 1536 + 1024 > 2048 pages (RLIMIT_MEMLOCK 8 MiB)',
+    );
+    expect(detail).toContain('charged   by io_uring ring of pid 102 (1536 pages)');
+    expect(detail).not.toContain('fields'); // every field is shown in words
+  });
+});
+
 describe('processes panel', () => {
   const procs = (f: LiveFrame, over: Partial<Parameters<typeof ProcessesPanel>[0]> = {}) =>
     strip(

@@ -47,6 +47,37 @@ export interface CmaWindows {
   last?: CmaWindow;
 }
 
+/** The counters RLIMIT_MEMLOCK is checked against (§4.6). */
+export type MemlockCounter = 'user.locked_vm' | 'mm.pinned_vm' | 'mm.locked_vm';
+
+/** Who charges them: mlock(2) and friends, and the long-term pinning subsystems (§4.6, §6 item 8). */
+export type MemlockSubsystem = 'mlock' | 'io_uring' | 'rdma' | 'vfio' | 'tee_shm';
+
+/** Pages one subsystem of one process holds charged to the counter. */
+export interface MemlockCharger {
+  subsystem: MemlockSubsystem;
+  pid: number;
+  /** the subsystem's own id: the TEE shm id */
+  id?: number;
+  pages: number;
+}
+
+/** Why an accounting limit refused a request: `held + requested > limit`, in pages. */
+export interface MemlockBlame {
+  counter: MemlockCounter;
+  /** the uid of the task that asked */
+  uid: number;
+  held: number;
+  requested: number;
+  limit: number;
+  /** whether the task that asked had CAP_IPC_LOCK (io_uring looks at the ring's creator) */
+  capIpcLock: boolean;
+  /** the subsystem that asked */
+  subsystem: MemlockSubsystem;
+  /** what makes up `held`, in the order it was charged */
+  chargedBy: MemlockCharger[];
+}
+
 export interface Failure {
   /** simulated time, ns */
   t: number;
@@ -62,6 +93,8 @@ export interface Failure {
   /** the distinct fin_pfns of every failed window, in window order */
   blocking_pfns?: number[];
   blocker?: Blocker;
+  /** a refusal by an accounting limit: which counter, and who charged it */
+  memlock?: MemlockBlame;
 }
 
 /**
