@@ -23,6 +23,7 @@ import { PageKind } from './mm/page.js';
 import { PageAlloc } from './mm/page_alloc.js';
 import { Rmap } from './mm/rmap.js';
 import { type Blocker, blame, type CmaWindow, type Failure, PinRegistry } from './observe/blame.js';
+import { LabelTally } from './observe/tally.js';
 import { TraceLog, type TraceName } from './observe/trace.js';
 import { VmEvents } from './observe/vmstat.js';
 import type { Task, UserStruct } from './task.js';
@@ -120,6 +121,10 @@ export class Kernel {
   readonly blockers: (Blocker | null)[][] = [];
   /** every failed allocation or syscall, in order (DESIGN.md snapshot `failures[]`) */
   readonly failures: Failure[] = [];
+  /** failed cma_alloc calls since boot by [area, holder comm, via] of the first blocking page */
+  readonly cmaAllocFailures = new LabelTally();
+  /** memlock refusals since boot by [uid, counter, subsystem] */
+  readonly memlockDenials = new LabelTally();
   /** pid of the task whose syscall is running (0: none), for traces and -EINTR */
   currentPid = 0;
   currentFatal = false;
@@ -306,6 +311,12 @@ export class Kernel {
       task.memlockDenial = undefined;
       if (denial.errno === errno) f.memlock = denial.blame;
     }
+    if (op === 'cma_alloc') {
+      const b = f.blocker;
+      this.cmaAllocFailures.add([f.area ?? '', b?.comm ?? 'none', b?.via ?? 'none']);
+    }
+    const m = f.memlock;
+    if (m) this.memlockDenials.add([String(m.uid), m.counter, m.subsystem]);
     this.failures.push(f);
     this.blockers.push(holders);
     return errno;

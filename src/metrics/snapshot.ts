@@ -7,6 +7,7 @@ import type { CmaArea } from '../kernel/mm/cma.js';
 import { PageKind, PG_CLEANCACHE, PG_PIN_LONGTERM } from '../kernel/mm/page.js';
 import type { Blocker, Failure } from '../kernel/observe/blame.js';
 import { cmaDebugfs, cmaSysfs, meminfo, vmstat } from '../kernel/observe/procfs.js';
+import type { LabelTally } from '../kernel/observe/tally.js';
 import type { LogLine } from '../workload/runtime.js';
 import { type JsonValue, jsonValue } from './json-value.js';
 
@@ -69,6 +70,10 @@ export interface Snapshot {
   failures_total: number;
   /** trace records per event since boot, events by name (only those emitted) */
   trace_counts: Record<string, number>;
+  /** failed cma_alloc calls since boot by area and holder (bounded: kernel/observe/tally.ts) */
+  cma_alloc_failures: { area: string; holder_comm: string; via: string; count: number }[];
+  /** memlock refusals since boot by uid, counter and the subsystem that asked (bounded) */
+  memlock_denials: { uid: string; counter: string; subsystem: string; count: number }[];
   /** what the workload recorded, as plain JSON (json-value.ts says how other values convert) */
   results: Record<string, JsonValue>;
   logs: LogLine[];
@@ -191,6 +196,12 @@ function traceCounts(k: Kernel): Record<string, number> {
   return Object.fromEntries(counts.sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
+/** A tally's label sets in code-unit order of their values. */
+function sorted(t: LabelTally): ReturnType<LabelTally['entries']> {
+  const key = (labels: readonly string[]) => labels.join('\u0000');
+  return t.entries().sort((a, b) => (key(a.labels) < key(b.labels) ? -1 : 1));
+}
+
 export interface RunInfo {
   workload: string;
   seed: number;
@@ -218,6 +229,22 @@ export function snapshot(k: Kernel, run: RunInfo, simTimeNs: number): Snapshot {
     failures: k.failures.slice(0, MAX_LIST).map(failureSnapshot),
     failures_total: k.failures.length,
     trace_counts: traceCounts(k),
+    cma_alloc_failures: sorted(k.cmaAllocFailures).map(
+      ({ labels: [area, holder_comm, via], count }) => ({
+        area: area!,
+        holder_comm: holder_comm!,
+        via: via!,
+        count,
+      }),
+    ),
+    memlock_denials: sorted(k.memlockDenials).map(
+      ({ labels: [uid, counter, subsystem], count }) => ({
+        uid: uid!,
+        counter: counter!,
+        subsystem: subsystem!,
+        count,
+      }),
+    ),
     results: jsonValue(run.results) as Record<string, JsonValue>,
     logs: run.logs.slice(0, MAX_LIST).map((l) => ({ t: l.t, pid: l.pid, msg: l.msg })),
   };
