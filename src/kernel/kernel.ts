@@ -22,7 +22,8 @@ import type { Inode } from './mm/mmap.js';
 import { PageKind } from './mm/page.js';
 import { PageAlloc } from './mm/page_alloc.js';
 import { Rmap } from './mm/rmap.js';
-import { type Blocker, blame, type Failure, PinRegistry } from './observe/blame.js';
+import { type Blocker, blame, type CmaWindow, type Failure, PinRegistry } from './observe/blame.js';
+import { LabelTally } from './observe/tally.js';
 import { TraceLog, type TraceName } from './observe/trace.js';
 import { VmEvents } from './observe/vmstat.js';
 import type { Task, UserStruct } from './task.js';
@@ -120,6 +121,10 @@ export class Kernel {
   readonly blockers: (Blocker | null)[][] = [];
   /** every failed allocation or syscall, in order (DESIGN.md snapshot `failures[]`) */
   readonly failures: Failure[] = [];
+  /** failed cma_alloc calls since boot by [area, holder comm, via] of the first blocking page */
+  readonly cmaAllocFailures = new LabelTally();
+  /** memlock refusals since boot by [uid, counter, subsystem] */
+  readonly memlockDenials = new LabelTally();
   /** pid of the task whose syscall is running (0: none), for traces and -EINTR */
   currentPid = 0;
   currentFatal = false;
@@ -277,12 +282,21 @@ export class Kernel {
   fail(
     op: string,
     errno: number,
-    extra: { area?: string; count?: number; blockingPfns?: readonly number[] } = {},
+    extra: {
+      area?: string;
+      count?: number;
+      windows?: { tried: number; first?: CmaWindow; last?: CmaWindow };
+      blockingPfns?: readonly number[];
+    } = {},
   ): number {
     const f: Failure = { t: this.clock.now, op, errno: errnoName(errno) };
     if (this.currentPid) f.pid = this.currentPid;
     if (extra.area !== undefined) f.area = extra.area;
     if (extra.count !== undefined) f.count = extra.count;
+    const w = extra.windows;
+    if (w)
+      f.windows =
+        w.first && w.last ? { tried: w.tried, first: w.first, last: w.last } : { tried: w.tried };
     const pfns = [...new Set(extra.blockingPfns)].slice(0, MAX_BLOCKING_PFNS);
     const holders = pfns.map((pfn) => blame(this, pfn) ?? null);
     if (pfns.length > 0) {
@@ -290,6 +304,19 @@ export class Kernel {
       f.blocking_pfns = pfns;
       if (holders[0]) f.blocker = holders[0];
     }
+    // the refusal by an accounting limit that made this call fail (pin_acct.ts deny)
+    const task = this.tasks.get(this.currentPid);
+    const denial = task?.memlockDenial;
+    if (task && denial) {
+      task.memlockDenial = undefined;
+      if (denial.errno === errno) f.memlock = denial.blame;
+    }
+    if (op === 'cma_alloc') {
+      const b = f.blocker;
+      this.cmaAllocFailures.add([f.area ?? '', b?.comm ?? 'none', b?.via ?? 'none']);
+    }
+    const m = f.memlock;
+    if (m) this.memlockDenials.add([String(m.uid), m.counter, m.subsystem]);
     this.failures.push(f);
     this.blockers.push(holders);
     return errno;

@@ -3,11 +3,15 @@
 import { PAGE_SIZE } from '../sim/units.js';
 import type { FdTable } from './fs/file.js';
 import type { Mm } from './mm/mmap.js';
+import type { Charge } from './mm/pin_acct.js';
+import type { MemlockBlame } from './observe/blame.js';
 
 /** struct user_struct: per-UID, shared by every process of that user (io_uring, AF_XDP). */
 export class UserStruct {
   /** user->locked_vm, pages */
   lockedVm = 0;
+  /** the live charges of locked_vm (pin_acct.ts) */
+  readonly charges = new Set<Charge>();
   constructor(readonly uid: number) {}
 }
 
@@ -27,6 +31,8 @@ export class Task {
   fatalSignal = false;
   /** memlock-style refusals this task received (-ENOMEM/-EPERM from an RLIMIT_MEMLOCK check) */
   memlockDenied = 0;
+  /** the last refusal, until the failure it causes is recorded (Kernel.fail) */
+  memlockDenial?: { errno: number; blame: MemlockBlame };
 
   constructor(
     readonly pid: number,

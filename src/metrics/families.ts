@@ -1,6 +1,7 @@
 // The snapshot as Prometheus metric families: names mirror the kernel's (/proc/meminfo,
 // /proc/vmstat, /sys/kernel/mm/cma/<area>/, debugfs cma, /proc/<pid>/status) with the cmascope_
 // prefix, base units and _total for counters (docs/snapshot.md "Metric names"). Pages stay pages.
+import { MAX_LABEL_SETS } from '../kernel/observe/tally.js';
 import { snakeCase, toSeconds } from './fmt.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -339,6 +340,34 @@ export function families(s: Snapshot): MetricFamily[] {
     'counter',
     'Failures beyond the first ones the snapshot lists, not counted in cmascope_failures_total.',
     one(s.failures_total - s.failures.length),
+  );
+
+  // blame as labels, counted since boot; at most MAX_LABEL_SETS sets each, the rest as 'other'
+  f.add(
+    'cma_alloc_failures_total',
+    'counter',
+    `Failed cma_alloc() calls since boot by area and the holder of the first blocking page (none: no page named); at most ${MAX_LABEL_SETS} label sets, later ones counted as other.`,
+    s.cma_alloc_failures.map((x) => ({
+      labels: [
+        ['area', x.area],
+        ['holder_comm', x.holder_comm],
+        ['via', x.via],
+      ] as const,
+      value: x.count,
+    })),
+  );
+  f.add(
+    'memlock_denials_total',
+    'counter',
+    `Requests refused by RLIMIT_MEMLOCK since boot by uid, the counter checked and the subsystem that asked; at most ${MAX_LABEL_SETS} label sets, later ones counted as other.`,
+    s.memlock_denials.map((x) => ({
+      labels: [
+        ['uid', x.uid],
+        ['counter', x.counter],
+        ['subsystem', x.subsystem],
+      ] as const,
+      value: x.count,
+    })),
   );
 
   const keys = Object.keys(s.results).sort(cmp);

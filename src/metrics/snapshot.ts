@@ -7,6 +7,7 @@ import type { CmaArea } from '../kernel/mm/cma.js';
 import { PageKind, PG_CLEANCACHE, PG_PIN_LONGTERM } from '../kernel/mm/page.js';
 import type { Blocker, Failure } from '../kernel/observe/blame.js';
 import { cmaDebugfs, cmaSysfs, meminfo, vmstat } from '../kernel/observe/procfs.js';
+import type { LabelTally } from '../kernel/observe/tally.js';
 import type { LogLine } from '../workload/runtime.js';
 import { type JsonValue, jsonValue } from './json-value.js';
 
@@ -67,6 +68,12 @@ export interface Snapshot {
   users: Record<string, { locked_vm: number }>;
   failures: Failure[];
   failures_total: number;
+  /** trace records per event since boot, events by name (only those emitted) */
+  trace_counts: Record<string, number>;
+  /** failed cma_alloc calls since boot by area and holder (bounded: kernel/observe/tally.ts) */
+  cma_alloc_failures: { area: string; holder_comm: string; via: string; count: number }[];
+  /** memlock refusals since boot by uid, counter and the subsystem that asked (bounded) */
+  memlock_denials: { uid: string; counter: string; subsystem: string; count: number }[];
   /** what the workload recorded, as plain JSON (json-value.ts says how other values convert) */
   results: Record<string, JsonValue>;
   logs: LogLine[];
@@ -151,6 +158,10 @@ function failureSnapshot(f: Failure): Failure {
   if (f.area !== undefined) out.area = f.area;
   if (f.count !== undefined) out.count = f.count;
   out.errno = f.errno;
+  if (f.windows !== undefined) {
+    const { tried, first, last } = f.windows;
+    out.windows = first && last ? { tried, first: { ...first }, last: { ...last } } : { tried };
+  }
   if (f.blocking_pfn !== undefined) out.blocking_pfn = f.blocking_pfn;
   if (f.blocking_pfns !== undefined) out.blocking_pfns = [...f.blocking_pfns];
   if (f.blocker !== undefined) {
@@ -158,7 +169,37 @@ function failureSnapshot(f: Failure): Failure {
     if (f.blocker.id !== undefined) b.id = f.blocker.id;
     out.blocker = b;
   }
+  if (f.memlock !== undefined) {
+    const m = f.memlock;
+    out.memlock = {
+      counter: m.counter,
+      uid: m.uid,
+      held: m.held,
+      requested: m.requested,
+      limit: m.limit,
+      capIpcLock: m.capIpcLock,
+      subsystem: m.subsystem,
+      chargedBy: m.chargedBy.map((c) => ({
+        subsystem: c.subsystem,
+        pid: c.pid,
+        ...(c.id === undefined ? {} : { id: c.id }),
+        pages: c.pages,
+      })),
+    };
+  }
   return out;
+}
+
+/** Records per tracepoint since boot, by event name; kernel log lines are not trace events. */
+function traceCounts(k: Kernel): Record<string, number> {
+  const counts = [...k.trace.counts].filter(([name]: [string, number]) => name !== 'pr_err');
+  return Object.fromEntries(counts.sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** A tally's label sets in code-unit order of their values. */
+function sorted(t: LabelTally): ReturnType<LabelTally['entries']> {
+  const key = (labels: readonly string[]) => labels.join('\u0000');
+  return t.entries().sort((a, b) => (key(a.labels) < key(b.labels) ? -1 : 1));
 }
 
 export interface RunInfo {
@@ -187,6 +228,23 @@ export function snapshot(k: Kernel, run: RunInfo, simTimeNs: number): Snapshot {
     users,
     failures: k.failures.slice(0, MAX_LIST).map(failureSnapshot),
     failures_total: k.failures.length,
+    trace_counts: traceCounts(k),
+    cma_alloc_failures: sorted(k.cmaAllocFailures).map(
+      ({ labels: [area, holder_comm, via], count }) => ({
+        area: area!,
+        holder_comm: holder_comm!,
+        via: via!,
+        count,
+      }),
+    ),
+    memlock_denials: sorted(k.memlockDenials).map(
+      ({ labels: [uid, counter, subsystem], count }) => ({
+        uid: uid!,
+        counter: counter!,
+        subsystem: subsystem!,
+        count,
+      }),
+    ),
     results: jsonValue(run.results) as Record<string, JsonValue>,
     logs: run.logs.slice(0, MAX_LIST).map((l) => ({ t: l.t, pid: l.pid, msg: l.msg })),
   };

@@ -2,6 +2,7 @@
 // widths computed from the content (docs/snapshot.md "text").
 
 import { PAGE_SIZE } from '../sim/units.js';
+import { chargedByText, memlockText, windowsText } from './blame-text.js';
 import type { Exporter } from './exporters.js';
 import { hex, seconds, size, table, visible } from './fmt.js';
 import type { Snapshot } from './snapshot.js';
@@ -22,6 +23,7 @@ export function failureLine(f: Failure): string {
   if (f.area !== undefined) line += ` ${visible(f.area)}`;
   if (f.count !== undefined) line += ` ${f.count} pages`;
   line += ` ${f.errno}`;
+  if (f.memlock !== undefined) line += `: ${memlockText(f.memlock, f.pid)}`;
   if (f.blocking_pfn !== undefined) {
     line += `: pfn ${hex(f.blocking_pfn)}`;
     const b = f.blocker;
@@ -31,10 +33,15 @@ export function failureLine(f: Failure): string {
   return line;
 }
 
-/** The second line under a failure: who asked, and the other windows that failed. */
+/**
+ * The second line under a failure: who asked, the windows tried, who charged the memlock counter,
+ * the other blocking pages.
+ */
 function failureDetail(f: Failure, comm: (pid: number) => string): string | undefined {
   const parts: string[] = [];
   if (f.pid !== undefined) parts.push(`caller ${comm(f.pid)}`);
+  if (f.windows !== undefined) parts.push(windowsText(f.windows));
+  if (f.memlock?.chargedBy.length) parts.push(`charged by ${chargedByText(f.memlock)}`);
   const pfns = f.blocking_pfns ?? [];
   if (pfns.length > 1) {
     const shown = pfns.slice(0, BLOCKING_PFNS_SHOWN).map(hex).join(' ');
@@ -145,6 +152,11 @@ export function textReport(s: Snapshot): string {
     const detail = failureDetail(f, comm);
     if (detail) out.push(`      ${detail}`);
   }
+
+  out.push('', 'trace events (records since boot)');
+  const events = Object.entries(s.trace_counts);
+  if (events.length === 0) out.push('  none');
+  for (const [name, n] of events) out.push(`  ${name} ${n}`);
 
   const keys = Object.keys(s.results);
   out.push('', 'results');

@@ -138,7 +138,6 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
           areas={s.cma}
           maps={f.view.maps}
           holders={f.holders}
-          trace={f.view.trace}
           width={W}
           height={bodyBelowCma}
           mapRows={Math.max(1, L.cma.mapRows)}

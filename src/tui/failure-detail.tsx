@@ -3,6 +3,7 @@
 // it sits in now and the holder named when the failure happened, and the map of the area with
 // the blocking pages marked.
 import { memo } from 'react';
+import { chargedByText, windowText } from '../metrics/blame-text.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { View } from '../metrics/view.js';
 import { Cell } from '../metrics/view.js';
@@ -23,8 +24,6 @@ export interface FailureDetailProps {
   areas: Snapshot['cma'];
   maps: View['maps'];
   holders: LiveFrame['holders'];
-  /** the trace tail: the windows the allocation tried, while they are still in it */
-  trace: readonly string[];
   width: number;
   height: number;
   mapRows: number;
@@ -38,9 +37,11 @@ const KNOWN = new Set([
   'area',
   'count',
   'errno',
+  'windows',
   'blocking_pfn',
   'blocking_pfns',
   'blocker',
+  'memlock',
 ]);
 
 /** Why a page in this state blocks alloc_contig_range (spec: isolation fails on unmovable pages). */
@@ -59,31 +60,6 @@ export function whyText(
       return `${now ? `now ${now}: ` : ''}whatever held it${via} when the allocation failed has let go since`;
     }
   }
-}
-
-/** The failed windows of this allocation that are still in the trace tail (test_pages_isolated). */
-export function windowsInTrace(
-  trace: readonly string[],
-  blocking: ReadonlySet<number>,
-  t: number,
-): { count: number; first?: string; last?: string } {
-  let count = 0;
-  let first: string | undefined;
-  let last: string | undefined;
-  for (const line of trace) {
-    const m =
-      /^([\d.]+): page_isolation:test_pages_isolated: start_pfn=(0x[\da-f]+) end_pfn=(0x[\da-f]+) fin_pfn=(0x[\da-f]+) ret=fail/.exec(
-        line,
-      );
-    if (!m) continue;
-    const at = Number(m[1]) * 1e9;
-    if (at > t + 1e3 || at < t - 10e9 || !blocking.has(Number(m[4]))) continue;
-    count++;
-    const w = `${m[2]}-${m[3]}`;
-    first ??= w;
-    last = w;
-  }
-  return { count, ...(first ? { first } : {}), ...(last ? { last } : {}) };
 }
 
 const label = (text: string): ReturnType<typeof seg> => seg(fitText(text, 10), 'muted');
@@ -110,6 +86,9 @@ export function detailLines(p: FailureDetailProps): Line[] {
       blame ? 'warn' : 'muted',
     ),
   ]);
+  if (f.memlock?.chargedBy.length) {
+    out.push([label('charged'), seg(`by ${chargedByText(f.memlock)}`)]);
+  }
   const area = f.area === undefined ? undefined : p.areas[f.area];
   if (f.area !== undefined) {
     const req = f.count === undefined ? '' : `${f.count} pages (${pages(f.count)}) `;
@@ -144,20 +123,20 @@ export function detailLines(p: FailureDetailProps): Line[] {
   const holderOf = (j: number) => holders?.[j] ?? (j === 0 ? f.blocker : undefined);
   const cellAt = (pfn: number) =>
     map && area ? map.cells[Math.floor((pfn - area.base_pfn) / map.pagesPerCell)] : undefined;
-  const w = windowsInTrace(p.trace, new Set(pfns), f.t);
+  const w = f.windows;
+  if (w) {
+    out.push([
+      label('windows'),
+      seg(`${w.tried} failed window${w.tried === 1 ? '' : 's'}`, 'title'),
+      seg(w.first ? `${w.tried === 1 ? ':' : ', first'} ${windowText(w.first)}` : '', 'muted'),
+    ]);
+    if (w.last && w.tried > 1) out.push([label(''), seg(`last ${windowText(w.last)}`, 'muted')]);
+  }
   out.push([
-    label('windows'),
+    label(w ? '' : 'windows'),
     seg(`${pfns.length} distinct blocking page${pfns.length === 1 ? '' : 's'}`, 'title'),
     seg(' (the fin_pfn of each failed window)', 'muted'),
   ]);
-  if (w.count > 0) {
-    out.push([
-      label(''),
-      seg(`${w.count} failed window${w.count === 1 ? '' : 's'}`, 'title'),
-      seg(' in the trace tail', 'muted'),
-      seg(w.first === w.last ? `: ${w.first}` : `: ${w.first} ${g.ellipsis} ${w.last}`, 'muted'),
-    ]);
-  }
   out.push([label('why'), seg(whyText(cellAt(pfns[0]!), holderOf(0)))]);
   // the holders as processes, now
   const pids = [

@@ -2,6 +2,7 @@
 // blocking PFN → the process holding it → the path it holds it through (failures[].blocker).
 // The workload's results sit on the first line: they say whether playback started.
 import { memo } from 'react';
+import { memlockText } from '../metrics/blame-text.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import { hex, seconds } from './format.js';
 import { framed } from './frame.js';
@@ -16,8 +17,12 @@ type Blocker = NonNullable<Failure['blocker']>;
 export const holderText = (b: Blocker): string =>
   `${b.comm}[${b.pid}] via ${b.via}${b.id === undefined ? '' : ` id ${b.id}`}`;
 
-/** The blame: 'pfn 0x3488c → drm-client[102] → tee_shm id 1'. */
+/**
+ * The blame: 'pfn 0x3488c → drm-client[102] → tee_shm id 1', or the accounting limit that
+ * refused: 'user 1000 locked_vm 1536 + 1024 > 2048 pages (RLIMIT_MEMLOCK 8 MiB)'.
+ */
 export function blameText(f: Failure, g: Glyphs): string | undefined {
+  if (f.memlock) return memlockText(f.memlock, f.pid);
   if (f.blocking_pfn === undefined) return undefined;
   const b = f.blocker;
   if (!b) return `pfn ${hex(f.blocking_pfn)} ${g.arrow} (holder unknown)`;

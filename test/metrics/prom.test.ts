@@ -24,6 +24,7 @@ function awkward(): Snapshot {
   const s = structuredClone(defaultRun().final);
   s.workload = 'back\\slash "quoted"\nnewline';
   s.processes[0]!.comm = 'we"ird\\comm\n';
+  s.cma_alloc_failures[0]!.holder_comm = 'we"ird\\comm\n';
   s.results = {
     'k"ey\\': 'v"al\nue',
     big: 1e21,
@@ -93,6 +94,20 @@ describe('prom (text format 0.0.4)', () => {
     }
     expect(text.endsWith('\n')).toBe(true);
     expect(text).not.toContain('\n\n');
+  });
+
+  it('counts failures since boot with their blame as labels (issue 12 item 6)', () => {
+    const text = prom(defaultRun().final);
+    expect(lines(text)).toContain(
+      'cmascope_cma_alloc_failures_total{area="svp",holder_comm="tee-client",via="tee_shm"} 1',
+    );
+    expect(text).not.toContain('cmascope_memlock_denials_total');
+    const denied = prom(
+      run({ policies: { teePin: 'v2-longterm', teeAccounting: 'io_uring' } }).final,
+    );
+    expect(lines(denied)).toContain(
+      'cmascope_memlock_denials_total{uid="1000",counter="user.locked_vm",subsystem="tee_shm"} 1',
+    );
   });
 
   it('shows pins by kind and pages by state while the shm is registered', () => {

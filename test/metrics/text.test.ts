@@ -24,7 +24,11 @@ describe('text', () => {
     const f = s.failures.find((x) => x.op === 'cma_alloc')!;
     expect(text).toContain(
       `\n  t=${seconds(f.t)} cma_alloc svp 51200 pages EBUSY: pfn 0xe0000 held by tee-client[100] via tee_shm id 1\n` +
-        '      caller player[101]; 57 blocking pfns: 0xe0000 0xe0100 0xe0200 0xe0300 ...\n',
+        '      caller player[101]; 57 windows: [0xe0000, 0xec800) fin_pfn 0xe0000 ... [0xe3800, 0xf0000) fin_pfn 0xe3800; 57 blocking pfns: 0xe0000 0xe0100 0xe0200 0xe0300 ...\n',
+    );
+    // the trace counts: one cma_alloc_busy_retry per failed window
+    expect(text).toContain(
+      '\ntrace events (records since boot)\n  cma_alloc_busy_retry 57\n  cma_alloc_finish 1\n  cma_alloc_start 1\n  mm_migrate_pages 57\n  test_pages_isolated 57\n\nresults\n',
     );
     expect(text).toMatch(/^ {2}t=5\.0\d\ds dma_heap_alloc ENOMEM\n {6}caller player\[101\]$/m);
   });
@@ -66,7 +70,10 @@ describe('text', () => {
     const text = textReport(s);
     const client = s.processes.find((p) => p.comm === 'tee-client')!;
     expect(client.memlock_denied).toBeGreaterThan(0);
-    expect(text).toMatch(/^ {2}t=0\.\d{3}s tee_shm_register ENOMEM$/m);
+    // the counter, what it held, what was asked and the limit (item 5 of issue 12)
+    expect(text).toMatch(
+      /^ {2}t=0\.\d{3}s tee_shm_register ENOMEM: user 1000 locked_vm 0 \+ 16384 > 2048 pages \(RLIMIT_MEMLOCK 8 MiB\)\n {6}caller tee-client\[100\]$/m,
+    );
     expect(text).toContain('  shm = ENOMEM');
     expect(text).toContain('  playback_start = 3');
   });

@@ -4,6 +4,7 @@ import { sleep } from '../../sim/engine.js';
 import { ANDROID_CMA_RETRIES, CMA_RETRY_SLEEP_NS, ERRNO } from '../config.js';
 import { GCMA_ATTEMPT_NS, GCMA_PAGE_NS } from '../cost.js';
 import type { Kernel } from '../kernel.js';
+import type { CmaWindow } from '../observe/blame.js';
 import { bitmapFindNextZeroAreaOff, findNextBit, setBits } from './bitmap.js';
 import { __GFP_NORETRY } from './gfp.js';
 import { PageKind, PG_CLEANCACHE } from './page.js';
@@ -102,7 +103,11 @@ export interface CmaAllocOpts {
 export interface CmaAllocOutcome {
   pfn: number;
   errno: number;
+  /** windows tried, the one that succeeded included */
   windows: number;
+  /** the first and the last window that failed */
+  firstFailed?: CmaWindow;
+  lastFailed?: CmaWindow;
   busyPfns: number[];
   migrated: number;
   /** simulated time the call took, ns */
@@ -159,7 +164,8 @@ export function* cmaAlloc(
       k.vm.cma_alloc_fail++;
       cma.allocPagesFail += count;
       if (ret) {
-        k.fail('cma_alloc', ret, { area: cma.name, count, blockingPfns: out.busyPfns });
+        const windows = { tried: out.windows, first: out.firstFailed, last: out.lastFailed };
+        k.fail('cma_alloc', ret, { area: cma.name, count, windows, blockingPfns: out.busyPfns });
       }
     }
     out.errno = ret;
@@ -210,6 +216,8 @@ export function* cmaAlloc(
       break;
     }
     cma.markRange(pfn, count, false);
+    out.lastFailed = { start: pfn, end: pfn + count, fin_pfn: r.finPfn >= 0 ? r.finPfn : null };
+    out.firstFailed ??= out.lastFailed;
     if (r.finPfn >= 0) out.busyPfns.push(r.finPfn);
     if (ret !== -ERRNO.EBUSY) break; // -ENOMEM and -EINTR end the whole cma_alloc
     k.tracepoint('cma_alloc_busy_retry', [cma.name, pfn, count, align]);

@@ -5,6 +5,7 @@ import type { Kernel } from '../kernel.js';
 import type { Task } from '../task.js';
 import { VM_IO, VM_LOCKED, VM_PFNMAP, type Vma } from './mmap.js';
 import { PG_MLOCKED } from './page.js';
+import { deny } from './pin_acct.js';
 
 export const MCL_CURRENT = 1;
 export const MCL_FUTURE = 2;
@@ -64,12 +65,15 @@ function countMlockedPages(task: Task, start: number, end: number): number {
 
 /** do_mlock(): -EPERM without a limit or the cap, -ENOMEM over the limit or over a hole. */
 export function mlock(k: Kernel, task: Task, start: number, pages: number): number {
-  if (!task.canDoMlock()) return deny(task, -ERRNO.EPERM);
-  let locked = pages + task.mm.lockedVm;
+  const mm = task.mm;
+  const refuse = (errno: number, requested: number) =>
+    deny(task, errno, 'mlock', 'mm.locked_vm', mm.lockedVm, requested, mm);
+  if (!task.canDoMlock()) return refuse(-ERRNO.EPERM, pages);
+  let locked = pages + mm.lockedVm;
   const limit = task.memlockPages;
   if (locked > limit && !task.cred.capIpcLock)
     locked -= countMlockedPages(task, start, start + pages);
-  if (locked > limit && !task.cred.capIpcLock) return deny(task, -ERRNO.ENOMEM);
+  if (locked > limit && !task.cred.capIpcLock) return refuse(-ERRNO.ENOMEM, locked - mm.lockedVm);
   return lockRange(k, task, start, start + pages);
 }
 
@@ -80,10 +84,12 @@ export function munlock(k: Kernel, task: Task, start: number, pages: number): nu
 /** mlockall(): MCL_CURRENT compares total_vm, not the resident size, with the limit (C23 d). */
 export function mlockall(k: Kernel, task: Task, flags: number): number {
   if (!flags || flags & ~(MCL_CURRENT | MCL_FUTURE)) return -ERRNO.EINVAL;
-  if (!task.canDoMlock()) return deny(task, -ERRNO.EPERM);
   const mm = task.mm;
+  // the check compares total_vm alone with the limit: nothing held, total_vm requested
+  const refuse = (errno: number) => deny(task, errno, 'mlock', 'mm.locked_vm', 0, mm.totalVm, mm);
+  if (!task.canDoMlock()) return refuse(-ERRNO.EPERM);
   if (flags & MCL_CURRENT && mm.totalVm > task.memlockPages && !task.cred.capIpcLock) {
-    return deny(task, -ERRNO.ENOMEM);
+    return refuse(-ERRNO.ENOMEM);
   }
   mm.defFlags = flags & MCL_FUTURE ? VM_LOCKED : 0;
   if (flags & MCL_CURRENT) {
@@ -106,10 +112,4 @@ export function munlockall(k: Kernel, task: Task): number {
 export function mlockFutureOk(task: Task, vmFlags: number, pages: number): boolean {
   if (!(vmFlags & VM_LOCKED) || task.cred.capIpcLock) return true;
   return task.mm.lockedVm + pages <= task.memlockPages;
-}
-
-/** Count a memlock refusal against the task and return the errno. */
-export function deny(task: Task, errno: number): number {
-  task.memlockDenied++;
-  return errno;
 }

@@ -5,6 +5,7 @@ import type { Kernel } from '../kernel.js';
 import { GFP_KERNEL } from './gfp.js';
 import { populatePage, putObject, releasePage } from './memory.js';
 import { PageKind, PG_DIRTY, PG_MLOCKED } from './page.js';
+import type { Charge } from './pin_acct.js';
 import { type MemObject, ObjKind } from './rmap.js';
 
 export const VM_READ = 1 << 0;
@@ -91,6 +92,8 @@ export class Mm {
   lockedVm = 0;
   /** VmPin (§4.6) */
   pinnedVm = 0;
+  /** the live charges of pinned_vm and locked_vm by pinning subsystems (pin_acct.ts) */
+  readonly charges = new Set<Charge>();
   totalVm = 0;
   /** mlockall(MCL_FUTURE) */
   defFlags = 0;

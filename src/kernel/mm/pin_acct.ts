@@ -1,11 +1,19 @@
 // RLIMIT_MEMLOCK accounting of pinned pages, in the three styles of spec §4.6 (and the TEE
-// policies of §6 item 8, which borrow them). A Charge remembers exactly what it took.
+// policies of §6 item 8, which borrow them). A Charge remembers exactly what it took, and who
+// took it: the counters keep their live charges, so a refusal names what fills them.
 import { ERRNO } from '../config.js';
+import type {
+  MemlockBlame,
+  MemlockCharger,
+  MemlockCounter,
+  MemlockSubsystem,
+} from '../observe/blame.js';
 import type { Task, UserStruct } from '../task.js';
-import { deny } from './mlock.js';
 import type { Mm } from './mmap.js';
 
 export interface Charge {
+  /** who charged it; `id` is set once the subsystem has one (a TEE shm id) */
+  by: { subsystem: MemlockSubsystem; pid: number; id?: number };
   /** user->locked_vm pages (io_uring style, skipped with CAP_IPC_LOCK) */
   user?: UserStruct;
   userPages: number;
@@ -20,6 +28,30 @@ export interface Charge {
 export const ringUser = (task: Task): UserStruct | undefined =>
   task.cred.capIpcLock ? undefined : task.user;
 
+function charge(
+  task: Task,
+  subsystem: MemlockSubsystem,
+  mm: Mm,
+  pages: { user?: UserStruct; userPages?: number; pinned?: number; locked?: number },
+): Charge {
+  const c: Charge = {
+    by: { subsystem, pid: task.pid },
+    userPages: pages.userPages ?? 0,
+    mm,
+    pinnedPages: pages.pinned ?? 0,
+    lockedPages: pages.locked ?? 0,
+  };
+  if (pages.user) {
+    c.user = pages.user;
+    pages.user.lockedVm += c.userPages;
+    pages.user.charges.add(c);
+  }
+  mm.pinnedVm += c.pinnedPages;
+  mm.lockedVm += c.lockedPages;
+  mm.charges.add(c);
+  return c;
+}
+
 /**
  * io_account_mem() (§4.6): `user` (ctx->user: NULL when the ring was created with CAP_IPC_LOCK)
  * has its locked_vm checked against the calling task's RLIMIT_MEMLOCK and charged; `mm`
@@ -30,43 +62,114 @@ export function chargeIoUring(
   pages: number,
   user: UserStruct | undefined,
   mm: Mm,
+  subsystem: MemlockSubsystem = 'io_uring',
 ): Charge | number {
-  const c: Charge = { userPages: 0, mm, pinnedPages: pages, lockedPages: 0 };
-  if (user) {
-    if (user.lockedVm + pages > task.memlockPages) return deny(task, -ERRNO.ENOMEM);
-    user.lockedVm += pages;
-    c.user = user;
-    c.userPages = pages;
+  if (user && user.lockedVm + pages > task.memlockPages) {
+    return deny(task, -ERRNO.ENOMEM, subsystem, 'user.locked_vm', user.lockedVm, pages, user);
   }
-  mm.pinnedVm += pages;
-  return c;
+  return charge(task, subsystem, mm, { user, userPages: user ? pages : 0, pinned: pages });
 }
 
 /**
  * ib_umem_get() (§4.6): -EPERM without can_do_mlock(); mm->pinned_vm charged, then checked, and
  * rolled back over the limit without CAP_IPC_LOCK. Called before pinning.
  */
-export function chargeRdma(task: Task, pages: number): Charge | number {
-  if (!task.canDoMlock()) return deny(task, -ERRNO.EPERM);
-  task.mm.pinnedVm += pages;
-  if (task.mm.pinnedVm > task.memlockPages && !task.cred.capIpcLock) {
-    task.mm.pinnedVm -= pages;
-    return deny(task, -ERRNO.ENOMEM);
+export function chargeRdma(
+  task: Task,
+  pages: number,
+  subsystem: MemlockSubsystem = 'rdma',
+): Charge | number {
+  const mm = task.mm;
+  const refuse = (errno: number) =>
+    deny(task, errno, subsystem, 'mm.pinned_vm', mm.pinnedVm, pages, mm);
+  if (!task.canDoMlock()) return refuse(-ERRNO.EPERM);
+  if (mm.pinnedVm + pages > task.memlockPages && !task.cred.capIpcLock) {
+    return refuse(-ERRNO.ENOMEM);
   }
-  return { userPages: 0, mm: task.mm, pinnedPages: pages, lockedPages: 0 };
+  return charge(task, subsystem, mm, { pinned: pages });
 }
 
 /** vfio_lock_acct() (§4.6): mm->locked_vm, shared with mlock; CAP_IPC_LOCK bypasses the limit. */
-export function chargeVfio(task: Task, pages: number): Charge | number {
-  if (task.mm.lockedVm + pages > task.memlockPages && !task.cred.capIpcLock) {
-    return deny(task, -ERRNO.ENOMEM);
+export function chargeVfio(
+  task: Task,
+  pages: number,
+  subsystem: MemlockSubsystem,
+): Charge | number {
+  const mm = task.mm;
+  if (mm.lockedVm + pages > task.memlockPages && !task.cred.capIpcLock) {
+    return deny(task, -ERRNO.ENOMEM, subsystem, 'mm.locked_vm', mm.lockedVm, pages, mm);
   }
-  task.mm.lockedVm += pages;
-  return { userPages: 0, mm: task.mm, pinnedPages: 0, lockedPages: pages };
+  return chargeLocked(task, pages, subsystem);
 }
 
+/** __account_locked_vm(..., bypass_rlim): charge mm->locked_vm, the limit already checked. */
+export const chargeLocked = (task: Task, pages: number, subsystem: MemlockSubsystem): Charge =>
+  charge(task, subsystem, task.mm, { locked: pages });
+
 export function uncharge(c: Charge): void {
-  if (c.user) c.user.lockedVm -= c.userPages;
+  if (c.user) {
+    c.user.lockedVm -= c.userPages;
+    c.user.charges.delete(c);
+  }
   c.mm.pinnedVm -= c.pinnedPages;
   c.mm.lockedVm -= c.lockedPages;
+  c.mm.charges.delete(c);
+}
+
+/** The pages of `c` on `counter`. */
+function pagesOn(c: Charge, counter: MemlockCounter): number {
+  if (counter === 'user.locked_vm') return c.userPages;
+  return counter === 'mm.pinned_vm' ? c.pinnedPages : c.lockedPages;
+}
+
+/**
+ * What makes up `counter` of `on`, by subsystem, process and id in the order charged; on an mm's
+ * locked_vm what no pinning subsystem charged is the task's own mlock (VM_LOCKED mappings).
+ */
+function chargedBy(task: Task, counter: MemlockCounter, on: UserStruct | Mm): MemlockCharger[] {
+  const out = new Map<string, MemlockCharger>();
+  let charged = 0;
+  for (const c of on.charges) {
+    const pages = pagesOn(c, counter);
+    if (pages === 0) continue;
+    charged += pages;
+    const key = `${c.by.subsystem}/${c.by.pid}/${c.by.id ?? ''}`;
+    const entry = out.get(key) ?? { ...c.by, pages: 0 };
+    entry.pages += pages;
+    out.set(key, entry);
+  }
+  const list = [...out.values()];
+  if (counter === 'mm.locked_vm' && task.mm.lockedVm > charged) {
+    list.unshift({ subsystem: 'mlock', pid: task.pid, pages: task.mm.lockedVm - charged });
+  }
+  return list;
+}
+
+/**
+ * Refuse a request over RLIMIT_MEMLOCK (or with no limit at all: -EPERM): count it against the
+ * task, keep the blame for the failure record (Kernel.fail), and return the errno. `held` is what
+ * the check compared with `requested` pages on `counter` of `on`.
+ */
+export function deny(
+  task: Task,
+  errno: number,
+  subsystem: MemlockSubsystem,
+  counter: MemlockCounter,
+  held: number,
+  requested: number,
+  on: UserStruct | Mm,
+): number {
+  task.memlockDenied++;
+  const blame: MemlockBlame = {
+    counter,
+    uid: task.cred.uid,
+    held,
+    requested,
+    limit: task.memlockPages,
+    capIpcLock: task.cred.capIpcLock,
+    subsystem,
+    chargedBy: held > 0 ? chargedBy(task, counter, on) : [],
+  };
+  task.memlockDenial = { errno, blame };
+  return errno;
 }

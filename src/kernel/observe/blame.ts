@@ -31,6 +31,53 @@ export interface Blocker {
   id?: number;
 }
 
+/** One window of cma_alloc: [start, end) and the fin_pfn test_pages_isolated stopped at (§2.4). */
+export interface CmaWindow {
+  start: number;
+  end: number;
+  /** null: the window failed before test_pages_isolated ran (a pageblock already isolated) */
+  fin_pfn: number | null;
+}
+
+/** The windows a failed cma_alloc tried (§2.3): every one of them failed. */
+export interface CmaWindows {
+  tried: number;
+  /** absent when none was tried */
+  first?: CmaWindow;
+  last?: CmaWindow;
+}
+
+/** The counters RLIMIT_MEMLOCK is checked against (§4.6). */
+export type MemlockCounter = 'user.locked_vm' | 'mm.pinned_vm' | 'mm.locked_vm';
+
+/** Who charges them: mlock(2) and friends, and the long-term pinning subsystems (§4.6, §6 item 8). */
+export type MemlockSubsystem = 'mlock' | 'io_uring' | 'rdma' | 'vfio' | 'tee_shm';
+
+/** Pages one subsystem of one process holds charged to the counter. */
+export interface MemlockCharger {
+  subsystem: MemlockSubsystem;
+  pid: number;
+  /** the subsystem's own id: the TEE shm id */
+  id?: number;
+  pages: number;
+}
+
+/** Why an accounting limit refused a request: `held + requested > limit`, in pages. */
+export interface MemlockBlame {
+  counter: MemlockCounter;
+  /** the uid of the task that asked */
+  uid: number;
+  held: number;
+  requested: number;
+  limit: number;
+  /** whether the task that asked had CAP_IPC_LOCK (io_uring looks at the ring's creator) */
+  capIpcLock: boolean;
+  /** the subsystem that asked */
+  subsystem: MemlockSubsystem;
+  /** what makes up `held`, in the order it was charged */
+  chargedBy: MemlockCharger[];
+}
+
 export interface Failure {
   /** simulated time, ns */
   t: number;
@@ -39,11 +86,15 @@ export interface Failure {
   area?: string;
   count?: number;
   errno: string;
+  /** cma_alloc: the windows it tried */
+  windows?: CmaWindows;
   /** fin_pfn of the first failed window */
   blocking_pfn?: number;
   /** the distinct fin_pfns of every failed window, in window order */
   blocking_pfns?: number[];
   blocker?: Blocker;
+  /** a refusal by an accounting limit: which counter, and who charged it */
+  memlock?: MemlockBlame;
 }
 
 /**

@@ -13,8 +13,7 @@ import {
   pinUserPagesFast,
   unpinUserPages,
 } from '../../mm/gup.js';
-import { deny } from '../../mm/mlock.js';
-import { type Charge, chargeRdma, uncharge } from '../../mm/pin_acct.js';
+import { type Charge, chargeRdma, deny, uncharge } from '../../mm/pin_acct.js';
 import { type HeldPages, hold, release } from '../../mm/pin_holder.js';
 import type { Task } from '../../task.js';
 
@@ -48,8 +47,11 @@ export function* rdmaRegMr(
 ): Generator<Sleep, number> {
   const mrs = handleTableOf<Mr>(task, ctxFd, 'rdma');
   if (!mrs) return -ERRNO.EBADF;
-  if (!task.canDoMlock()) return deny(task, -ERRNO.EPERM); // ib_umem_get: before the length check (§4.6)
   const [start, npages] = pageSpan(addr, len);
+  if (!task.canDoMlock()) {
+    // ib_umem_get: before the length check (§4.6)
+    return deny(task, -ERRNO.EPERM, 'rdma', 'mm.pinned_vm', task.mm.pinnedVm, npages, task.mm);
+  }
   if (npages === 0) return -ERRNO.EINVAL;
   const charge = chargeRdma(task, npages); // before any pin (§4.6)
   if (typeof charge === 'number') return charge;

@@ -128,11 +128,13 @@ function teeCharge(
 ): Charge | number | undefined {
   switch (k.policies.teeAccounting) {
     case 'rdma':
-      return when === 'before' ? chargeRdma(task, pages) : undefined;
+      return when === 'before' ? chargeRdma(task, pages, 'tee_shm') : undefined;
     case 'io_uring':
-      return when === 'after' ? chargeIoUring(task, pages, ringUser(task), task.mm) : undefined;
+      return when === 'after'
+        ? chargeIoUring(task, pages, ringUser(task), task.mm, 'tee_shm')
+        : undefined;
     case 'vfio':
-      return when === 'after' ? chargeVfio(task, pages) : undefined;
+      return when === 'after' ? chargeVfio(task, pages, 'tee_shm') : undefined;
     default:
       return undefined;
   }
@@ -191,6 +193,7 @@ export function* teeShmRegister(
     task.pid,
   );
   shm.charge = before ?? after;
+  if (shm.charge) shm.charge.by.id = shm.id;
   ctx.refs++;
   shm.holder = k.pins.add({
     pid: task.pid,

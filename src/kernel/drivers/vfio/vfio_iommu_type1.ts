@@ -8,7 +8,7 @@ import { ERRNO } from '../../config.js';
 import { handleTableOf, openHandleFile } from '../../fs/handles.js';
 import type { Kernel } from '../../kernel.js';
 import { FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE, pinUserPages, unpinUserPages } from '../../mm/gup.js';
-import { deny } from '../../mm/mlock.js';
+import { type Charge, chargeLocked, deny, uncharge } from '../../mm/pin_acct.js';
 import { type HeldPages, hold, release } from '../../mm/pin_holder.js';
 import type { Task } from '../../task.js';
 
@@ -17,15 +17,14 @@ const VFIO_BATCH = 512;
 
 interface DmaMap {
   held: HeldPages;
-  task: Task;
-  /** pages charged to mm->locked_vm */
-  lockAcct: number;
+  /** mm->locked_vm */
+  charge: Charge;
 }
 
 /** vfio_remove_dma(): unpin and give back the locked_vm charge (vfio_lock_acct(dma, -unlocked)). */
 function unmap(k: Kernel, m: DmaMap): void {
   release(k, m.held);
-  m.task.mm.lockedVm -= m.lockAcct;
+  uncharge(m.charge);
 }
 
 /** open("/dev/vfio/vfio") with a type1 IOMMU: closing it unmaps everything. */
@@ -70,7 +69,8 @@ export function* vfioMapDma(
     for (let i = before; i < pfns.length; i++) {
       if (!lockCap && task.mm.lockedVm + lockAcct + 1 > limit) {
         k.printk(`vfio_pin_pages_remote: RLIMIT_MEMLOCK (${limit * PAGE_SIZE}) exceeded`);
-        return fail(deny(task, -ERRNO.ENOMEM));
+        const held = task.mm.lockedVm;
+        return fail(deny(task, -ERRNO.ENOMEM, 'vfio', 'mm.locked_vm', held, npages, task.mm));
       }
       lockAcct++;
     }
@@ -78,12 +78,8 @@ export function* vfioMapDma(
   }
   // vfio_lock_acct → __account_locked_vm(..., bypass_rlim = lock_cap): the cap skips the limit
   // check, never the charge (§4.6)
-  task.mm.lockedVm += lockAcct;
-  return maps.add((id) => ({
-    held: hold(k, task, 'vfio', id, pfns, flags | FOLL_PIN),
-    task,
-    lockAcct,
-  }));
+  const charge = chargeLocked(task, lockAcct, 'vfio');
+  return maps.add((id) => ({ held: hold(k, task, 'vfio', id, pfns, flags | FOLL_PIN), charge }));
 }
 
 /** VFIO_IOMMU_UNMAP_DMA of one mapping. */
