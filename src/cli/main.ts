@@ -54,6 +54,18 @@ const headlessOptions = <T>(y: Argv<T>) =>
       type: 'boolean',
       default: false,
       describe: 'run again on every save of the workload (ndjson or text)',
+    })
+    .option('trace', {
+      type: 'string',
+      describe: 'write every trace record here, as tracefs prints them (-: stdout, with -o)',
+    })
+    .option('events', {
+      type: 'string',
+      describe: 'the trace events to write, as trace-cmd -e: cma:*,migrate:*,page_isolation:*',
+    })
+    .option('dmesg', {
+      type: 'string',
+      describe: 'write the kernel log here, as dmesg prints it (-: stdout, with -o)',
     });
 
 await yargs(hideBin(process.argv))

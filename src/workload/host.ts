@@ -23,6 +23,7 @@ import { installDeterminismGuards } from './determinism.js';
 import { locate, locateQuoted, workloadError } from './errors.js';
 import type { ControlMessage, HostMessage, LiveOptions, RunRequest } from './protocol.js';
 import { Simulation } from './runtime.js';
+import { spool } from './spool.js';
 import { type Beats, Heartbeat } from './watchdog.js';
 
 /** Without a duration or --until, a run stops here even if actors are still sleeping. */
@@ -168,7 +169,8 @@ async function main({ req, bundle, beats }: Start): Promise<void> {
     return;
   }
   if (req.live) runLive(sim, run, limit, req.live, file, heartbeat);
-  else runBatch(sim, run, limit, req.intervalNs ?? Infinity, file, heartbeat);
+  else
+    runBatch(sim, run, limit, req.intervalNs ?? Infinity, file, heartbeat, spool(sim.k, req, post));
 }
 
 /** Headless: as fast as possible, a snapshot every `interval` of simulated time until the run ends. */
@@ -179,6 +181,8 @@ function runBatch(
   interval: number,
   file: string,
   heartbeat: Heartbeat,
+  /** sends the trace and kernel log gathered so far (spool.ts) */
+  flush: () => void,
 ): void {
   const { engine } = sim;
   const wall0 = performance.now();
@@ -189,6 +193,7 @@ function runBatch(
       if (t === Infinity) break; // nothing pending: the run is over, whatever the interval
       if (next <= limit && next < t) {
         sim.run(next); // nothing happens before `next`: just move the clock
+        flush();
         post({ type: 'snapshot', snapshot: snapshot(sim.k, run, next) });
         next += interval;
         continue;
@@ -212,6 +217,7 @@ function runBatch(
     cmaLatenciesNs: sim.k.cmaCalls.map((c) => c.latencyNs),
     wallMs: performance.now() - wall0,
   };
+  flush();
   post({
     type: 'done',
     snapshot: snapshot(sim.k, run, engine.now),

@@ -2,6 +2,7 @@
 // the workload's process (runner.ts).
 import type { KernelVersion, Policies } from '../kernel/config.js';
 import type { Blocker } from '../kernel/observe/blame.js';
+import type { TraceName } from '../kernel/observe/trace.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { View } from '../metrics/view.js';
 import type { Bundle } from './bundle.js';
@@ -24,6 +25,10 @@ export interface RunRequest {
   check?: boolean;
   /** run paced against the wall clock, controlled by ControlMessages (the TUI) */
   live?: LiveOptions;
+  /** stream these trace events in 'trace' messages (`run --trace`) */
+  trace?: TraceName[];
+  /** stream the kernel log in 'dmesg' messages (`run --dmesg`) */
+  dmesg?: boolean;
 }
 
 export interface LiveOptions {
@@ -75,6 +80,10 @@ export type HostMessage =
       inputs: string[];
     }
   | { type: 'snapshot'; snapshot: Snapshot }
+  /** trace records in ftrace's text (a batch of whole lines, in order) */
+  | { type: 'trace'; text: string; records: number }
+  /** kernel log lines as dmesg prints them (a batch of whole lines, in order) */
+  | { type: 'dmesg'; text: string }
   | { type: 'frame'; frame: LiveFrame }
   | { type: 'done'; snapshot: Snapshot; events: number; stats: RunStats }
   | { type: 'error'; error: WorkloadErrorInfo };
