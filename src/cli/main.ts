@@ -57,6 +57,7 @@ const headlessOptions = <T>(y: Argv<T>) =>
     })
     .option('trace', {
       type: 'string',
+      nargs: 1, // `--trace -` (stdout): the dash is its value
       describe: 'write every trace record here, as tracefs prints them (-: stdout, with -o)',
     })
     .option('events', {
@@ -65,6 +66,7 @@ const headlessOptions = <T>(y: Argv<T>) =>
     })
     .option('dmesg', {
       type: 'string',
+      nargs: 1,
       describe: 'write the kernel log here, as dmesg prints it (-: stdout, with -o)',
     });
 
