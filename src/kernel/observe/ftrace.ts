@@ -15,7 +15,19 @@ import { EVENTS, TRACE_NAMES, type TraceLog, type TraceName, type TraceRecord } 
  * system (trace_raw_output_prep).
  */
 export function ftraceLine(log: TraceLog, r: TraceRecord): string {
-  return `${r.comm.slice(0, TASK_COMM_LEN - 1).padStart(16)}-${String(r.pid).padEnd(7)} [000] ..... ${timestamp(r.t)}: ${r.name}: ${log.body(r)}\n`;
+  return `${context(r.comm, r.pid)}${timestamp(r.t)}: ${r.name}: ${log.body(r)}\n`;
+}
+
+/** `%16s-%-7d [000] ..... ` of a task, made once per task (the hot path of `run --trace`). */
+const contexts = new Map<string, string>();
+function context(comm: string, pid: number): string {
+  const key = `${pid}:${comm}`;
+  let c = contexts.get(key);
+  if (c === undefined) {
+    c = `${comm.slice(0, TASK_COMM_LEN - 1).padStart(16)}-${String(pid).padEnd(7)} [000] ..... `;
+    contexts.set(key, c);
+  }
+  return c;
 }
 
 /** The `trace` file's header for the nop tracer (print_trace_header, print_func_help_header_irq). */

@@ -51,9 +51,12 @@ export type TraceRecord = {
 /** 0x%lx of an unsigned long: -1 is ULONG_MAX. */
 const hex = (n: number) => (n === -1 ? '0xffffffffffffffff' : `0x${n.toString(16)}`);
 
-/** %p of a struct page: a stable vmemmap-style address (64 bytes per page), NULL for none. */
+/**
+ * %p of a struct page: a stable vmemmap-style address, 0xfffffc0000000000 + 64 bytes per page
+ * (pfns below 2^34, as 40 bits), NULL for none.
+ */
 export const pagePtr = (pfn: number): string =>
-  pfn < 0 ? '0000000000000000' : (0xfffffc0000000000n + BigInt(pfn) * 64n).toString(16);
+  pfn < 0 ? '0000000000000000' : `fffffc${(pfn * 64).toString(16).padStart(10, '0')}`;
 
 interface EventDef<N extends TraceName> {
   /** TRACE_SYSTEM */
