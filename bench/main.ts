@@ -9,10 +9,20 @@ import { type Bench, type Figure, log, status } from './figure.js';
 import { reloadBench } from './reload.js';
 import { rss } from './rss.js';
 import { simBench } from './sim.js';
+import { traceBench } from './trace.js';
 import { tuiBench } from './tui.js';
 
 /** Add a bench here. */
-const BENCHES: readonly Bench[] = [alloc, cma, rss, simBench, compareBench, tuiBench, reloadBench];
+const BENCHES: readonly Bench[] = [
+  alloc,
+  cma,
+  rss,
+  simBench,
+  compareBench,
+  tuiBench,
+  reloadBench,
+  traceBench,
+];
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');

@@ -3,6 +3,7 @@ import type { KernelVersion } from '../src/kernel/config.js';
 import { Kernel, type KernelSpec } from '../src/kernel/kernel.js';
 import { faultPage } from '../src/kernel/mm/memory.js';
 import { type MemObject, ObjKind } from '../src/kernel/mm/rmap.js';
+import type { TraceName } from '../src/kernel/observe/trace.js';
 import type { Sleep } from '../src/sim/engine.js';
 
 export const B = 0xe0000; // §7.0 base_pfn of 'svp'
@@ -63,8 +64,22 @@ export const freeCounts = (k: Kernel) => {
   return { Fc: cma, Fn: free - cma };
 };
 
-export const traceLines = (k: Kernel, name?: string) =>
+export const traceLines = (k: Kernel, name?: TraceName) =>
   k.trace
     .records()
     .filter((r) => name === undefined || r.name === name)
     .map((r) => `${r.name}: ${k.trace.body(r)}`);
+
+/** The kernel log's messages (dmesg without times). */
+export const dmesg = (k: Kernel) => k.printkLog.texts();
+
+/**
+ * From now on, trace records (`name: body`) and kernel log lines (`printk: text`) in the order the
+ * kernel emitted them.
+ */
+export function traceAndLog(k: Kernel): string[] {
+  const out: string[] = [];
+  k.trace.sink = (r) => out.push(`${r.name}: ${k.trace.body(r)}`);
+  k.printkLog.sink = (r) => out.push(`printk: ${r.text}`);
+  return out;
+}

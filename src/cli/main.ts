@@ -55,6 +55,20 @@ const headlessOptions = <T>(y: Argv<T>) =>
       type: 'boolean',
       default: false,
       describe: 'run again on every save of the workload (ndjson or text)',
+    })
+    .option('trace', {
+      type: 'string',
+      nargs: 1, // `--trace -` (stdout): the dash is its value
+      describe: 'write every trace record here, as tracefs prints them (-: stdout, with -o)',
+    })
+    .option('events', {
+      type: 'string',
+      describe: 'the trace events to write, as trace-cmd -e: cma:*,migrate:*,page_isolation:*',
+    })
+    .option('dmesg', {
+      type: 'string',
+      nargs: 1,
+      describe: 'write the kernel log here, as dmesg prints it (-: stdout, with -o)',
     });
 
 await yargs(hideBin(process.argv))

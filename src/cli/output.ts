@@ -17,7 +17,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from './usage.js';
 
 export interface Output {
-  write(text: string): void;
+  write(text: string | Uint8Array): void;
   /** The run produced its data: FILE becomes it. */
   commit(): void;
   /** The run failed or was interrupted: FILE stays as it was. */
@@ -31,8 +31,11 @@ export const stdoutOutput: Output = {
   discard: () => {},
 };
 
-/** What `-o path` names: the real file behind links, if it exists. */
-function target(path: string): { file: string; regular: boolean; mode?: number } {
+/** What `-o path` (or `flag` path) names: the real file behind links, if it exists. */
+export function target(
+  path: string,
+  flag = '-o',
+): { file: string; regular: boolean; mode?: number } {
   const abs = resolve(path);
   let st: ReturnType<typeof statSync>;
   try {
@@ -40,7 +43,7 @@ function target(path: string): { file: string; regular: boolean; mode?: number }
   } catch {
     return { file: abs, regular: true }; // a new file
   }
-  if (st.isDirectory()) throw new UsageError(`-o ${path} is a directory`);
+  if (st.isDirectory()) throw new UsageError(`${flag} ${path} is a directory`);
   return { file: realpathSync(abs), regular: st.isFile(), mode: st.mode & 0o7777 };
 }
 
@@ -56,15 +59,15 @@ export function namesOneOf(path: string, files: readonly string[]): boolean {
   });
 }
 
-/** `-o path`: opened now, so that a path that cannot be written is a usage error (exit 2). */
-export function fileOutput(path: string): Output {
-  const t = target(path);
+/** `-o path` (or `flag` path): opened now, so that a path that cannot be written is a usage error (exit 2). */
+export function fileOutput(path: string, flag = '-o'): Output {
+  const t = target(path, flag);
   const temp = t.regular ? join(dirname(t.file), `.${basename(t.file)}.${process.pid}.tmp`) : '';
   let fd: number;
   try {
     fd = openSync(temp || t.file, temp ? 'wx' : 'w', t.mode ?? 0o666);
   } catch (e) {
-    throw new UsageError(`cannot write -o ${path}: ${(e as Error).message}`);
+    throw new UsageError(`cannot write ${flag} ${path}: ${(e as Error).message}`);
   }
   let open = true;
   const close = () => {
@@ -81,7 +84,8 @@ export function fileOutput(path: string): Output {
   return {
     write(text) {
       try {
-        writeSync(fd, text);
+        if (typeof text === 'string') writeSync(fd, text);
+        else writeSync(fd, text);
       } catch (e) {
         fail(e);
       }

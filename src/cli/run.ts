@@ -1,13 +1,19 @@
-// `cmascope run <workload>`: simulate headless and write snapshots in a machine-readable format.
+// `cmascope run <workload>`: simulate headless and write snapshots in a machine-readable format,
+// and with --trace / --dmesg the run's whole trace and kernel log.
+import { resolve } from 'node:path';
+import { selectEvents } from '../kernel/observe/ftrace.js';
+import { TRACE_NAMES, type TraceName } from '../kernel/observe/trace.js';
 import { exporter, FORMATS, type Format } from '../metrics/exporters.js';
 import { holds, parseCondition } from '../metrics/fail_on.js';
 import { visible } from '../metrics/fmt.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import { formatDuration, parseDuration } from '../sim/units.js';
 import { startRun } from '../workload/loader.js';
+import type { RunRequest } from '../workload/protocol.js';
 import { type RunArgs, runRequest, workloadFailed, workloadPath } from './options.js';
 import { fileOutput, namesOneOf, type Output, stdoutOutput } from './output.js';
 import { PROGRESS_MS, type ServeArgs, type Serving, serve } from './serve.js';
+import { type TraceOutput, traceOutput } from './trace-output.js';
 import { UsageError } from './usage.js';
 
 export interface RunCommandArgs extends RunArgs, ServeArgs {
@@ -17,6 +23,12 @@ export interface RunCommandArgs extends RunArgs, ServeArgs {
   failOn: string[];
   output?: string | undefined;
   check?: boolean;
+  /** --trace FILE: every trace record, in ftrace's text */
+  trace?: string | undefined;
+  /** --events: which trace events (default: all) */
+  events?: string | undefined;
+  /** --dmesg FILE: the kernel log */
+  dmesg?: string | undefined;
 }
 
 /** The shortest --interval: 1 ms already makes 600,000 snapshots of a 10-minute workload. */
@@ -54,6 +66,57 @@ function warnOddOptions(a: RunCommandArgs): void {
 /** The formats that write every interval snapshot, not only the final one. */
 const SERIES_FORMATS: readonly Format[] = ['ndjson', 'json', 'csv', 'openmetrics'];
 
+/** The files the options name, by option (`-` is stdout, not a file). */
+function outputFiles(a: RunCommandArgs): [string, string][] {
+  const named: [string, string][] = [];
+  if (a.output !== undefined) named.push(['-o', a.output]);
+  if (a.trace !== undefined && a.trace !== '-') named.push(['--trace', a.trace]);
+  if (a.dmesg !== undefined && a.dmesg !== '-') named.push(['--dmesg', a.dmesg]);
+  for (const [i, [flag, path]] of named.entries()) {
+    const same = named.slice(0, i).find(([, p]) => namesOneOf(path, [resolve(p)]));
+    if (same) throw new UsageError(`${flag} ${path} is also ${same[0]}: choose another file`);
+  }
+  const stdout = [a.trace === '-' && '--trace -', a.dmesg === '-' && '--dmesg -'].filter(Boolean);
+  if (stdout.length > 0 && a.output === undefined)
+    throw new UsageError(`${stdout[0]} writes to stdout, where the data goes: add -o FILE`);
+  if (stdout.length > 1) throw new UsageError('--trace - and --dmesg - both name stdout');
+  return named;
+}
+
+/** What the run's worker streams: the selected trace events, the kernel log. */
+function recordRequest(a: RunCommandArgs): Pick<RunRequest, 'trace' | 'dmesg'> {
+  if (a.events !== undefined && a.trace === undefined)
+    throw new UsageError('--events selects what --trace writes: add --trace FILE');
+  let trace: TraceName[] | undefined;
+  try {
+    if (a.trace !== undefined)
+      trace = a.events === undefined ? TRACE_NAMES : selectEvents(a.events.split(','));
+  } catch (e) {
+    throw new UsageError(`--events: ${(e as Error).message}`);
+  }
+  return { ...(trace && { trace }), ...(a.dmesg !== undefined && { dmesg: true }) };
+}
+
+/** The --trace and --dmesg outputs, opened now (a path that cannot be written: exit 2). */
+function sideOutputs(a: RunCommandArgs, out: Output) {
+  let trace: TraceOutput | undefined;
+  let dmesg: Output | undefined;
+  const discard = () => {
+    trace?.discard();
+    dmesg?.discard();
+  };
+  try {
+    if (a.trace !== undefined) trace = traceOutput(a.trace);
+    if (a.dmesg !== undefined)
+      dmesg = a.dmesg === '-' ? stdoutOutput : fileOutput(a.dmesg, '--dmesg');
+  } catch (e) {
+    discard();
+    out.discard();
+    throw e;
+  }
+  return { trace, dmesg, discard };
+}
+
 /** The signals that end a run early: its output is closed whole, a -o file left as it was. */
 const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 type Signal = keyof typeof SIGNALS;
@@ -64,8 +127,11 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
   const req = runRequest(file, a, interval);
   if (a.check) req.check = true;
   const conditions = a.failOn.map(parseCondition);
-  if (a.output !== undefined && namesOneOf(a.output, [file]))
-    throw new UsageError(`-o ${a.output} is the workload itself: choose another output file`);
+  const named = outputFiles(a);
+  for (const [flag, path] of named)
+    if (namesOneOf(path, [file]))
+      throw new UsageError(`${flag} ${path} is the workload itself: choose another output file`);
+  Object.assign(req, recordRequest(a));
   warnOddOptions(a);
   /** what --serve shows: the latest snapshot of the run, then its final one */
   let latest: Snapshot | undefined;
@@ -75,8 +141,10 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
     serving = await serve(a.serve, () => latest);
   }
   let out: Output;
+  let side: ReturnType<typeof sideOutputs>;
   try {
     out = a.output === undefined ? stdoutOutput : fileOutput(a.output);
+    side = sideOutputs(a, out);
   } catch (e) {
     await serving?.close();
     throw e;
@@ -101,8 +169,9 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
   const run = startRun(req, {
     watchdogMs: parseDuration(a.watchdog, '--watchdog') / 1e6,
     onMessage: (m) => {
-      if (m.type === 'loaded' && a.output !== undefined && namesOneOf(a.output, m.inputs)) {
-        refused = `-o ${a.output} is a file the workload imports: choose another output file`;
+      const imported = m.type === 'loaded' && named.find(([, p]) => namesOneOf(p, m.inputs));
+      if (imported) {
+        refused = `${imported[0]} ${imported[1]} is a file the workload imports: choose another output file`;
         void run.stop();
       }
       if (m.type === 'loaded') description = m.description;
@@ -114,6 +183,8 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
         write(exp.begin());
       }
       if (m.type === 'snapshot') write(exp.snapshot(m.snapshot));
+      if (m.type === 'trace') attempt(() => side.trace?.write(m.text, m.records));
+      if (m.type === 'dmesg') attempt(() => side.dmesg?.write(m.text));
     },
   });
   /** ends the wait of a finished run that goes on serving */
@@ -128,14 +199,19 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
     const outcome = await run.done;
     if (outcome.ok && !a.check) {
       write(exp.end(outcome.final));
+      attempt(() => side.trace?.commit());
+      attempt(() => side.dmesg?.commit());
       attempt(() => out.commit());
     }
     if (writeError) {
+      side.discard();
+      out.discard();
       process.stderr.write(`cmascope: ${writeError.message}\n`);
       return 1;
     }
     if (!outcome.ok) {
       if (begun) write(exp.abort()); // stdout: a whole document of what there was
+      side.discard();
       out.discard();
       if (refused) throw new UsageError(refused);
       if (signal) {
@@ -162,6 +238,7 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
     }
     return met.length > 0 ? 3 : 0;
   } catch (e) {
+    side.discard();
     out.discard();
     throw e;
   } finally {

@@ -21,6 +21,11 @@ export async function watchRunCommand(a: RunCommandArgs): Promise<number> {
   const target = workloadPath(a.workload);
   if (a.output !== undefined)
     throw new UsageError('--watch writes a stream to stdout: -o cannot be used with it');
+  for (const [flag, value] of [
+    ['--trace', a.trace],
+    ['--dmesg', a.dmesg],
+  ] as const)
+    if (value !== undefined) throw new UsageError(`${flag} is for a single run: not with --watch`);
   const interval = parseInterval(a.interval);
   const watchdogMs = parseDuration(a.watchdog, '--watchdog') / 1e6;
   /** what --serve shows: the latest snapshot of the run whose output goes on */

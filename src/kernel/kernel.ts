@@ -23,8 +23,9 @@ import { PageKind } from './mm/page.js';
 import { PageAlloc } from './mm/page_alloc.js';
 import { Rmap } from './mm/rmap.js';
 import { type Blocker, blame, type CmaWindow, type Failure, PinRegistry } from './observe/blame.js';
+import { PrintkLog } from './observe/printk.js';
 import { LabelTally } from './observe/tally.js';
-import { TraceLog, type TraceName } from './observe/trace.js';
+import { type TraceFields, TraceLog, type TraceName, type TraceRecord } from './observe/trace.js';
 import { VmEvents } from './observe/vmstat.js';
 import type { Task, UserStruct } from './task.js';
 
@@ -102,6 +103,8 @@ export class Kernel {
   readonly rmap: Rmap;
   readonly vm = new VmEvents();
   readonly trace: TraceLog;
+  /** the kernel log (dmesg) */
+  readonly printkLog = new PrintkLog();
   readonly cma: CmaArea[] = [];
   /** who holds page references, for blame and the long-term label */
   readonly pins: PinRegistry;
@@ -343,13 +346,16 @@ export class Kernel {
     return this.currentFatal;
   }
 
-  tracepoint(name: TraceName, args: readonly (number | string)[]): void {
-    this.trace.emit(this.clock.now, this.currentPid, name, args);
+  /** trace_<name>(fields): one record in the context of the current task. */
+  tracepoint<N extends TraceName>(name: N, fields: TraceFields[N]): void {
+    const pid = this.currentPid;
+    const comm = pid ? (this.tasks.get(pid)?.comm ?? '<...>') : '<idle>';
+    this.trace.emit({ t: this.clock.now, pid, comm, name, fields } as TraceRecord);
   }
 
-  /** A kernel log line (printk at KERN_ERR). */
-  printk(line: string): void {
-    this.tracepoint('pr_err', [line]);
+  /** printk(level, text): a kernel log line (KERN_ERR, KERN_WARNING: observe/printk.ts). */
+  printk(level: number, text: string): void {
+    this.printkLog.log({ t: this.clock.now, level, text, afterTrace: this.trace.total });
   }
 
   /** Add simulated time spent by the running kernel path (kernel/cost.ts). */

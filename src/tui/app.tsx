@@ -201,7 +201,7 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
             />
           ) : (
             <TracePanel
-              trace={f.view.trace}
+              events={f.view.events}
               filter={ui.filters.trace}
               back={ui.traceBack}
               width={W}

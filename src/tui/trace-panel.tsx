@@ -1,13 +1,14 @@
-// The trace-event log: the newest lines of the kernel's trace buffer (tracepoint formats), failed
-// isolations and allocations marked. Filter with / while focused; ↑↓ scroll back.
+// The trace-event log: the newest lines of the kernel's trace buffer (tracepoint formats) and
+// kernel log, failed isolations and allocations marked. Filter with / while focused; ↑↓ scroll back.
 import { memo } from 'react';
+import { type TraceLine, type TraceTone, traceText } from '../metrics/view.js';
 import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import { type Line, seg } from './text.js';
 import type { Theme, Tone } from './theme.js';
 
 export interface TracePanelProps {
-  trace: readonly string[];
+  events: readonly TraceLine[];
   filter: string;
   /** lines scrolled back from the newest (clamped here) */
   back: number;
@@ -18,27 +19,25 @@ export interface TracePanelProps {
 }
 
 /** How a trace line reads: failures stand out, retries warn. */
-export function traceTone(line: string): Tone {
-  if (/ret=fail|errorno=-\d|alloc failed|nr_failed=[1-9]/.test(line)) return 'crit';
-  if (/busy_retry/.test(line)) return 'warn';
-  if (/cma_alloc_finish|cma_release/.test(line)) return 'ok';
-  return 'plain';
-}
+const TONES: Record<TraceTone, Tone> = { fail: 'crit', retry: 'warn', done: 'ok', plain: 'plain' };
 
 export function traceLines(p: TracePanelProps): { lines: Line[]; back: number; matched: number } {
   const f = p.filter.toLowerCase();
-  const matched = f ? p.trace.filter((l) => l.toLowerCase().includes(f)) : p.trace;
+  const matched = f ? p.events.filter((l) => traceText(l).toLowerCase().includes(f)) : p.events;
   const room = Math.max(0, p.height - 2);
   const back = Math.min(p.back, Math.max(0, matched.length - room));
   const end = matched.length - back;
   const shown = matched.slice(Math.max(0, end - room), end);
   const lines: Line[] = shown.map((l) => {
-    // '5.606408: migrate:mm_migrate_pages: ...': the time muted, the event name bold
-    const m = /^(\[?[\d.]+\]?:?) ([\w-]+:[\w-]+:?|[\w-]+:)(.*)$/.exec(l);
-    const tone = traceTone(l);
-    return m
-      ? [seg(`${m[1]} `, 'muted'), seg(m[2]!, tone === 'plain' ? 'title' : tone), seg(m[3]!, tone)]
-      : [seg(l, tone)];
+    // the time muted, the event name bold
+    const tone = TONES[l.tone];
+    return l.event
+      ? [
+          seg(`${l.time}: `, 'muted'),
+          seg(`${l.event}:`, tone === 'plain' ? 'title' : tone),
+          seg(` ${l.body}`, tone),
+        ]
+      : [seg(`${l.time} `, 'muted'), seg(l.body, tone)];
   });
   if (matched.length === 0) {
     lines.push([seg(f ? `no trace line matches "${p.filter}"` : 'no trace events yet', 'muted')]);

@@ -24,6 +24,7 @@ import { installDeterminismGuards } from './determinism.js';
 import { locate, locateQuoted, workloadError } from './errors.js';
 import type { ControlMessage, HostMessage, LiveOptions, RunRequest } from './protocol.js';
 import { Simulation } from './runtime.js';
+import { spool } from './spool.js';
 import { type Beats, Heartbeat } from './watchdog.js';
 
 /** Without a duration or --until, a run stops here even if actors are still sleeping. */
@@ -169,7 +170,17 @@ async function main({ req, bundle, beats }: Start): Promise<void> {
     return;
   }
   if (req.live) runLive(sim, run, limit, req.live, file, heartbeat);
-  else runBatch(sim, run, limit, req.intervalNs ?? Infinity, req.progressMs, file, heartbeat);
+  else
+    runBatch(
+      sim,
+      run,
+      limit,
+      req.intervalNs ?? Infinity,
+      req.progressMs,
+      file,
+      heartbeat,
+      spool(sim.k, req, post),
+    );
 }
 
 /**
@@ -184,6 +195,8 @@ function runBatch(
   progressMs: number | undefined,
   file: string,
   heartbeat: Heartbeat,
+  /** sends the trace and kernel log gathered so far (spool.ts) */
+  flush: () => void,
 ): void {
   const { engine } = sim;
   const wall0 = performance.now();
@@ -201,6 +214,7 @@ function runBatch(
       if (t === Infinity) break; // nothing pending: the run is over, whatever the interval
       if (next <= limit && next < t) {
         sim.run(next); // nothing happens before `next`: just move the clock
+        flush();
         post({ type: 'snapshot', snapshot: snapshot(sim.k, run, next) });
         next += interval;
         continue;
@@ -227,6 +241,7 @@ function runBatch(
     cmaLatenciesNs: sim.k.cmaCalls.map((c) => c.latencyNs),
     wallMs: performance.now() - wall0,
   };
+  flush();
   post({
     type: 'done',
     snapshot: snapshot(sim.k, run, engine.now),

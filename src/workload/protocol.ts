@@ -2,6 +2,7 @@
 // the workload's process (runner.ts).
 import type { KernelVersion, Policies } from '../kernel/config.js';
 import type { Blocker } from '../kernel/observe/blame.js';
+import type { TraceName } from '../kernel/observe/trace.js';
 import type { ProcDetail } from '../metrics/proc-detail.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { View } from '../metrics/view.js';
@@ -27,6 +28,10 @@ export interface RunRequest {
   check?: boolean;
   /** run paced against the wall clock, controlled by ControlMessages (the TUI) */
   live?: LiveOptions;
+  /** stream these trace events in 'trace' messages (`run --trace`) */
+  trace?: TraceName[];
+  /** stream the kernel log in 'dmesg' messages (`run --dmesg`) */
+  dmesg?: boolean;
 }
 
 export interface LiveOptions {
@@ -88,6 +93,10 @@ export type HostMessage =
   | { type: 'snapshot'; snapshot: Snapshot }
   /** the run as it is now (RunRequest.progressMs): wall-clock paced, for --serve only, never output */
   | { type: 'progress'; snapshot: Snapshot }
+  /** trace records in ftrace's text (a batch of whole lines, in order) */
+  | { type: 'trace'; text: string; records: number }
+  /** kernel log lines as dmesg prints them (a batch of whole lines, in order) */
+  | { type: 'dmesg'; text: string }
   | { type: 'frame'; frame: LiveFrame }
   | { type: 'done'; snapshot: Snapshot; events: number; stats: RunStats }
   | { type: 'error'; error: WorkloadErrorInfo };

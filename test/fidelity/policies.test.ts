@@ -208,11 +208,10 @@ function retryCase(version: KernelVersion, cmaRetry: Policies['cmaRetry'], ioDur
     out.end = p.now();
   });
   s.run();
-  const finish = k.trace.records().filter((r) => r.name === 'cma_alloc_finish');
   return {
     ...(out as Required<typeof out>),
     busy: k.trace.count('cma_alloc_busy_retry'),
-    errorno: finish.map((r) => r.args[5]),
+    errorno: k.trace.named('cma_alloc_finish').map((r) => r.fields.errorno),
     pins: k.vm.nr_foll_pin_acquired - k.vm.nr_foll_pin_released,
   };
 }

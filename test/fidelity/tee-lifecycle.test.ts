@@ -59,7 +59,7 @@ describe.each(VERSIONS)('C27 on %s: munmap does not unpin', (version) => {
       c = counters(k);
       out.heap2 = yield* p.dmaHeapAlloc('svp', '200MiB');
       out.d2 = delta(k, c);
-      out.heap2Pfn = k.trace.records().filter((r) => r.name === 'cma_alloc_finish')[1]?.args[2];
+      out.heap2Pfn = k.trace.named('cma_alloc_finish')[1]?.fields.page;
     });
     expect(out.inCma).toBe(true);
     expect(out.rssDrop).toBe(16384);
@@ -352,10 +352,7 @@ describe('C31 (6.18): the TEE protected heap’s dynamic pool backed by CMA', ()
     const out: Record<string, unknown> = {};
     actor(s, 'player', { uid: 1000 }, function* (p) {
       const first = ok(yield* p.dmaHeapAlloc('protected,secure-video', '12MiB'));
-      out.start = k.trace
-        .records()
-        .filter((r) => r.name === 'cma_alloc_start')
-        .map((r) => k.trace.body(r));
+      out.start = k.trace.named('cma_alloc_start').map((r) => k.trace.body(r));
       out.availAfterFirst = svp.availableCount;
       const more: number[] = [];
       for (const size of ['12MiB', '12MiB', '12MiB', '16MiB']) {
@@ -398,8 +395,7 @@ describe('C31 (6.18): the TEE protected heap’s dynamic pool backed by CMA', ()
     expect(rc).toBe(5);
     // windows s = 0, 256, ..., 16128 hold pinned pages (§2.3: floor(16383/256) + 1 = 64)
     expect(k.trace.count('cma_alloc_busy_retry')).toBe(64);
-    const finish = k.trace.records().find((r) => r.name === 'cma_alloc_finish')!;
-    expect(finish.args[2]).toBe(B + 16384);
+    expect(k.trace.named('cma_alloc_finish')[0]!.fields.page).toBe(B + 16384);
   });
 
   it('if the pool’s cma_alloc fails (the C7 pins), the ioctl returns -ENOMEM', () => {

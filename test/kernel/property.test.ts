@@ -31,7 +31,7 @@ import {
 import { type MemObject, ObjKind } from '../../src/kernel/mm/rmap.js';
 import type { PinHolder } from '../../src/kernel/observe/blame.js';
 import type { Sleep } from '../../src/sim/engine.js';
-import { drive, type TestClock, traceLines } from '../helpers.js';
+import { dmesg, drive, type TestClock, traceLines } from '../helpers.js';
 import {
   type ContentState,
   checkInvariants,
@@ -451,11 +451,14 @@ function checkPlacement(k: Kernel, want: Placement, pfn: number): void {
 function checkBusyWindows(k: Kernel, emitted: number, count: number, r: CmaAllocOutcome): void {
   const pages = k.alloc.pages;
   const last = r.pfn >= 0 || (r.errno === -12 && r.windows > 0) ? 1 : 0; // success or -ENOMEM
-  const busy = k.trace.records(emitted).filter((rec) => rec.name === 'cma_alloc_busy_retry');
+  const busy = k.trace
+    .records(emitted)
+    .filter((rec) => rec.name === 'cma_alloc_busy_retry')
+    .map((rec) => rec as Extract<typeof rec, { name: 'cma_alloc_busy_retry' }>);
   if (busy.length !== r.windows - last)
     throw new Error(`${busy.length} busy retries for ${r.windows} windows, outcome ${r.errno}`);
   for (const rec of busy) {
-    const start = rec.args[1] as number;
+    const start = rec.fields.pfn;
     let blocked = false;
     for (let p = start; p < start + count && !blocked; p++) {
       const kind = pages.kind[p];
@@ -551,16 +554,14 @@ describe.each(['6.18', '6.4'] as const)('(a) %s: count larger than the area', (v
     expect(a.allocPagesFail).toBe(1025);
     if (version === '6.18') {
       expect(r.errno).toBe(-16);
-      expect(traceLines(k, 'pr_err')[0]).toBe(
-        'pr_err: cma: __cma_alloc: a: alloc failed, req-size: 1025 pages, ret: -16',
-      );
+      expect(dmesg(k)[0]).toBe('cma: __cma_alloc: a: alloc failed, req-size: 1025 pages, ret: -16');
       // 6.18 __cma_alloc: trace_cma_alloc_finish(name, page ? page_to_pfn(page) : 0, ...)
       expect(traceLines(k, 'cma_alloc_finish')).toEqual([
         'cma_alloc_finish: name=a pfn=0x0 page=0000000000000000 count=1025 align=0 errorno=-16',
       ]);
     } else {
       expect(r.errno).toBe(-12);
-      expect(traceLines(k, 'pr_err')).toEqual([]);
+      expect(dmesg(k)).toEqual([]);
       // 6.4 cma_alloc: `if (bitmap_count > bitmap_maxno) goto out;` and `out:` follows both
       // trace_cma_alloc_finish and the pr_err, so neither is emitted
       expect(traceLines(k, 'cma_alloc_start')).toEqual([
@@ -579,9 +580,7 @@ describe.each(['6.18', '6.4'] as const)('(a) %s: count larger than the area', (v
     const ret = version === '6.18' ? -16 : -12;
     expect(r).toMatchObject({ pfn: -1, windows: 0, errno: ret });
     const fn = version === '6.18' ? '__cma_alloc' : 'cma_alloc';
-    expect(traceLines(k, 'pr_err')[0]).toBe(
-      `pr_err: cma: ${fn}: a: alloc failed, req-size: 1 pages, ret: ${ret}`,
-    );
+    expect(dmesg(k)[0]).toBe(`cma: ${fn}: a: alloc failed, req-size: 1 pages, ret: ${ret}`);
     // 6.4 reports the last window tried (none: -1), 6.18 page ? pfn : 0
     const pfn = version === '6.18' ? '0x0' : '0xffffffffffffffff';
     expect(traceLines(k, 'cma_alloc_finish')[1]).toBe(
@@ -618,9 +617,7 @@ describe.each(['6.18', '6.4'] as const)('(b) %s: migration targets run out', (ve
     expect(k.vm.pgmigrate_success).toBe(3);
     expect(k.vm.cma_alloc_fail).toBe(1);
     const fn = version === '6.18' ? '__cma_alloc' : 'cma_alloc';
-    expect(traceLines(k, 'pr_err')[0]).toBe(
-      `pr_err: cma: ${fn}: a: alloc failed, req-size: 16 pages, ret: -12`,
-    );
+    expect(dmesg(k)[0]).toBe(`cma: ${fn}: a: alloc failed, req-size: 16 pages, ret: -12`);
     expect(traceLines(k, 'cma_alloc_finish')[0]).toMatch(/ errorno=-12$/);
     // the three migrations persist, everything else is where it was
     const moved = before.filter((pfn, i) => anon.pages[i] !== pfn);
@@ -657,9 +654,7 @@ describe('(c) 6.18 cmaRetry=android with a pinned page in every window', () => {
     expect(k.trace.count('cma_alloc_busy_retry')).toBe(11 * 25);
     expect(r.latencyNs).toBeGreaterThanOrEqual(10 * CMA_RETRY_SLEEP_NS);
     expect(k.vm.cma_alloc_fail).toBe(1);
-    expect(traceLines(k, 'pr_err')[0]).toBe(
-      'pr_err: cma: __cma_alloc: a: alloc failed, req-size: 1000 pages, ret: -16',
-    );
+    expect(dmesg(k)[0]).toBe('cma: __cma_alloc: a: alloc failed, req-size: 1000 pages, ret: -16');
     expect(traceLines(k, 'cma_alloc_finish')).toEqual([
       'cma_alloc_finish: name=a pfn=0x0 page=0000000000000000 count=1000 align=0 errorno=-16',
     ]);

@@ -337,7 +337,7 @@ test('trace panel: the newest lines, newest last', () => {
   const out = strip(
     render(
       <TracePanel
-        trace={up.view.trace}
+        events={up.view.events}
         filter=""
         back={0}
         width={120}
@@ -354,7 +354,7 @@ test('trace panel: the newest lines, newest last', () => {
   const filtered = strip(
     render(
       <TracePanel
-        trace={up.view.trace}
+        events={up.view.events}
         filter="alloc failed"
         back={0}
         width={120}
@@ -365,7 +365,7 @@ test('trace panel: the newest lines, newest last', () => {
     ).lastFrame(),
   );
   expect(filtered).toContain(
-    '[5.622553] cma: __cma_alloc: svp: alloc failed, req-size: 51200 pages, ret: -16',
+    '[    5.622553] cma: __cma_alloc: svp: alloc failed, req-size: 51200 pages, ret: -16',
   );
   expect(filtered).toContain('filter "alloc failed"');
 });

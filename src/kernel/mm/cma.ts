@@ -5,6 +5,7 @@ import { ANDROID_CMA_RETRIES, CMA_RETRY_SLEEP_NS, ERRNO } from '../config.js';
 import { GCMA_ATTEMPT_NS, GCMA_PAGE_NS } from '../cost.js';
 import type { Kernel } from '../kernel.js';
 import type { CmaWindow } from '../observe/blame.js';
+import { KERN_DEFAULT, KERN_ERR, KERN_INFO } from '../observe/printk.js';
 import { bitmapFindNextZeroAreaOff, findNextBit, setBits } from './bitmap.js';
 import { __GFP_NORETRY } from './gfp.js';
 import { PageKind, PG_CLEANCACHE } from './page.js';
@@ -116,15 +117,21 @@ export interface CmaAllocOutcome {
 
 function prErrAlloc(k: Kernel, cma: CmaArea, count: number, ret: number): void {
   const fn = k.version === '6.4' ? 'cma_alloc' : '__cma_alloc';
-  k.printk(`cma: ${fn}: ${cma.name}: alloc failed, req-size: ${count} pages, ret: ${ret}`);
+  k.printk(
+    KERN_ERR,
+    `cma: ${fn}: ${cma.name}: alloc failed, req-size: ${count} pages, ret: ${ret}`,
+  );
   if (k.version === '6.4') return; // cma_debug_show_areas() is a stub without CONFIG_CMA_DEBUG
-  // for_each_clear_bitrange(start, ...): "+" before every run that does not start at bit 0 (§2.6)
+  // cma_debug_show_areas() of 6.15+: pr_info starts a record, pr_cont extends it; the pr_cont
+  // after pr_info("\n") finds the record ended and starts its own, without "cma: " (§2.6).
+  // for_each_clear_bitrange: "+" before every run that does not start at bit 0
   const runs = cma
     .freeRanges()
     .map(([off, n]) => `${off ? '+' : ''}${n}@${off >> cma.orderPerBit}`);
-  k.printk(
-    `cma: number of available pages: ${runs.join('')}=> ${cma.availableCount} free of ${cma.count} total pages`,
-  );
+  k.printk(KERN_INFO, 'cma: number of available pages: ');
+  k.printk(KERN_INFO, `cma: range 0: ${runs.join('')}`);
+  k.printk(KERN_INFO, 'cma: ');
+  k.printk(KERN_DEFAULT, `=> ${cma.availableCount} free of ${cma.count} total pages`);
 }
 
 /**
@@ -153,7 +160,14 @@ export function* cmaAlloc(
     // 6.4's `goto out` paths (warn = false) skip trace_cma_alloc_finish as well as the pr_err;
     // 6.4 traces the finish before the pr_err, 6.18 after it (§2.3)
     const traceFinish = () =>
-      k.tracepoint('cma_alloc_finish', [cma.name, tracePfn, out.pfn, count, align, ret]);
+      k.tracepoint('cma_alloc_finish', {
+        name: cma.name,
+        pfn: tracePfn,
+        page: out.pfn,
+        count,
+        align,
+        errorno: ret,
+      });
     if (warn && v64) traceFinish();
     if (ret && warn && !opts.noWarn) prErrAlloc(k, cma, count, ret);
     if (warn && !v64) traceFinish();
@@ -178,7 +192,13 @@ export function* cmaAlloc(
     if (!v64) return out;
     return finish(-ERRNO.ENOMEM, -1, false);
   }
-  k.tracepoint('cma_alloc_start', [cma.name, count, cma.availableCount, cma.count, align]);
+  k.tracepoint('cma_alloc_start', {
+    name: cma.name,
+    request_count: count,
+    available_count: cma.availableCount,
+    total_count: cma.count,
+    align,
+  });
   const mask = cma.alignMask(align);
   const offset = cma.alignOffset(align);
   const maxno = cma.maxno;
@@ -220,7 +240,7 @@ export function* cmaAlloc(
     out.firstFailed ??= out.lastFailed;
     if (r.finPfn >= 0) out.busyPfns.push(r.finPfn);
     if (ret !== -ERRNO.EBUSY) break; // -ENOMEM and -EINTR end the whole cma_alloc
-    k.tracepoint('cma_alloc_busy_retry', [cma.name, pfn, count, align]);
+    k.tracepoint('cma_alloc_busy_retry', { name: cma.name, pfn, page: pfn, count, align });
     start = bitmapNo + mask + 1;
   }
   // 6.4 reports the last window tried (or -1); 6.18 the page's pfn or 0 (§2.3)
@@ -273,7 +293,7 @@ export function cmaRelease(k: Kernel, cma: CmaArea, pfn: number, count: number):
   }
   cma.markRange(pfn, count, false);
   cma.releasePagesSuccess += count;
-  k.tracepoint('cma_release', [cma.name, pfn, count]);
+  k.tracepoint('cma_release', { name: cma.name, pfn, page: pfn, count });
   return true;
 }
 

@@ -2,6 +2,7 @@
 // (spec §4.1–§4.5, 6.18 mm/gup.c; 6.4 is equivalent but for the 6.5 file-backed refusal).
 import { ERRNO, MT } from '../config.js';
 import type { Kernel } from '../kernel.js';
+import { KERN_ERR } from '../observe/printk.js';
 import { __GFP_NOWARN, GFP_USER } from './gfp.js';
 import { migratePages } from './migrate.js';
 import type { Mm, Vma } from './mmap.js';
@@ -201,7 +202,10 @@ function gupLongtermLocked(
     }
     if (rc !== -ERRNO.EAGAIN) return rc;
   }
-  k.printk('cmascope: __gup_longterm_locked still -EAGAIN after 16 rounds (kernel livelock)');
+  k.printk(
+    KERN_ERR,
+    'cmascope: __gup_longterm_locked still -EAGAIN after 16 rounds (kernel livelock)',
+  );
   return -ERRNO.ENOMEM;
 }
 

@@ -49,6 +49,6 @@ export function migratePages(
   k.vm.pgmigrate_success += succeeded;
   k.vm.pgmigrate_fail += failed;
   k.charge(succeeded * MIGRATE_PAGE_NS + failed * MIGRATE_FAIL_PASSES_NS);
-  k.tracepoint('mm_migrate_pages', [succeeded, failed, reason]);
+  k.tracepoint('mm_migrate_pages', { nr_succeeded: succeeded, nr_failed: failed, reason });
   return rc < 0 ? rc : keep;
 }

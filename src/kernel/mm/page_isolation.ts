@@ -111,7 +111,7 @@ function testPagesIsolated(k: Kernel, start: number, end: number): number {
     pfn = blk[0] + (1 << blk[1]);
   }
   k.charge((Math.min(pfn, end) - start) * COLLECT_FREE_PAGE_NS);
-  k.tracepoint('test_pages_isolated', [start, end, pfn]);
+  k.tracepoint('test_pages_isolated', { start_pfn: start, end_pfn: end, fin_pfn: pfn });
   return pfn;
 }
 

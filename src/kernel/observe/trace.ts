@@ -1,105 +1,152 @@
-// Trace events in the kernel's tracepoint formats (spec §2.6), kept in a ring buffer like the
-// ftrace buffer: records are stored raw and formatted on read.
+// Trace events (spec §2.6), kept in a ring buffer like the ftrace buffer: each record holds its
+// event's fields by name, as the kernel's TP_STRUCT__entry does, and is formatted on read with
+// the event's TP_printk of the simulated version. A sink, when set, sees every record as it is
+// emitted (`run --trace`: the whole trace, whatever the ring kept).
 import type { KernelVersion } from '../config.js';
+import { Ring } from './ring.js';
 
-export type TraceName =
-  | 'cma_alloc_start'
-  | 'cma_alloc_busy_retry'
-  | 'cma_alloc_finish'
-  | 'cma_release'
-  | 'test_pages_isolated'
-  | 'mm_migrate_pages'
-  | 'pr_err';
-
-export interface TraceRecord {
-  /** simulated time, ns */
-  t: number;
-  /** pid of the task in whose context the event fired (0: kernel) */
-  pid: number;
-  name: TraceName;
-  args: readonly (number | string)[];
+/** The fields of each event (TP_STRUCT__entry); pfns are numbers, `page` is the page's pfn. */
+export interface TraceFields {
+  /** 6.4 has name, count (= request_count) and align only */
+  cma_alloc_start: {
+    name: string;
+    request_count: number;
+    available_count: number;
+    total_count: number;
+    align: number;
+  };
+  cma_alloc_busy_retry: { name: string; pfn: number; page: number; count: number; align: number };
+  cma_alloc_finish: {
+    name: string;
+    pfn: number;
+    page: number;
+    count: number;
+    align: number;
+    errorno: number;
+  };
+  cma_release: { name: string; pfn: number; page: number; count: number };
+  test_pages_isolated: { start_pfn: number; end_pfn: number; fin_pfn: number };
+  /** nr_thp_* and nr_split are always 0 in the model (no THP) */
+  mm_migrate_pages: {
+    nr_succeeded: number;
+    nr_failed: number;
+    reason: 'contig_range' | 'longterm_pin';
+  };
 }
 
-const hex = (n: number | string) =>
-  n === -1 ? '0xffffffffffffffff' : `0x${Number(n).toString(16)}`;
+export type TraceName = keyof TraceFields;
 
-/** %p of a struct page: a stable vmemmap-style address (64 bytes per page), NULL for none. */
+export type TraceRecord = {
+  [N in TraceName]: {
+    /** simulated time, ns */
+    t: number;
+    /** pid and comm of the task in whose context the event fired (0, '<idle>': none) */
+    pid: number;
+    comm: string;
+    name: N;
+    fields: TraceFields[N];
+  };
+}[TraceName];
+
+/** 0x%lx of an unsigned long: -1 is ULONG_MAX. */
+const hex = (n: number) => (n === -1 ? '0xffffffffffffffff' : `0x${n.toString(16)}`);
+
+/**
+ * %p of a struct page: a stable vmemmap-style address, 0xfffffc0000000000 + 64 bytes per page
+ * (pfns below 2^34, as 40 bits), NULL for none.
+ */
 export const pagePtr = (pfn: number): string =>
-  pfn < 0 ? '0000000000000000' : (0xfffffc0000000000n + BigInt(pfn) * 64n).toString(16);
+  pfn < 0 ? '0000000000000000' : `fffffc${(pfn * 64).toString(16).padStart(10, '0')}`;
 
-type Format = (a: readonly (number | string)[], v: KernelVersion) => string;
+interface EventDef<N extends TraceName> {
+  /** TRACE_SYSTEM */
+  system: string;
+  /** TP_printk of the version */
+  printk(f: TraceFields[N], v: KernelVersion): string;
+}
 
-const FORMATS: Record<TraceName, Format> = {
-  cma_alloc_start: (a, v) =>
-    v === '6.4'
-      ? `name=${a[0]} count=${a[1]} align=${a[4]}`
-      : `name=${a[0]} request_count=${a[1]} available_count=${a[2]} total_count=${a[3]} align=${a[4]}`,
-  cma_alloc_busy_retry: (a) =>
-    `name=${a[0]} pfn=${hex(a[1]!)} page=${pagePtr(Number(a[1]))} count=${a[2]} align=${a[3]}`,
-  cma_alloc_finish: (a) =>
-    `name=${a[0]} pfn=${hex(a[1]!)} page=${pagePtr(Number(a[2]))} count=${a[3]} align=${a[4]} errorno=${a[5]}`,
-  cma_release: (a) => `name=${a[0]} pfn=${hex(a[1]!)} page=${pagePtr(Number(a[1]))} count=${a[2]}`,
-  test_pages_isolated: (a) =>
-    `start_pfn=${hex(a[0]!)} end_pfn=${hex(a[1]!)} fin_pfn=${hex(a[2]!)} ret=${Number(a[2]) >= Number(a[1]) ? 'success' : 'fail'}`,
-  // nr_split arrived after 6.4 ("mm/migrate: add nr_split to trace_mm_migrate_pages stats", §2.6)
-  mm_migrate_pages: (a, v) =>
-    `nr_succeeded=${a[0]} nr_failed=${a[1]} nr_thp_succeeded=0 nr_thp_failed=0 nr_thp_split=0${v === '6.4' ? '' : ' nr_split=0'} mode=MIGRATE_SYNC reason=${a[2]}`,
-  pr_err: (a) => String(a[0]),
+/** Every event the model emits, as include/trace/events/{cma,migrate,page_isolation}.h declare it. */
+export const EVENTS: { [N in TraceName]: EventDef<N> } = {
+  cma_alloc_start: {
+    system: 'cma',
+    // 6.15 added available_count and total_count and renamed count to request_count (§2.7)
+    printk: (f, v) =>
+      v === '6.4'
+        ? `name=${f.name} count=${f.request_count} align=${f.align}`
+        : `name=${f.name} request_count=${f.request_count} available_count=${f.available_count} total_count=${f.total_count} align=${f.align}`,
+  },
+  cma_alloc_busy_retry: {
+    system: 'cma',
+    printk: (f) =>
+      `name=${f.name} pfn=${hex(f.pfn)} page=${pagePtr(f.page)} count=${f.count} align=${f.align}`,
+  },
+  cma_alloc_finish: {
+    system: 'cma',
+    printk: (f) =>
+      `name=${f.name} pfn=${hex(f.pfn)} page=${pagePtr(f.page)} count=${f.count} align=${f.align} errorno=${f.errorno}`,
+  },
+  cma_release: {
+    system: 'cma',
+    printk: (f) => `name=${f.name} pfn=${hex(f.pfn)} page=${pagePtr(f.page)} count=${f.count}`,
+  },
+  test_pages_isolated: {
+    system: 'page_isolation',
+    printk: (f) =>
+      `start_pfn=${hex(f.start_pfn)} end_pfn=${hex(f.end_pfn)} fin_pfn=${hex(f.fin_pfn)} ret=${f.fin_pfn >= f.end_pfn ? 'success' : 'fail'}`,
+  },
+  mm_migrate_pages: {
+    system: 'migrate',
+    // nr_split arrived after 6.4 ("mm/migrate: add nr_split to trace_mm_migrate_pages stats", §2.6)
+    printk: (f, v) =>
+      `nr_succeeded=${f.nr_succeeded} nr_failed=${f.nr_failed} nr_thp_succeeded=0 nr_thp_failed=0 nr_thp_split=0${v === '6.4' ? '' : ' nr_split=0'} mode=MIGRATE_SYNC reason=${f.reason}`,
+  },
 };
 
-const SUBSYSTEM: Record<TraceName, string> = {
-  cma_alloc_start: 'cma',
-  cma_alloc_busy_retry: 'cma',
-  cma_alloc_finish: 'cma',
-  cma_release: 'cma',
-  test_pages_isolated: 'page_isolation',
-  mm_migrate_pages: 'migrate',
-  pr_err: 'printk',
-};
+export const TRACE_NAMES = Object.keys(EVENTS) as TraceName[];
 
 export class TraceLog {
-  /** grows to `capacity`, then wraps at `head` */
-  private readonly ring: TraceRecord[] = [];
-  private head = 0;
+  private readonly ring: Ring<TraceRecord>;
   /** events emitted since boot, per name, including those the ring dropped */
   readonly counts = new Map<TraceName, number>();
-  total = 0;
+  /** sees every record as it is emitted */
+  sink: ((r: TraceRecord) => void) | undefined;
 
   constructor(
     readonly version: KernelVersion,
-    readonly capacity = 65536,
-  ) {}
+    capacity = 65536,
+  ) {
+    this.ring = new Ring(capacity);
+  }
 
-  emit(t: number, pid: number, name: TraceName, args: readonly (number | string)[]): void {
-    const r = { t, pid, name, args };
-    if (this.ring.length < this.capacity) this.ring.push(r);
-    else this.ring[this.head] = r;
-    this.head = (this.head + 1) % this.capacity;
-    this.total++;
-    this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+  get total(): number {
+    return this.ring.total;
+  }
+
+  emit(r: TraceRecord): void {
+    this.ring.push(r);
+    this.counts.set(r.name, (this.counts.get(r.name) ?? 0) + 1);
+    this.sink?.(r);
   }
 
   count(name: TraceName): number {
     return this.counts.get(name) ?? 0;
   }
 
-  /** The newest `n` records (or all kept), oldest first; optionally only those after `sinceTotal`. */
-  records(n = this.capacity): TraceRecord[] {
-    const kept = Math.min(this.total, this.capacity, n);
-    const out: TraceRecord[] = [];
-    for (let i = kept; i > 0; i--)
-      out.push(this.ring[(this.head - i + this.capacity) % this.capacity]!);
-    return out;
+  /** The newest `n` records (or all kept), oldest first. */
+  records(n?: number): TraceRecord[] {
+    return this.ring.records(n);
   }
 
-  /** The event body as the kernel prints it after "name: ". */
+  /** The newest records of one event, oldest first, typed by it. */
+  named<N extends TraceName>(name: N): Extract<TraceRecord, { name: N }>[] {
+    return this.records().filter((r): r is Extract<TraceRecord, { name: N }> => r.name === name);
+  }
+
+  /** The event body as the kernel prints it after "name: " (TP_printk). */
   body(r: TraceRecord): string {
-    return FORMATS[r.name](r.args, this.version);
-  }
-
-  /** One line as in trace_pipe, e.g. `  1.000100: cma:cma_alloc_finish: name=svp ...`. */
-  line(r: TraceRecord): string {
-    if (r.name === 'pr_err') return `[${(r.t / 1e9).toFixed(6)}] ${this.body(r)}`;
-    return `${(r.t / 1e9).toFixed(6)}: ${SUBSYSTEM[r.name]}:${r.name}: ${this.body(r)}`;
+    return (EVENTS[r.name].printk as (f: TraceRecord['fields'], v: KernelVersion) => string)(
+      r.fields,
+      this.version,
+    );
   }
 }

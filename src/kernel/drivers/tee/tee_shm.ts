@@ -21,6 +21,7 @@ import {
 } from '../../mm/pin_acct.js';
 import { ObjKind } from '../../mm/rmap.js';
 import type { PinHolder } from '../../observe/blame.js';
+import { KERN_WARNING } from '../../observe/printk.js';
 import type { Task } from '../../task.js';
 
 export const TEE_SHM_DYNAMIC = 1 << 0;
@@ -227,7 +228,15 @@ export function teeShmAlloc(
   } else {
     pfn = k.alloc.allocPagesExact(pages, gfp, PageKind.KERNEL); // tee_dyn_shm_alloc_helper
   }
-  if (pfn < 0) return -ERRNO.ENOMEM;
+  if (pfn < 0) {
+    // warn_alloc()'s first line; the kernel's value and %pGg names of GFP_KERNEL | __GFP_ZERO,
+    // no nodemask, then cpuset_print_current_mems_allowed() (CONFIG_CPUSETS, the root cpuset)
+    k.printk(
+      KERN_WARNING,
+      `${task.comm}: page allocation failure: order:${getOrder(size)}, mode:0xdc0(GFP_KERNEL|__GFP_ZERO), nodemask=(null),cpuset=/,mems_allowed=0`,
+    );
+    return -ERRNO.ENOMEM;
+  }
   const pfns = Array.from({ length: pages }, (_, i) => pfn + i);
   const shm = new TeeShm(k.tee.allocId(), ctx, TEE_SHM_DYNAMIC | TEE_SHM_POOL, pfns, task.pid);
   ctx.refs++;

@@ -10,6 +10,7 @@ import type { Kernel } from '../../kernel.js';
 import { FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE, pinUserPages, unpinUserPages } from '../../mm/gup.js';
 import { type Charge, chargeLocked, deny, uncharge } from '../../mm/pin_acct.js';
 import { type HeldPages, hold, release } from '../../mm/pin_holder.js';
+import { KERN_WARNING } from '../../observe/printk.js';
 import type { Task } from '../../task.js';
 
 /** VFIO_BATCH_MAX_CAPACITY */
@@ -68,7 +69,10 @@ export function* vfioMapDma(
     if (ret <= 0) return fail(ret < 0 ? ret : -ERRNO.EFAULT);
     for (let i = before; i < pfns.length; i++) {
       if (!lockCap && task.mm.lockedVm + lockAcct + 1 > limit) {
-        k.printk(`vfio_pin_pages_remote: RLIMIT_MEMLOCK (${limit * PAGE_SIZE}) exceeded`);
+        k.printk(
+          KERN_WARNING,
+          `vfio_pin_pages_remote: RLIMIT_MEMLOCK (${limit * PAGE_SIZE}) exceeded`,
+        );
         const held = task.mm.lockedVm;
         return fail(deny(task, -ERRNO.ENOMEM, 'vfio', 'mm.locked_vm', held, npages, task.mm));
       }

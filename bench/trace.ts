@@ -1,0 +1,113 @@
+// `run --trace`: trace_records_per_s formats records of every event in ftrace's text and writes
+// them to a file in the batches the run's worker sends (src/workload/spool.ts); trace_overhead is
+// the default workload's run speed with --trace over its speed without (the real binary, median
+// of 3 runs each, to /dev/null and a temporary file).
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ftraceLine } from '../src/kernel/observe/ftrace.js';
+import { TraceLog, type TraceRecord } from '../src/kernel/observe/trace.js';
+import { type Bench, log, median, repoRoot, round } from './figure.js';
+
+const RECORDS = 2_000_000;
+const BATCH_CHARS = 1 << 20;
+const B = 0xe0000;
+
+/** A mix like a failing cma_alloc's: per window, isolation, migration and a busy retry. */
+function sample(i: number): TraceRecord {
+  const t = 5e9 + i * 1000;
+  const base = { t, pid: 103, comm: 'mediaserver' };
+  switch (i % 4) {
+    case 0:
+      return {
+        ...base,
+        name: 'test_pages_isolated',
+        fields: { start_pfn: B + i, end_pfn: B + i + 51200, fin_pfn: B + 100 },
+      };
+    case 1:
+      return {
+        ...base,
+        name: 'mm_migrate_pages',
+        fields: { nr_succeeded: 32, nr_failed: 0, reason: 'contig_range' },
+      };
+    case 2:
+      return {
+        ...base,
+        name: 'cma_alloc_busy_retry',
+        fields: { name: 'svp', pfn: B + i, page: B + i, count: 51200, align: 8 },
+      };
+    default:
+      return {
+        ...base,
+        name: 'cma_alloc_finish',
+        fields: { name: 'svp', pfn: B + i, page: -1, count: 51200, align: 8, errorno: -16 },
+      };
+  }
+}
+
+function recordsPerSecond(dir: string): number {
+  const log6 = new TraceLog('6.18');
+  const records = Array.from({ length: 1024 }, (_, i) => sample(i));
+  const fd = openSync(join(dir, 'trace.txt'), 'w');
+  const t0 = performance.now();
+  let text = '';
+  for (let i = 0; i < RECORDS; i++) {
+    text += ftraceLine(log6, records[i & 1023]!);
+    if (text.length >= BATCH_CHARS) {
+      writeSync(fd, text);
+      text = '';
+    }
+  }
+  writeSync(fd, text);
+  closeSync(fd);
+  return RECORDS / ((performance.now() - t0) / 1e3);
+}
+
+function runMs(args: string[]): number {
+  const t0 = performance.now();
+  execFileSync(
+    process.execPath,
+    [
+      join(repoRoot(), 'bin/cmascope.js'),
+      'run',
+      'workloads/secure-playback.ts',
+      '-o',
+      '/dev/null',
+      ...args,
+    ],
+    { cwd: repoRoot(), stdio: 'ignore' },
+  );
+  return performance.now() - t0;
+}
+
+export const traceBench: Bench = {
+  id: 'trace',
+  title: 'run --trace: records formatted and written; the default workload with and without',
+  async figures() {
+    const dir = mkdtempSync(join(tmpdir(), 'cmascope-trace-'));
+    try {
+      const perS = recordsPerSecond(dir);
+      const without: number[] = [];
+      const withTrace: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        without.push(runMs([]));
+        withTrace.push(runMs(['--trace', join(dir, 't.txt'), '--dmesg', join(dir, 'd.txt')]));
+      }
+      log(
+        `  run: ${without.map((t) => t.toFixed(0)).join(' ')} ms; with --trace: ${withTrace.map((t) => t.toFixed(0)).join(' ')} ms`,
+      );
+      return [
+        { name: 'trace_records_per_s', value: round(perS, 0), unit: '/s', target: '>= 2000000' },
+        {
+          name: 'trace_overhead',
+          value: round(median(without) / median(withTrace), 2),
+          unit: 'x',
+          target: '>= 0.5',
+        },
+      ];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,69 @@
+// The trace as tracefs prints it (kernel/trace/trace.c, trace_output.c): each record as
+// trace_print_context() and the event's output function write it, and the header of the `trace`
+// file; and event selection as `trace-cmd record -e` / set_event read it.
+import { timestamp } from './printk.js';
+
+/** A comm is at most 15 characters and its NUL. */
+const TASK_COMM_LEN = 16;
+
+import { EVENTS, TRACE_NAMES, type TraceLog, type TraceName, type TraceRecord } from './trace.js';
+
+/**
+ * `%16s-%-7d [%03d] %c%c%c%c%c %5lu.%06lu: name: fields`. One CPU; the five latency flags
+ * (irqs-off, need-resched, hardirq/softirq, preempt-depth, migrate-disable) of a tracepoint in
+ * sleepable process context are all clear: `.....`. The event is printed by name, without its
+ * system (trace_raw_output_prep).
+ */
+export function ftraceLine(log: TraceLog, r: TraceRecord): string {
+  return `${context(r.comm, r.pid)}${timestamp(r.t)}: ${r.name}: ${log.body(r)}\n`;
+}
+
+/** `%16s-%-7d [000] ..... ` of a task, made once per task (the hot path of `run --trace`). */
+const contexts = new Map<string, string>();
+function context(comm: string, pid: number): string {
+  const key = `${pid}:${comm}`;
+  let c = contexts.get(key);
+  if (c === undefined) {
+    c = `${comm.slice(0, TASK_COMM_LEN - 1).padStart(16)}-${String(pid).padEnd(7)} [000] ..... `;
+    contexts.set(key, c);
+  }
+  return c;
+}
+
+/** The `trace` file's header for the nop tracer (print_trace_header, print_func_help_header_irq). */
+export const ftraceHeader = (entries: number): string =>
+  `# tracer: nop
+#
+# entries-in-buffer/entries-written: ${entries}/${entries}   #P:1
+#
+#                                _-----=> irqs-off/BH-disabled
+#                               / _----=> need-resched
+#                              | / _---=> hardirq/softirq
+#                              || / _--=> preempt-depth
+#                              ||| / _-=> migrate-disable
+#                              |||| /     delay
+#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
+#              | |         |   |||||     |         |
+`;
+
+/**
+ * The events a list of selectors names, as `trace-cmd record -e`: `system:event`, `system:*`,
+ * `system` alone, `event` alone, `*` or `*:*`. Throws, naming it, on a selector that matches none.
+ */
+export function selectEvents(selectors: readonly string[]): TraceName[] {
+  const out = new Set<TraceName>();
+  for (const sel of selectors) {
+    const [a, b] = sel.includes(':') ? sel.split(':', 2) : [undefined, sel];
+    const hits = TRACE_NAMES.filter((n) => {
+      const sys = EVENTS[n].system;
+      if (a === undefined) return b === '*' || b === n || b === sys;
+      return (a === '*' || a === sys) && (b === '*' || b === '' || b === n);
+    });
+    if (hits.length === 0)
+      throw new Error(
+        `unknown trace event '${sel}': the model has ${TRACE_NAMES.map((n) => `${EVENTS[n].system}:${n}`).join(', ')}`,
+      );
+    for (const n of hits) out.add(n);
+  }
+  return TRACE_NAMES.filter((n) => out.has(n));
+}
