@@ -19,15 +19,13 @@ export function ftraceLine(log: TraceLog, r: TraceRecord): string {
 }
 
 /** `%16s-%-7d [000] ..... ` of a task, made once per task (the hot path of `run --trace`). */
-const contexts = new Map<string, string>();
+const contexts = new Map<number, { comm: string; text: string }>();
 function context(comm: string, pid: number): string {
-  const key = `${pid}:${comm}`;
-  let c = contexts.get(key);
-  if (c === undefined) {
-    c = `${comm.slice(0, TASK_COMM_LEN - 1).padStart(16)}-${String(pid).padEnd(7)} [000] ..... `;
-    contexts.set(key, c);
-  }
-  return c;
+  const c = contexts.get(pid);
+  if (c !== undefined && c.comm === comm) return c.text;
+  const text = `${comm.slice(0, TASK_COMM_LEN - 1).padStart(16)}-${String(pid).padEnd(7)} [000] ..... `;
+  contexts.set(pid, { comm, text });
+  return text;
 }
 
 /** The `trace` file's header for the nop tracer (print_trace_header, print_func_help_header_irq). */

@@ -19,10 +19,18 @@ export interface PrintkRecord {
 }
 
 /** `%5lu.%06lu` of a time in ns, as printk and ftrace print timestamps (truncated to µs). */
-export const timestamp = (ns: number): string => {
+export function timestamp(ns: number): string {
   const us = Math.floor(ns / 1e3);
-  return `${String(Math.floor(us / 1e6)).padStart(5)}.${String(us % 1e6).padStart(6, '0')}`;
-};
+  const sec = Math.floor(us / 1e6);
+  // records come in time order: the seconds part is made once per second (the hot path of --trace)
+  if (sec !== lastSec) {
+    lastSec = sec;
+    secText = `${String(sec).padStart(5)}.`;
+  }
+  return secText + String(1e6 + (us - sec * 1e6)).slice(1);
+}
+let lastSec = -1;
+let secText = '';
 
 /** `[%5lu.%06lu]` of a time in ns, as dmesg prints it. */
 export const printkTime = (ns: number): string => `[${timestamp(ns)}]`;
