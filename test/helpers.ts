@@ -64,6 +64,12 @@ export const freeCounts = (k: Kernel) => {
   return { Fc: cma, Fn: free - cma };
 };
 
+/**
+ * The policies of a case whose numbers are exact lowest-PFN positions (§1.4): pinned, so that
+ * they hold whatever the default placement is.
+ */
+export const LOWEST_PFN: KernelSpec['policies'] = { placement: 'lowest-pfn' };
+
 export const traceLines = (k: Kernel, name?: TraceName) =>
   k.trace
     .records()

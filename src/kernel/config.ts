@@ -34,7 +34,11 @@ export interface Policies {
   teeAccounting: 'none' | 'io_uring' | 'rdma' | 'vfio';
   cmaRetry: 'upstream' | 'android' | 'nofail';
   cmaEligibility: 'movable' | 'tagged-only';
-  placement: 'lowest-pfn' | 'shuffled';
+  /**
+   * which free block an allocation takes (§1.4): the lowest of the smallest sufficient order, a
+   * seeded random pageblock's, or the kernel's own list discipline (page_alloc.ts)
+   */
+  placement: 'lowest-pfn' | 'shuffled' | 'kernel';
   pinsLongtermByDefault: boolean;
 }
 
@@ -53,7 +57,7 @@ export const POLICY_VALUES: { readonly [K in keyof Policies]: readonly Policies[
   teeAccounting: ['none', 'io_uring', 'rdma', 'vfio'],
   cmaRetry: ['upstream', 'android', 'nofail'],
   cmaEligibility: ['movable', 'tagged-only'],
-  placement: ['lowest-pfn', 'shuffled'],
+  placement: ['lowest-pfn', 'shuffled', 'kernel'],
   pinsLongtermByDefault: [false, true],
 };
 

@@ -175,6 +175,7 @@ export class Kernel {
       this.policies.placement,
       this.rng.stream('placement'),
       this.policies.cmaEligibility === 'tagged-only',
+      this.version,
     );
     this.rmap = new Rmap(this.alloc.pages);
     this.pins = new PinRegistry(this.alloc.pages);

@@ -10,6 +10,14 @@ import { B, CMA_PAGES, machineP } from '../helpers.js';
 
 export const VERSIONS = ['6.18', '6.4'] as const satisfies readonly KernelVersion[];
 
+/**
+ * Each version under the spec's lowest-PFN placement and the kernel's own lists, for the cases
+ * whose numbers do not depend on which free pages a process gets.
+ */
+export const VERSION_PLACEMENTS = VERSIONS.flatMap((v) =>
+  (['lowest-pfn', 'kernel'] as const).map((p) => [v, p] as const),
+);
+
 /** The 256 MiB 'svp' area of platform P (§7.0). */
 export const inCma = (pfn: number): boolean => pfn >= B && pfn < B + CMA_PAGES;
 
@@ -46,11 +54,11 @@ export function actor(
 }
 
 /**
- * Platform P of `version` with one process, A (uid 1000): `run(body)` runs it to the end; `out`
+ * Platform P of `version` (and `policies`) with one process, A (uid 1000): `run(body)` runs it to the end; `out`
  * holds what the body records for the test's assertions.
  */
-export function processA(version: KernelVersion) {
-  const s = simP({ version });
+export function processA(version: KernelVersion, policies: Partial<Policies> = {}) {
+  const s = simP({ version, policies });
   const out: Record<string, unknown> = {};
   const run = (body: (p: System) => Generator<unknown, void, unknown>): void => {
     actor(s, 'A', { uid: 1000 }, body);

@@ -15,6 +15,7 @@ import {
   dmesg,
   drive,
   freeCounts,
+  LOWEST_PFN,
   platformP,
   type TestClock,
   touchAnon,
@@ -30,6 +31,7 @@ function opb2(version: KernelVersion = '6.18'): { k: Kernel; clock: TestClock } 
   const k = new Kernel(
     {
       version,
+      policies: LOWEST_PFN,
       machine: {
         memory: (BASE - dram + 16384) * 4096,
         dramBase: dram * 4096,
@@ -92,7 +94,7 @@ describe.each(['6.18', '6.4'] as const)(
 
 describe('§2.3: align is not clamped by cma_alloc itself', () => {
   it('align 12 steps 4096 pages after a busy window', () => {
-    const { k, clock } = platformP();
+    const { k, clock } = platformP({ policies: LOWEST_PFN });
     const a = touchAnon(k, 101);
     for (let i = 0; i < 100; i++) releasePage(k, a, i);
     k.alloc.pages.addPins(B + 100, 1);
@@ -219,6 +221,7 @@ describe('§1.7: the watermark counts free CMA pages only with ALLOC_CMA', () =>
     const clock: TestClock = { now: 0 };
     const k = new Kernel(
       {
+        policies: LOWEST_PFN,
         machine: {
           memory: (2048 + 65536) * 4096,
           dramBase: (B - 2048) * 4096,
@@ -256,7 +259,7 @@ describe.each([
   ['6.4', ''], // nr_split arrived after 6.4 ("mm/migrate: add nr_split to ...", Oct 2023)
 ] as const)('§2.6 mm_migrate_pages on %s', (version, split) => {
   it('one call for the 10 pages of the window', () => {
-    const { k, clock } = platformP({ version });
+    const { k, clock } = platformP({ version, policies: LOWEST_PFN });
     touchAnon(k, 10);
     drive(cmaAlloc(k, k.cma[0]!, 10, 0), clock);
     expect(traceLines(k, 'mm_migrate_pages')).toEqual([
@@ -286,7 +289,7 @@ describe('§2.3–§2.4: which errors end cma_alloc', () => {
   });
 
   it('a referenced file page: 5 tries, the rest of the window unscanned, then -EBUSY', () => {
-    const { k, clock } = platformP();
+    const { k, clock } = platformP({ policies: LOWEST_PFN });
     const file = k.rmap.create(ObjKind.FILE, 1, 'file:F');
     expect(populatePage(k, file, 0, false)).toBe(B);
     k.alloc.pages.addGets(B, 1); // an I/O in flight

@@ -5,7 +5,18 @@ import { describe, expect, it } from 'vitest';
 import type { KernelVersion, Policies } from '../../src/kernel/config.js';
 import type { FsType } from '../../src/kernel/mm/mmap.js';
 import { Buf, type System } from '../../src/workload/api.js';
-import { actor, counters, delta, inCma, ok, pfnsOf, pinsOn, processA, simP } from './actors.js';
+import {
+  actor,
+  counters,
+  delta,
+  inCma,
+  ok,
+  pfnsOf,
+  pinsOn,
+  processA,
+  simP,
+  VERSION_PLACEMENTS,
+} from './actors.js';
 
 type Backing = FsType;
 const WRITEBACK: readonly Backing[] = ['ext4', 'xfs', 'btrfs'];
@@ -257,11 +268,11 @@ describe('F on 6.4: neither the GUP check (§4.5) nor io_uring’s -EFAULT exist
   });
 });
 
-describe.each(['6.18', '6.4'] as const)(
-  'gup_test on %s: the selftest’s pin loop (§7 F, §9)',
-  (version) => {
+describe.each(VERSION_PLACEMENTS)(
+  'gup_test on %s, placement=%s: the selftest’s pin loop (§7 F, §9)',
+  (version, placement) => {
     it('a fast-path prefix, then a CMA page pinned by the TEE: -ENOMEM, nothing left pinned', () => {
-      const { k, out, run } = processA(version);
+      const { k, out, run } = processA(version, { placement });
       run(function* (p) {
         const buf = ok(yield* p.mmapAnon('8KiB'));
         ok(yield* p.touch(buf)); // both pages in CMA (CMA-first on P)

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { PG_MLOCKED } from '../../src/kernel/mm/page.js';
 import type { Buf, Shm } from '../../src/workload/api.js';
-import { B, dmesg } from '../helpers.js';
+import { B, dmesg, LOWEST_PFN } from '../helpers.js';
 import {
   actor,
   type Counters,
@@ -20,6 +20,7 @@ import {
   processA,
   simP,
   touched,
+  VERSION_PLACEMENTS,
   VERSIONS,
 } from './actors.js';
 
@@ -62,7 +63,7 @@ describe.each(VERSIONS)('C17 on %s: FOLL_LONGTERM on untouched memory', (version
   });
 
   it('contrast: upstream TEE registration faults the pages as MOVABLE, into CMA', () => {
-    const s = simP({ version });
+    const s = simP({ version, policies: LOWEST_PFN });
     const k = s.k;
     const out: Record<string, unknown> = {};
     actor(s, 'A', { uid: 1000, memlock: 0 }, function* (p) {
@@ -93,40 +94,43 @@ describe.each(VERSIONS)('C17 on %s: FOLL_LONGTERM on untouched memory', (version
   });
 });
 
-describe.each(VERSIONS)('C18 on %s: io_uring over the memlock limit', (version) => {
-  it('-ENOMEM after the pin has migrated the buffer out of CMA', () => {
-    const { k, out, run } = processA(version);
-    run(function* (p) {
-      const buf = yield* touched(p, '16MiB');
-      out.before = pfnsOf(p.task, buf);
-      const ring = ok(yield* p.ioUringSetup());
-      const c = counters(k);
-      out.rc = yield* p.ioUringRegisterBuffers(ring, [buf]);
-      out.d = delta(k, c);
-      out.after = pfnsOf(p.task, buf);
-      out.userLocked = p.task.user.lockedVm;
-      out.vmPin = p.task.mm.pinnedVm;
-      out.pins = pinsOn(k, out.after as number[]);
-      out.migrateTrace = k.trace.named('mm_migrate_pages').map((r) => r.fields);
+describe.each(VERSION_PLACEMENTS)(
+  'C18 on %s, placement=%s: io_uring over the memlock limit',
+  (version, placement) => {
+    it('-ENOMEM after the pin has migrated the buffer out of CMA', () => {
+      const { k, out, run } = processA(version, { placement });
+      run(function* (p) {
+        const buf = yield* touched(p, '16MiB');
+        out.before = pfnsOf(p.task, buf);
+        const ring = ok(yield* p.ioUringSetup());
+        const c = counters(k);
+        out.rc = yield* p.ioUringRegisterBuffers(ring, [buf]);
+        out.d = delta(k, c);
+        out.after = pfnsOf(p.task, buf);
+        out.userLocked = p.task.user.lockedVm;
+        out.vmPin = p.task.mm.pinnedVm;
+        out.pins = pinsOn(k, out.after as number[]);
+        out.migrateTrace = k.trace.named('mm_migrate_pages').map((r) => r.fields);
+      });
+      expect((out.before as number[]).every(inCma)).toBe(true);
+      expect(out.rc).toBe('ENOMEM');
+      expect(out.d).toMatchObject({
+        pgmigrate_success: 4096,
+        nr_foll_pin_acquired: 8192,
+        nr_foll_pin_released: 8192, // 4096 before migrating, 4096 after the failed charge
+      });
+      expect(out.userLocked).toBe(0);
+      expect(out.vmPin).toBe(0);
+      const after = out.after as number[];
+      expect(after.filter((pfn) => pfn >= 0).length).toBe(4096);
+      expect(after.some(inCma)).toBe(false); // the data stays outside CMA although it failed
+      expect((out.pins as number[]).every((n) => n === 0)).toBe(true);
+      expect(out.migrateTrace).toEqual([
+        { nr_succeeded: 4096, nr_failed: 0, reason: 'longterm_pin' },
+      ]);
     });
-    expect((out.before as number[]).every(inCma)).toBe(true);
-    expect(out.rc).toBe('ENOMEM');
-    expect(out.d).toMatchObject({
-      pgmigrate_success: 4096,
-      nr_foll_pin_acquired: 8192,
-      nr_foll_pin_released: 8192, // 4096 before migrating, 4096 after the failed charge
-    });
-    expect(out.userLocked).toBe(0);
-    expect(out.vmPin).toBe(0);
-    const after = out.after as number[];
-    expect(after.filter((pfn) => pfn >= 0).length).toBe(4096);
-    expect(after.some(inCma)).toBe(false); // the data stays outside CMA although it failed
-    expect((out.pins as number[]).every((n) => n === 0)).toBe(true);
-    expect(out.migrateTrace).toEqual([
-      { nr_succeeded: 4096, nr_failed: 0, reason: 'longterm_pin' },
-    ]);
-  });
-});
+  },
+);
 
 describe.each(VERSIONS)('C19 on %s: io_uring with CAP_IPC_LOCK', (version) => {
   it('no per-user charge; VmPin 16384 kB until unregister', () => {
@@ -157,57 +161,60 @@ describe.each(VERSIONS)('C19 on %s: io_uring with CAP_IPC_LOCK', (version) => {
   });
 });
 
-describe.each(VERSIONS)('C20 on %s: io_uring is charged per user', (version) => {
-  it.each(['unregister', 'close'] as const)('P1 %ss, then P2 succeeds', (how) => {
-    const s = simP({ version });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    const register = (size: string, key: string, release?: number) =>
-      function* (p: import('../../src/workload/api.js').System) {
-        const buf = ok(yield* p.mmapAnon(size));
+describe.each(VERSION_PLACEMENTS)(
+  'C20 on %s, placement=%s: io_uring is charged per user',
+  (version, placement) => {
+    it.each(['unregister', 'close'] as const)('P1 %ss, then P2 succeeds', (how) => {
+      const s = simP({ version, policies: { placement } });
+      const k = s.k;
+      const out: Record<string, unknown> = {};
+      const register = (size: string, key: string, release?: number) =>
+        function* (p: import('../../src/workload/api.js').System) {
+          const buf = ok(yield* p.mmapAnon(size));
+          const ring = ok(yield* p.ioUringSetup());
+          out[key] = yield* p.ioUringRegisterBuffers(ring, [buf]);
+          out[`${key}.vmPinKb`] = p.task.mm.pinnedVm * 4;
+          out[`${key}.user`] = p.task.user.lockedVm;
+          if (release === undefined) return;
+          yield p.sleep(release);
+          if (how === 'unregister') ok(yield* p.ioUringUnregisterBuffers(ring));
+          else ok(yield* p.close(ring));
+          out[`${key}.released.user`] = p.task.user.lockedVm;
+          yield p.sleep('10s');
+        };
+      actor(s, 'P1', { uid: 1000 }, register('6MiB', 'p1', 3e9));
+      actor(s, 'P2', { uid: 1000 }, function* (p) {
+        yield p.sleep('1s');
+        const buf = ok(yield* p.mmapAnon('4MiB'));
         const ring = ok(yield* p.ioUringSetup());
-        out[key] = yield* p.ioUringRegisterBuffers(ring, [buf]);
-        out[`${key}.vmPinKb`] = p.task.mm.pinnedVm * 4;
-        out[`${key}.user`] = p.task.user.lockedVm;
-        if (release === undefined) return;
-        yield p.sleep(release);
-        if (how === 'unregister') ok(yield* p.ioUringUnregisterBuffers(ring));
-        else ok(yield* p.close(ring));
-        out[`${key}.released.user`] = p.task.user.lockedVm;
+        out.p2 = yield* p.ioUringRegisterBuffers(ring, [buf]);
+        out['p2.vmPin'] = p.task.mm.pinnedVm;
+        yield p.sleep('3s'); // P1 has released
+        out.p2retry = yield* p.ioUringRegisterBuffers(ring, [buf]);
+        out['p2retry.user'] = p.task.user.lockedVm;
         yield p.sleep('10s');
-      };
-    actor(s, 'P1', { uid: 1000 }, register('6MiB', 'p1', 3e9));
-    actor(s, 'P2', { uid: 1000 }, function* (p) {
-      yield p.sleep('1s');
-      const buf = ok(yield* p.mmapAnon('4MiB'));
-      const ring = ok(yield* p.ioUringSetup());
-      out.p2 = yield* p.ioUringRegisterBuffers(ring, [buf]);
-      out['p2.vmPin'] = p.task.mm.pinnedVm;
-      yield p.sleep('3s'); // P1 has released
-      out.p2retry = yield* p.ioUringRegisterBuffers(ring, [buf]);
-      out['p2retry.user'] = p.task.user.lockedVm;
-      yield p.sleep('10s');
+      });
+      actor(s, 'P3', { uid: 1001 }, function* (p) {
+        yield p.sleep('2s');
+        yield* register('6MiB', 'p3')(p);
+        yield p.sleep('10s');
+      });
+      s.run();
+      expect(out.p1).toBe(0);
+      expect(out['p1.user']).toBe(1536);
+      expect(out['p1.vmPinKb']).toBe(6144);
+      expect(out.p2).toBe('ENOMEM'); // 1536 + 1024 > 2048
+      expect(out['p2.vmPin']).toBe(0);
+      expect(out.p3).toBe(0); // a separate user_struct
+      expect(out['p3.user']).toBe(1536);
+      expect(out['p1.released.user']).toBe(0);
+      expect(out.p2retry).toBe(0);
+      expect(out['p2retry.user']).toBe(1024);
+      expect(k.users.get(1000)!.lockedVm).toBe(0);
+      expect(k.users.get(1001)!.lockedVm).toBe(0);
     });
-    actor(s, 'P3', { uid: 1001 }, function* (p) {
-      yield p.sleep('2s');
-      yield* register('6MiB', 'p3')(p);
-      yield p.sleep('10s');
-    });
-    s.run();
-    expect(out.p1).toBe(0);
-    expect(out['p1.user']).toBe(1536);
-    expect(out['p1.vmPinKb']).toBe(6144);
-    expect(out.p2).toBe('ENOMEM'); // 1536 + 1024 > 2048
-    expect(out['p2.vmPin']).toBe(0);
-    expect(out.p3).toBe(0); // a separate user_struct
-    expect(out['p3.user']).toBe(1536);
-    expect(out['p1.released.user']).toBe(0);
-    expect(out.p2retry).toBe(0);
-    expect(out['p2retry.user']).toBe(1024);
-    expect(k.users.get(1000)!.lockedVm).toBe(0);
-    expect(k.users.get(1001)!.lockedVm).toBe(0);
-  });
-});
+  },
+);
 
 describe.each(VERSIONS)('C21 on %s: RDMA charges per-mm pinned_vm before pinning', (version) => {
   it('steps 1–3 and 5', () => {
@@ -283,119 +290,122 @@ describe.each(VERSIONS)('C21 on %s: RDMA charges per-mm pinned_vm before pinning
   });
 });
 
-describe.each(VERSIONS)('C23 on %s: mlock semantics', (version) => {
-  it('(a) over the limit: -ENOMEM, VmLck unchanged; (b) with CAP_IPC_LOCK: 0', () => {
-    const s = simP({ version });
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
-      const buf = ok(yield* p.mmapAnon('10MiB'));
-      out.a = yield* p.mlock(buf);
-      out.aLck = p.task.mm.lockedVm;
+describe.each(VERSION_PLACEMENTS)(
+  'C23 on %s, placement=%s: mlock semantics',
+  (version, placement) => {
+    it('(a) over the limit: -ENOMEM, VmLck unchanged; (b) with CAP_IPC_LOCK: 0', () => {
+      const s = simP({ version, policies: { placement } });
+      const out: Record<string, unknown> = {};
+      actor(s, 'A', { uid: 1000 }, function* (p) {
+        const buf = ok(yield* p.mmapAnon('10MiB'));
+        out.a = yield* p.mlock(buf);
+        out.aLck = p.task.mm.lockedVm;
+      });
+      actor(s, 'B', { uid: 1000, capIpcLock: true }, function* (p) {
+        const buf = ok(yield* p.mmapAnon('10MiB'));
+        out.b = yield* p.mlock(buf);
+        out.bLck = p.task.mm.lockedVm;
+      });
+      s.run();
+      expect(out.a).toBe('ENOMEM');
+      expect(out.aLck).toBe(0);
+      expect(out.b).toBe(0);
+      expect(out.bLck).toBe(2560);
     });
-    actor(s, 'B', { uid: 1000, capIpcLock: true }, function* (p) {
-      const buf = ok(yield* p.mmapAnon('10MiB'));
-      out.b = yield* p.mlock(buf);
-      out.bLck = p.task.mm.lockedVm;
-    });
-    s.run();
-    expect(out.a).toBe('ENOMEM');
-    expect(out.aLck).toBe(0);
-    expect(out.b).toBe(0);
-    expect(out.bLck).toBe(2560);
-  });
 
-  it('(c) RLIMIT_MEMLOCK = 0 without the cap: -EPERM', () => {
-    const s = simP({ version });
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000, memlock: 0 }, function* (p) {
-      const buf = ok(yield* p.mmapAnon('4KiB'));
-      out.c = yield* p.mlock(buf);
-      out.all = yield* p.mlockall({ current: true });
+    it('(c) RLIMIT_MEMLOCK = 0 without the cap: -EPERM', () => {
+      const s = simP({ version, policies: { placement } });
+      const out: Record<string, unknown> = {};
+      actor(s, 'A', { uid: 1000, memlock: 0 }, function* (p) {
+        const buf = ok(yield* p.mmapAnon('4KiB'));
+        out.c = yield* p.mlock(buf);
+        out.all = yield* p.mlockall({ current: true });
+      });
+      s.run();
+      expect(out.c).toBe('EPERM');
+      expect(out.all).toBe('EPERM');
     });
-    s.run();
-    expect(out.c).toBe('EPERM');
-    expect(out.all).toBe('EPERM');
-  });
 
-  it('(d) mlockall(MCL_CURRENT) compares total_vm, not the resident size', () => {
-    const { out, run } = processA(version);
-    run(function* (p) {
-      const small = ok(yield* p.mmapAnon('6MiB'));
-      ok(yield* p.touch(small));
-      const big = ok(yield* p.mmapAnon('4MiB')); // untouched: total_vm 2560 > 2048, RSS 1536
-      out.d = yield* p.mlockall({ current: true });
-      out.lck = p.task.mm.lockedVm;
-      ok(yield* p.munmap(big));
-      out.control = yield* p.mlockall({ current: true }); // total_vm 1536
-      out.lckAfter = p.task.mm.lockedVm;
+    it('(d) mlockall(MCL_CURRENT) compares total_vm, not the resident size', () => {
+      const { out, run } = processA(version, { placement });
+      run(function* (p) {
+        const small = ok(yield* p.mmapAnon('6MiB'));
+        ok(yield* p.touch(small));
+        const big = ok(yield* p.mmapAnon('4MiB')); // untouched: total_vm 2560 > 2048, RSS 1536
+        out.d = yield* p.mlockall({ current: true });
+        out.lck = p.task.mm.lockedVm;
+        ok(yield* p.munmap(big));
+        out.control = yield* p.mlockall({ current: true }); // total_vm 1536
+        out.lckAfter = p.task.mm.lockedVm;
+      });
+      expect(out.d).toBe('ENOMEM');
+      expect(out.lck).toBe(0);
+      expect(out.control).toBe(0);
+      expect(out.lckAfter).toBe(1536);
     });
-    expect(out.d).toBe('ENOMEM');
-    expect(out.lck).toBe(0);
-    expect(out.control).toBe(0);
-    expect(out.lckAfter).toBe(1536);
-  });
 
-  it('mmap(MAP_LOCKED) and mlockall(MCL_FUTURE) mappings: do_mmap’s mlock_future_ok', () => {
-    // §4.6 lists these with mlock; do_mmap() reports the refusal as -EAGAIN, not -ENOMEM
-    const { out, run } = processA(version);
-    run(function* (p) {
-      out.over = yield* p.mmapAnon('10MiB', { locked: true });
-      const six = ok(yield* p.mmapAnon('6MiB', { locked: true }));
-      out.lck = p.task.mm.lockedVm;
-      out.rss = p.task.mm.rss(); // populated
-      ok(yield* p.munmap(six));
-      out.future = yield* p.mlockall({ future: true });
-      const fd = ok(yield* p.open('/data/f', { fs: 'ext4', size: '8MiB' }));
-      const file = ok(yield* p.mmapFile(fd, '2MiB', { shared: true }));
-      const anon = ok(yield* p.mmapAnon('6MiB')); // 512 + 1536 = 2048: at the limit
-      out.futureLck = p.task.mm.lockedVm;
-      out.futureRss = p.task.mm.rss(); // mm_populate() of both
-      out.anonOver = yield* p.mmapAnon('4KiB');
-      out.fileOver = yield* p.mmapFile(fd, '4KiB', { shared: true, offset: '2MiB' });
-      ok(yield* p.munmap(file));
-      ok(yield* p.munmap(anon));
-      out.endLck = p.task.mm.lockedVm;
+    it('mmap(MAP_LOCKED) and mlockall(MCL_FUTURE) mappings: do_mmap’s mlock_future_ok', () => {
+      // §4.6 lists these with mlock; do_mmap() reports the refusal as -EAGAIN, not -ENOMEM
+      const { out, run } = processA(version, { placement });
+      run(function* (p) {
+        out.over = yield* p.mmapAnon('10MiB', { locked: true });
+        const six = ok(yield* p.mmapAnon('6MiB', { locked: true }));
+        out.lck = p.task.mm.lockedVm;
+        out.rss = p.task.mm.rss(); // populated
+        ok(yield* p.munmap(six));
+        out.future = yield* p.mlockall({ future: true });
+        const fd = ok(yield* p.open('/data/f', { fs: 'ext4', size: '8MiB' }));
+        const file = ok(yield* p.mmapFile(fd, '2MiB', { shared: true }));
+        const anon = ok(yield* p.mmapAnon('6MiB')); // 512 + 1536 = 2048: at the limit
+        out.futureLck = p.task.mm.lockedVm;
+        out.futureRss = p.task.mm.rss(); // mm_populate() of both
+        out.anonOver = yield* p.mmapAnon('4KiB');
+        out.fileOver = yield* p.mmapFile(fd, '4KiB', { shared: true, offset: '2MiB' });
+        ok(yield* p.munmap(file));
+        ok(yield* p.munmap(anon));
+        out.endLck = p.task.mm.lockedVm;
+      });
+      expect(out.over).toBe('EAGAIN');
+      expect(out.lck).toBe(1536);
+      expect(out.rss).toBe(1536);
+      expect(out.future).toBe(0);
+      expect(out.futureLck).toBe(2048);
+      expect(out.futureRss).toBe(2048);
+      expect(out.anonOver).toBe('EAGAIN');
+      expect(out.fileOver).toBe('EAGAIN');
+      expect(out.endLck).toBe(0);
     });
-    expect(out.over).toBe('EAGAIN');
-    expect(out.lck).toBe(1536);
-    expect(out.rss).toBe(1536);
-    expect(out.future).toBe(0);
-    expect(out.futureLck).toBe(2048);
-    expect(out.futureRss).toBe(2048);
-    expect(out.anonOver).toBe('EAGAIN');
-    expect(out.fileOver).toBe('EAGAIN');
-    expect(out.endLck).toBe(0);
-  });
 
-  it('(e) re-locking a locked range is not double-counted; (f) cma_alloc migrates it', () => {
-    const { k, out, run } = processA(version);
-    run(function* (p) {
-      const buf = yield* touched(p, '6MiB');
-      out.first = yield* p.mlock(buf);
-      out.second = yield* p.mlock(buf); // 1536 + 1536 > 2048, minus the 1536 already locked
-      out.lck = p.task.mm.lockedVm;
-      out.before = pfnsOf(p.task, buf);
-      const m = counters(k);
-      out.heap = yield* p.dmaHeapAlloc('svp', '200MiB');
-      out.d = delta(k, m);
-      out.after = pfnsOf(p.task, buf);
-      out.lckAfter = p.task.mm.lockedVm;
-      out.mlocked = (out.after as number[]).filter(
-        (pfn) => k.alloc.pages.flags[pfn]! & PG_MLOCKED,
-      ).length;
+    it('(e) re-locking a locked range is not double-counted; (f) cma_alloc migrates it', () => {
+      const { k, out, run } = processA(version, LOWEST_PFN);
+      run(function* (p) {
+        const buf = yield* touched(p, '6MiB');
+        out.first = yield* p.mlock(buf);
+        out.second = yield* p.mlock(buf); // 1536 + 1536 > 2048, minus the 1536 already locked
+        out.lck = p.task.mm.lockedVm;
+        out.before = pfnsOf(p.task, buf);
+        const m = counters(k);
+        out.heap = yield* p.dmaHeapAlloc('svp', '200MiB');
+        out.d = delta(k, m);
+        out.after = pfnsOf(p.task, buf);
+        out.lckAfter = p.task.mm.lockedVm;
+        out.mlocked = (out.after as number[]).filter(
+          (pfn) => k.alloc.pages.flags[pfn]! & PG_MLOCKED,
+        ).length;
+      });
+      expect(out.first).toBe(0);
+      expect(out.second).toBe(0);
+      expect(out.lck).toBe(1536);
+      expect((out.before as number[]).every(inCma)).toBe(true);
+      expect(out.heap).toBe(3);
+      expect(out.d).toMatchObject({ cma_alloc_success: 1, pgmigrate_success: 1536 });
+      expect(k.trace.count('cma_alloc_busy_retry')).toBe(0);
+      expect((out.after as number[]).some(inCma)).toBe(false);
+      expect(out.lckAfter).toBe(1536); // VmLck unchanged
+      expect(out.mlocked).toBe(1536); // the new pages remain mlocked
     });
-    expect(out.first).toBe(0);
-    expect(out.second).toBe(0);
-    expect(out.lck).toBe(1536);
-    expect((out.before as number[]).every(inCma)).toBe(true);
-    expect(out.heap).toBe(3);
-    expect(out.d).toMatchObject({ cma_alloc_success: 1, pgmigrate_success: 1536 });
-    expect(k.trace.count('cma_alloc_busy_retry')).toBe(0);
-    expect((out.after as number[]).some(inCma)).toBe(false);
-    expect(out.lckAfter).toBe(1536); // VmLck unchanged
-    expect(out.mlocked).toBe(1536); // the new pages remain mlocked
-  });
-});
+  },
+);
 
 describe.each(VERSIONS)('§4.6 VFIO type1 on %s: mm->locked_vm, shared with mlock', (version) => {
   it('pin then check: -ENOMEM over the limit after mlock, a page counted twice, cap bypass', () => {

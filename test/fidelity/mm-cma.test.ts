@@ -11,17 +11,19 @@ import {
   dmesg,
   drive,
   freeCounts,
+  LOWEST_PFN,
   platformP,
   touchAnon,
   traceLines,
 } from '../helpers.js';
+import { VERSION_PLACEMENTS } from './actors.js';
 
 const inCma = (pfn: number) => pfn >= B && pfn < B + CMA_PAGES;
 const HEAP_200M = { count: 51200, align: 8 }; // §7.0: align = min(get_order(200 MiB), 8)
 
 describe('C1: the CMA-first heuristic puts anon memory in CMA', () => {
   it('all 16384 pages come from MIGRATE_CMA while free_cma > free_noncma', () => {
-    const { k } = platformP();
+    const { k } = platformP({ policies: LOWEST_PFN });
     expect(freeCounts(k)).toEqual({ Fc: 65536, Fn: 40960 });
     const a = touchAnon(k, 16384);
     expect([...a.pages].every(inCma)).toBe(true);
@@ -56,44 +58,47 @@ describe('C2: unmovable allocations never use CMA', () => {
   });
 });
 
-describe.each(['6.18', '6.4'] as const)('C3 on %s: a clean success and its counters', (version) => {
-  it('window 0, no migration, no retry', () => {
-    const { k, clock } = platformP({ version });
-    const r = drive(cmaAlloc(k, k.cmaByName('svp')!, HEAP_200M.count, HEAP_200M.align), clock);
-    const svp = k.cma[0]!;
-    expect(r).toMatchObject({ pfn: B, errno: 0, windows: 1, migrated: 0, busyPfns: [] });
-    expect(svp.allocPagesSuccess).toBe(51200);
-    expect(k.vm.cma_alloc_success).toBe(1);
-    expect(svp.availableCount).toBe(14336);
-    expect(svp.used()).toBe(51200);
-    expect(svp.maxchunk()).toBe(14336);
-    expect(k.alloc.freeCounts()[1]).toBe(65536 - 51200);
-    expect(k.trace.count('cma_alloc_busy_retry')).toBe(0);
-    expect(k.vm.pgmigrate_success).toBe(0);
-    const start =
-      version === '6.4'
-        ? 'cma_alloc_start: name=svp count=51200 align=8'
-        : 'cma_alloc_start: name=svp request_count=51200 available_count=65536 total_count=65536 align=8';
-    expect(traceLines(k, 'cma_alloc_start')).toEqual([start]);
-    expect(traceLines(k, 'cma_alloc_finish')).toEqual([
-      'cma_alloc_finish: name=svp pfn=0xe0000 page=fffffc0003800000 count=51200 align=8 errorno=0',
-    ]);
-    expect(dmesg(k)).toEqual([]);
+describe.each(VERSION_PLACEMENTS)(
+  'C3 on %s, placement=%s: a clean success and its counters',
+  (version, placement) => {
+    it('window 0, no migration, no retry', () => {
+      const { k, clock } = platformP({ version, policies: { placement } });
+      const r = drive(cmaAlloc(k, k.cmaByName('svp')!, HEAP_200M.count, HEAP_200M.align), clock);
+      const svp = k.cma[0]!;
+      expect(r).toMatchObject({ pfn: B, errno: 0, windows: 1, migrated: 0, busyPfns: [] });
+      expect(svp.allocPagesSuccess).toBe(51200);
+      expect(k.vm.cma_alloc_success).toBe(1);
+      expect(svp.availableCount).toBe(14336);
+      expect(svp.used()).toBe(51200);
+      expect(svp.maxchunk()).toBe(14336);
+      expect(k.alloc.freeCounts()[1]).toBe(65536 - 51200);
+      expect(k.trace.count('cma_alloc_busy_retry')).toBe(0);
+      expect(k.vm.pgmigrate_success).toBe(0);
+      const start =
+        version === '6.4'
+          ? 'cma_alloc_start: name=svp count=51200 align=8'
+          : 'cma_alloc_start: name=svp request_count=51200 available_count=65536 total_count=65536 align=8';
+      expect(traceLines(k, 'cma_alloc_start')).toEqual([start]);
+      expect(traceLines(k, 'cma_alloc_finish')).toEqual([
+        'cma_alloc_finish: name=svp pfn=0xe0000 page=fffffc0003800000 count=51200 align=8 errorno=0',
+      ]);
+      expect(dmesg(k)).toEqual([]);
 
-    expect(cmaRelease(k, svp, r.pfn, 51200)).toBe(true);
-    expect(svp.releasePagesSuccess).toBe(51200);
-    expect(k.alloc.freeCounts()[1]).toBe(65536);
-    expect(traceLines(k, 'cma_release')).toEqual([
-      'cma_release: name=svp pfn=0xe0000 page=fffffc0003800000 count=51200',
-    ]);
-  });
-});
+      expect(cmaRelease(k, svp, r.pfn, 51200)).toBe(true);
+      expect(svp.releasePagesSuccess).toBe(51200);
+      expect(k.alloc.freeCounts()[1]).toBe(65536);
+      expect(traceLines(k, 'cma_release')).toEqual([
+        'cma_release: name=svp pfn=0xe0000 page=fffffc0003800000 count=51200',
+      ]);
+    });
+  },
+);
 
 describe.each([false, true])(
   'C5/C6 (mlocked=%s): unpinned movable pages are migrated',
   (mlocked) => {
     it('window 0 succeeds after migrating A to non-CMA memory', () => {
-      const { k, clock } = platformP();
+      const { k, clock } = platformP({ policies: LOWEST_PFN });
       const a = touchAnon(k, 16384);
       if (mlocked) for (const pfn of a.pages) k.alloc.pages.flags[pfn]! |= PG_MLOCKED;
       const r = drive(cmaAlloc(k, k.cma[0]!, HEAP_200M.count, HEAP_200M.align), clock);
@@ -121,7 +126,7 @@ describe.each(['6.18', '6.4'] as const)(
   'C9 on %s: one pinned page costs one aligned hop',
   (version) => {
     it('window 0 fails at B+100, window 256 succeeds', () => {
-      const { k, clock } = platformP({ version });
+      const { k, clock } = platformP({ version, policies: LOWEST_PFN });
       const a = touchAnon(k, 101);
       for (let i = 0; i < 100; i++) releasePage(k, a, i);
       expect(a.pages[100]).toBe(B + 100);

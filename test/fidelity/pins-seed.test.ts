@@ -5,6 +5,7 @@ import type { KernelVersion, Policies } from '../../src/kernel/config.js';
 import { type Buf, type Shm, System } from '../../src/workload/api.js';
 import { Simulation } from '../../src/workload/runtime.js';
 import { B, CMA_PAGES, machineP } from '../helpers.js';
+import { VERSION_PLACEMENTS } from './actors.js';
 
 const inCma = (pfn: number) => pfn >= B && pfn < B + CMA_PAGES;
 
@@ -45,11 +46,11 @@ function seed(version: KernelVersion, policies: Partial<Policies>) {
   return { sim, k, log, task: [...k.tasks.values()][0]! };
 }
 
-describe.each(['6.18', '6.4'] as const)(
-  'C7 on %s: upstream TEE registration blocks CMA',
-  (version) => {
+describe.each(VERSION_PLACEMENTS)(
+  'C7 on %s, placement=%s: upstream TEE registration blocks CMA',
+  (version, placement) => {
     it('57 busy windows, -ENOMEM to the player, then success after close', () => {
-      const { k, log, task } = seed(version, { teePin: 'upstream' });
+      const { k, log, task } = seed(version, { teePin: 'upstream', placement });
       expect(log.freeCmaAfterTouch).toBe(65536 - 16384); // C1 state
       expect(log.register).toEqual({ fd: 4, id: 1 });
       expect(log.acquired).toBe(16384); // pinned in place

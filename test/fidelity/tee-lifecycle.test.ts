@@ -10,7 +10,7 @@ import { NO_OWNER, PageKind } from '../../src/kernel/mm/page.js';
 import { ObjKind } from '../../src/kernel/mm/rmap.js';
 import { PAGE_SIZE } from '../../src/sim/units.js';
 import { Buf, type Shm, type System } from '../../src/workload/api.js';
-import { B, machineP } from '../helpers.js';
+import { B, LOWEST_PFN, machineP } from '../helpers.js';
 import {
   actor,
   counters,
@@ -378,7 +378,7 @@ describe('C31 (6.18): the TEE protected heap’s dynamic pool backed by CMA', ()
 
   /** A registers its 64 MiB (the C7 pins), then asks the protected heap for 12 MiB. */
   function pinnedThenPool(poolSize: string) {
-    const s = simP({ machine: machine(poolSize) });
+    const s = simP({ machine: machine(poolSize), policies: LOWEST_PFN });
     const out: Record<string, unknown> = {};
     actor(s, 'A', { uid: 1000 }, function* (p) {
       const buf = yield* touched(p, '64MiB');

@@ -6,8 +6,10 @@
 //  1. every page is free ⇔ it lies in exactly one free buddy block; blocks are aligned, inside
 //     memory and one zone, and join pageblocks of different types only if both are PCP types;
 //     a free page holds no pin or reference;
-//  2. zone.freePages/freeCma, the avail bits, each (type, order) list (its blocks, lowest first)
-//     and the per-pageblock free counts agree with the free blocks (isolated ones count nowhere);
+//  2. zone.freePages/freeCma, the avail bits, each (type, order) list (its blocks, each once:
+//     lowest first for the sets; placement=kernel's linked lists link back and end at their
+//     tail) and the per-pageblock free counts agree with the free blocks (isolated ones count
+//     nowhere);
 //  3. nr_free_cma = free pages in non-isolated CMA pageblocks; CMA pageblocks are exactly the
 //     CMA areas; no pageblock stays isolated between operations;
 //  4. per CMA area: bitmap (in units of 2^order_per_bit pages) = the live allocations,
@@ -44,6 +46,7 @@ import {
   PG_PIN_LONGTERM,
   PG_REFS,
 } from '../../src/kernel/mm/page.js';
+import type { PageAlloc, Zone } from '../../src/kernel/mm/page_alloc.js';
 import { type MemObject, ObjKind } from '../../src/kernel/mm/rmap.js';
 
 /** One successful cma_alloc that has not been released. */
@@ -315,7 +318,7 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
   let listed = 0;
   for (const zone of a.zones)
     for (let mt = 0; mt < NR_MT; mt++)
-      for (let o = 0; o <= MAX_ORDER; o++) for (const _ of a.freeBlocks(zone, mt, o)) listed++;
+      for (let o = 0; o <= MAX_ORDER; o++) listed += listWalk(a, zone, mt, o, nrBlocks).length;
   if (exhaustive || listed !== nrBlocks) exhaustiveHeadScan(k, nrBlocks);
 
   // invariant 2: zone counters, per-type block counts, the list structure, pbFree
@@ -332,18 +335,23 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
           fail(
             `zone ${zone.name}: avail bit [${MT_NAMES[mt]}, order ${o}] disagrees with its list`,
           );
-        // every listed block is a free head of this zone and type, listed once, lowest first:
-        // the first is the placement's answer (§1.4 lowest PFN)
+        // every listed block is a free head of this zone and type, listed once; the sets list
+        // lowest first, so the first is their answer (§1.4 lowest PFN); the kernel's lists have
+        // their own order (the scripted test in property.test.ts)
         const lowest = expLowest[(z * NR_MT + mt) * NR_ORDERS + o]!;
+        const sorted = a.placement !== 'kernel';
+        const what = `zone ${zone.name}: list [${MT_NAMES[mt]}, order ${o}]`;
+        const seen = new Set<number>();
         let listed = 0;
         let prev = -1;
-        for (const head of a.freeBlocks(zone, mt, o)) {
-          const what = `zone ${zone.name}: list [${MT_NAMES[mt]}, order ${o}]`;
-          if (listed === 0 && head !== lowest)
+        for (const head of listWalk(a, zone, mt, o, want)) {
+          if (sorted && listed === 0 && head !== lowest)
             fail(`${what} starts at ${hex(head)}, not at its lowest head ${hex(lowest)}`);
-          if (head <= prev) fail(`${what} lists ${hex(head)} after ${hex(prev)}`);
+          if (sorted ? head <= prev : seen.has(head))
+            fail(`${what} lists ${hex(head)} after ${hex(prev)}`);
           if (!a.isFreeHead(head, o) || effMt(head >> PB_ORDER) !== mt || zoneIdx(head) !== z)
             fail(`${what} has stale block ${hex(head)}: ${where(k, head)}`);
+          seen.add(head);
           prev = head;
           listed++;
         }
@@ -365,6 +373,31 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
     fail(`nr_free_cma ${nrFreeCma} != ${freeCmaPages} free pages in non-isolated CMA pageblocks`);
   if (nrFree !== byKind[FREE]) fail(`nr_free_pages ${nrFree} but ${byKind[FREE]} pages are free`);
   return { byKind, orphans };
+}
+
+/**
+ * The heads on one free list in list order, at most max + 1 of them (so that a cycle cannot hang
+ * the checker). The kernel's linked lists must also link back: each block's prev is the one
+ * before it, the head's is -1, and the list's tail is its last block.
+ */
+function listWalk(a: PageAlloc, zone: Zone, mt: number, o: number, max: number): number[] {
+  const out: number[] = [];
+  for (const head of a.freeBlocks(zone, mt, o)) {
+    out.push(head);
+    if (out.length > max) return out;
+  }
+  const fl = a.freeLists;
+  if (fl === null) return out;
+  const what = `zone ${zone.name}: linked list [${MT_NAMES[mt]}, order ${o}]`;
+  let prev = -1;
+  for (const head of out) {
+    if (fl.before(head) !== prev)
+      fail(`${what}: ${hex(head)} links back to ${hex(fl.before(head))}, not ${hex(prev)}`);
+    prev = head;
+  }
+  const tail = fl.tail(zone.listBase + mt * NR_ORDERS + o);
+  if (tail !== prev) fail(`${what}: tail ${hex(tail)} but the walk ends at ${hex(prev)}`);
+  return out;
 }
 
 /** Pages per PageKind, and the user pages that outlived their object (pinned, owner 0). */

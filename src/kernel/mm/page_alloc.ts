@@ -1,14 +1,17 @@
 // The buddy allocator: zones, pageblocks, free lists per (order, migratetype), the CMA-first rule
 // and the fallback table (spec §1.2–§1.7).
 //
-// Free lists are kept as sets, not linked lists, so that the default placement ("lowest PFN of the
-// smallest sufficient order", §1.4) is exact and cheap: a bitmap of free-block heads per order,
-// and per zone a hierarchical bitmap per (migratetype, order) list. A small order's list holds the
-// words of the heads bitmap that have heads on it (one such word lies in one pageblock, so it is on
-// one list); a large order's list holds the heads themselves.
+// Every placement keeps a bitmap of free-block heads per order. placement=kernel keeps the
+// kernel's own lists (free_list.ts): doubly linked, taken at the head, added at the head or the
+// tail where mm/page_alloc.c does. The other placements keep each list as a set, so that "lowest
+// PFN of the smallest sufficient order" (§1.4) is exact and cheap: per zone a hierarchical bitmap
+// per (migratetype, order) list. A small order's set holds the words of the heads bitmap that have
+// heads on it (one such word lies in one pageblock, so it is on one list); a large order's set
+// holds the heads themselves.
 
 import type { Rng } from '../../sim/rng.js';
 import {
+  type KernelVersion,
   MAX_PAGE_ORDER,
   MIGRATE_TYPES,
   MT,
@@ -17,6 +20,7 @@ import {
   PAGEBLOCK_ORDER,
 } from '../config.js';
 import { countBits, ctz32, findNextBit, HierBitmap, popcount32, testBit } from './bitmap.js';
+import { FreeLists } from './free_list.js';
 import {
   __GFP_HIGHMEM,
   __GFP_MOVABLE,
@@ -47,11 +51,16 @@ const headBit = (pb: number, order: number): number =>
 /** migratetype_is_mergeable(): only the PCP types merge with each other (§1.2). */
 const isMergeable = (mt: number): boolean => mt < MT.HIGHATOMIC;
 
-export type Placement = 'lowest-pfn' | 'shuffled';
+export type Placement = 'lowest-pfn' | 'shuffled' | 'kernel';
+
+/** Free lists per zone: the index of list (mt, order) is listBase + mt * NR_PAGE_ORDERS + order. */
+const LISTS_PER_ZONE = MIGRATE_TYPES * NR_PAGE_ORDERS;
 
 export class Zone {
-  /** one set per (migratetype, order) free list: words of heads, or heads (listElem) */
+  /** lowest-pfn and shuffled: one set per (migratetype, order) list: words of heads, or heads */
   readonly lists: HierBitmap[] = [];
+  /** placement=kernel: this zone's first list in PageAlloc's FreeLists */
+  readonly listBase: number;
   /** per migratetype, a bit per order whose list is not empty */
   readonly avail = new Uint16Array(MIGRATE_TYPES);
   /** NR_FREE_PAGES and NR_FREE_CMA_PAGES: free pages outside isolated pageblocks (§1.6 item 3) */
@@ -68,7 +77,12 @@ export class Zone {
     readonly endPfn: number,
     /** the end of memory: lists are indexed by absolute pfn */
     memEndPfn: number,
+    index: number,
+    /** the sets are only kept when the placement is not the kernel's */
+    sets: boolean,
   ) {
+    this.listBase = index * LISTS_PER_ZONE;
+    if (!sets) return;
     for (let mt = 0; mt < MIGRATE_TYPES; mt++)
       for (let o = 0; o <= MAX_PAGE_ORDER; o++)
         this.lists.push(new HierBitmap(listElem((memEndPfn >> o) - 1, o) + 1)); // up to the last head
@@ -96,6 +110,8 @@ export class PageAlloc {
   readonly pbIsolated: Uint8Array;
   /** free-block heads per order, bit (pfn >> order) */
   private readonly heads: Uint32Array[] = [];
+  /** placement=kernel: the kernel's linked free lists, else null */
+  private readonly fl: FreeLists | null;
   readonly nrPageblocks: number;
   readonly zones: Zone[];
   readonly stats: AllocStats = { pgalloc: 0, pgfree: 0, allocFail: 0, oomWouldKill: 0 };
@@ -105,9 +121,11 @@ export class PageAlloc {
     readonly endPfn: number,
     /** first pfn of ZONE_MOVABLE, or endPfn when there is none (§1.3) */
     readonly movableStartPfn: number,
-    public placement: Placement,
+    readonly placement: Placement,
     private readonly rng: Rng,
     public cmaTaggedOnly: boolean,
+    /** the claim/steal rule of placement=kernel differs (§1.5) */
+    private readonly version: KernelVersion,
   ) {
     if (startPfn % (1 << MAX_PAGE_ORDER) || endPfn % PAGEBLOCK_NR_PAGES) {
       throw new Error('memory must start 4 MiB aligned and end 2 MiB aligned');
@@ -118,10 +136,17 @@ export class PageAlloc {
     this.pbIsolated = new Uint8Array(this.nrPageblocks);
     for (let o = 0; o <= MAX_PAGE_ORDER; o++)
       this.heads.push(new Uint32Array(((endPfn >> o) + 31) >>> 5));
-    this.zones = [new Zone('Normal', startPfn, movableStartPfn, endPfn)];
+    const sets = placement !== 'kernel';
+    this.zones = [new Zone('Normal', startPfn, movableStartPfn, endPfn, 0, sets)];
     if (movableStartPfn < endPfn) {
-      this.zones.push(new Zone('Movable', movableStartPfn, endPfn, endPfn));
+      this.zones.push(new Zone('Movable', movableStartPfn, endPfn, endPfn, 1, sets));
     }
+    this.fl = sets ? null : new FreeLists(endPfn, this.zones.length * LISTS_PER_ZONE);
+  }
+
+  /** placement=kernel: the linked free lists (list index: Zone.listBase), else null */
+  get freeLists(): FreeLists | null {
+    return this.fl;
   }
 
   zoneOf(pfn: number): Zone {
@@ -148,8 +173,14 @@ export class PageAlloc {
     return undefined; // a free page outside the buddy: a hole (never in this model)
   }
 
-  /** The heads on a (migratetype, order) free list, lowest first. */
+  /** The heads on a (migratetype, order) free list: head first (kernel), else lowest first. */
   *freeBlocks(zone: Zone, mt: number, order: number): Generator<number> {
+    const { fl } = this;
+    if (fl !== null) {
+      for (let p = fl.head(zone.listBase + mt * NR_PAGE_ORDERS + order); p >= 0; p = fl.after(p))
+        yield p;
+      return;
+    }
     const list = zone.lists[mt * NR_PAGE_ORDERS + order]!;
     const heads = this.heads[order]!;
     for (let e = list.first(); e >= 0; e = list.next(e + 1)) {
@@ -170,13 +201,22 @@ export class PageAlloc {
 
   // ---- free lists -------------------------------------------------------------------------
 
-  /** Put a free block on its list; the free-page counters are the caller's (accountFree). */
-  private linkHead(zone: Zone, pfn: number, order: number, mt: number): void {
+  /**
+   * Put a free block on its list, at the tail or the head (placement=kernel; the sets have no
+   * order); the free-page counters are the caller's (accountFree).
+   */
+  private linkHead(zone: Zone, pfn: number, order: number, mt: number, tail: boolean): void {
     const bit = pfn >> order;
     const w = bit >>> 5;
     const heads = this.heads[order]!;
     const was = heads[w]!;
     heads[w] = was | (1 << (bit & 31));
+    const { fl } = this;
+    if (fl !== null) {
+      if (fl.add(zone.listBase + mt * NR_PAGE_ORDERS + order, pfn, tail))
+        zone.avail[mt]! |= 1 << order;
+      return;
+    }
     if (order < WORD_ORDERS && was !== 0) return; // the word is on the list already
     if (zone.lists[mt * NR_PAGE_ORDERS + order]!.add(listElem(bit, order)))
       zone.avail[mt]! |= 1 << order;
@@ -189,13 +229,20 @@ export class PageAlloc {
     const heads = this.heads[order]!;
     const now = heads[w]! & ~(1 << (bit & 31));
     heads[w] = now;
+    const { fl } = this;
+    if (fl !== null) {
+      if (fl.del(zone.listBase + mt * NR_PAGE_ORDERS + order, pfn))
+        zone.avail[mt]! &= ~(1 << order);
+      return;
+    }
     if (order < WORD_ORDERS && now !== 0) return; // the word keeps other heads
     if (zone.lists[mt * NR_PAGE_ORDERS + order]!.delete(listElem(bit, order)))
       zone.avail[mt]! &= ~(1 << order);
   }
 
+  /** add_to_free_list(): at the head. */
   private addToFreeList(zone: Zone, pfn: number, order: number, mt: number): void {
-    this.linkHead(zone, pfn, order, mt);
+    this.linkHead(zone, pfn, order, mt, false);
     this.accountFree(zone, order, mt, 1);
   }
 
@@ -212,8 +259,13 @@ export class PageAlloc {
     if (mt === MT.CMA) zone.freeCma += n;
   }
 
-  /** The lowest head on a list or, shuffled, the lowest head from a seeded random pageblock. */
+  /**
+   * The block an allocation takes from a list: its head (kernel: get_page_from_free_area), the
+   * lowest block, or (shuffled) the lowest block from a seeded random pageblock on.
+   */
   private pickBlock(zone: Zone, order: number, mt: number): number {
+    const { fl } = this;
+    if (fl !== null) return fl.head(zone.listBase + mt * NR_PAGE_ORDERS + order);
     const list = zone.lists[mt * NR_PAGE_ORDERS + order]!;
     const e = this.placement === 'shuffled' ? this.shuffledElem(list, order) : list.first();
     return order < WORD_ORDERS ? ((e << 5) + ctz32(this.heads[order]![e]!)) << order : e << order;
@@ -243,18 +295,30 @@ export class PageAlloc {
     return pfn;
   }
 
-  /** expand(): the upper halves of a split block go back to the same list (§1.4). */
+  /** expand(): the upper halves of a split block go to the head of the same list (§1.4). */
   private expand(zone: Zone, pfn: number, high: number, order: number, mt: number): void {
     while (high > order) {
       high--;
-      this.linkHead(zone, pfn + (1 << high), high, mt);
+      this.linkHead(zone, pfn + (1 << high), high, mt, false);
     }
   }
 
-  /** Claim a fallback block (§1.5, simplified as the spec allows): the largest block first. */
+  /** Take a block of another type (§1.5): the kernel's rule or the spec's simplification. */
   private rmqueueFallback(zone: Zone, order: number, mt: MT): number {
     const fallbacks = FALLBACKS[mt];
     if (!fallbacks) return -1;
+    return this.fl !== null
+      ? this.rmqueueClaim(zone, order, mt, fallbacks)
+      : this.rmqueueFallbackSimple(zone, order, mt, fallbacks);
+  }
+
+  /** The spec's simplification (§1.5): the fallback types in table order, the largest block first. */
+  private rmqueueFallbackSimple(
+    zone: Zone,
+    order: number,
+    mt: MT,
+    fallbacks: readonly MT[],
+  ): number {
     for (const fb of fallbacks) {
       for (let o = MAX_PAGE_ORDER; o >= order; o--) {
         if (!(zone.avail[fb]! & (1 << o))) continue;
@@ -270,6 +334,96 @@ export class PageAlloc {
         }
         return this.rmqueueSmallest(zone, order, mt);
       }
+    }
+    return -1;
+  }
+
+  /**
+   * 6.18 __rmqueue_claim(): orders from MAX_PAGE_ORDER down, per order the first fallback type
+   * with a block (find_suitable_fallback); claim that block's pageblock when
+   * should_try_claim_block() and try_to_claim_block() allow, else try the next lower order; then
+   * __rmqueue_steal(). 6.4 __rmqueue_fallback() tries one block: the largest, or for a MOVABLE
+   * request that cannot claim at that order, the smallest (find_smallest).
+   */
+  private rmqueueClaim(zone: Zone, order: number, mt: MT, fallbacks: readonly MT[]): number {
+    for (let o = MAX_PAGE_ORDER; o >= order; o--) {
+      const fb = this.suitableFallback(zone, o, fallbacks);
+      if (fb < 0) continue;
+      // should_try_claim_block() (6.18) / can_steal_fallback() (6.4), pageblock_order / 2 = 4
+      if (o < PAGEBLOCK_ORDER >> 1 && mt === MT.MOVABLE) break;
+      const pfn = this.pickBlock(zone, o, fb);
+      const got = this.tryClaimBlock(zone, pfn, o, order, mt, fb);
+      if (got >= 0) return got;
+      if (this.version === '6.18') continue;
+      // 6.4 steal_suitable_fallback() moved the block's free pages to mt's lists without
+      // relabelling it; __rmqueue_smallest(mt) then takes the first of its smallest blocks
+      return this.takeSmallestInPageblock(zone, pfn >> PAGEBLOCK_ORDER, order, fb);
+    }
+    return this.rmqueueSteal(zone, order, fallbacks);
+  }
+
+  /** find_suitable_fallback(): the first type in the table with a block of this order, or -1. */
+  private suitableFallback(zone: Zone, order: number, fallbacks: readonly MT[]): number {
+    for (const fb of fallbacks) if (zone.avail[fb]! & (1 << order)) return fb;
+    return -1;
+  }
+
+  /**
+   * try_to_claim_block() (6.18; steal_suitable_fallback() in 6.4): a block of pageblock order or
+   * more is claimed whole (change_pageblock_range); a smaller one's pageblock when free + alike
+   * pages are at least half of it. Returns the allocated pfn, or -1 when not claimed.
+   */
+  private tryClaimBlock(
+    zone: Zone,
+    pfn: number,
+    high: number,
+    order: number,
+    mt: MT,
+    fb: number,
+  ): number {
+    const pb = pfn >> PAGEBLOCK_ORDER;
+    if (high >= PAGEBLOCK_ORDER) {
+      for (let b = pb; b < pb + (1 << (high - PAGEBLOCK_ORDER)); b++) this.setPageblockMt(b, mt);
+      return this.rmqueueSmallest(zone, order, mt);
+    }
+    const free = this.pbFreePages(pb);
+    const movable = this.pbMovablePages(pb);
+    // alike: the block's movable pages for a MOVABLE request; for the others its non-free
+    // non-movable pages when the block is MOVABLE, else none
+    const alike =
+      mt === MT.MOVABLE ? movable : fb === MT.MOVABLE ? PAGEBLOCK_NR_PAGES - free - movable : 0;
+    if (free + alike < PAGEBLOCK_NR_PAGES >> 1) return -1;
+    this.setPageblockMt(pb, mt); // __move_freepages_block() + set_pageblock_migratetype()
+    return this.rmqueueSmallest(zone, order, mt);
+  }
+
+  /** Pages of pageblock pb the claim rule counts as movable: PageLRU (anon and file pages). */
+  private pbMovablePages(pb: number): number {
+    const { kind } = this.pages;
+    let n = 0;
+    for (let p = pb << PAGEBLOCK_ORDER; p < (pb + 1) << PAGEBLOCK_ORDER; p++) {
+      const k = kind[p];
+      if (k === PageKind.ANON || k === PageKind.FILE) n++;
+    }
+    return n;
+  }
+
+  /** The first (lowest) of pageblock pb's smallest free blocks of at least `order`, taken. */
+  private takeSmallestInPageblock(zone: Zone, pb: number, order: number, fb: number): number {
+    for (let o = order; o < PAGEBLOCK_ORDER; o++) {
+      const lo = headBit(pb, o);
+      const hi = headBit(pb + 1, o);
+      const b = findNextBit(this.heads[o]!, hi, lo, 1);
+      if (b < hi) return this.takeBlock(zone, b << o, o, order, fb);
+    }
+    throw new Error(`pageblock ${pb} has no free block of order ${order} or more`);
+  }
+
+  /** __rmqueue_steal(): the head block of the smallest order, pieces stay on its type's lists. */
+  private rmqueueSteal(zone: Zone, order: number, fallbacks: readonly MT[]): number {
+    for (let o = order; o <= MAX_PAGE_ORDER; o++) {
+      const fb = this.suitableFallback(zone, o, fallbacks);
+      if (fb >= 0) return this.takeBlock(zone, this.pickBlock(zone, o, fb), o, order, fb);
     }
     return -1;
   }
@@ -336,8 +490,12 @@ export class PageAlloc {
     return pfn;
   }
 
-  /** __free_one_page(): merge with free buddies, never across non-mergeable types (§1.2, §1.4). */
-  freeOneBlock(pfn: number, order: number): void {
+  /**
+   * __free_one_page(): merge with free buddies, never across non-mergeable types (§1.2, §1.4),
+   * then add the block at the tail when `toTail` (FPI_TO_TAIL) or buddy_merge_likely() says so,
+   * else at the head.
+   */
+  freeOneBlock(pfn: number, order: number, toTail = false): void {
     const zone = this.zoneOf(pfn);
     const mt = this.effectiveMt(pfn);
     this.accountFree(zone, order, mt, 1); // merging moves no page between counters...
@@ -357,7 +515,17 @@ export class PageAlloc {
       pfn &= ~(1 << order);
       order++;
     }
-    this.linkHead(zone, pfn, order, mt);
+    this.linkHead(zone, pfn, order, mt, toTail || this.buddyMergeLikely(zone, pfn, order));
+  }
+
+  /**
+   * buddy_merge_likely(): below MAX_PAGE_ORDER - 1, the buddy of the next larger block is free,
+   * so this block may soon merge into it (only list order depends on it).
+   */
+  private buddyMergeLikely(zone: Zone, pfn: number, order: number): boolean {
+    if (order >= MAX_PAGE_ORDER - 1) return false;
+    const higherBuddy = (pfn & ~(1 << order)) ^ (1 << (order + 1));
+    return zone.contains(higherBuddy) && this.isFreeHead(higherBuddy, order + 1);
   }
 
   /** Free 2^order pages at pfn: clear their state and give them back to the buddy. */
@@ -365,22 +533,23 @@ export class PageAlloc {
     this.stats.pgfree += 1 << order;
     if (order === 0) this.pages.kind[pfn] = PageKind.FREE;
     else this.pages.kind.fill(PageKind.FREE, pfn, pfn + (1 << order));
-    this.freeOneBlock(pfn, order);
+    this.freeOneBlock(pfn, order, false);
   }
 
   /** Free an arbitrary page range as maximal aligned blocks (free_contig_range). */
   freeRange(start: number, end: number): void {
     this.stats.pgfree += end - start;
     this.pages.kind.fill(PageKind.FREE, start, end);
-    this.freeRangeToBuddy(start, end);
+    this.freeRangeToBuddy(start, end, false);
   }
 
-  private freeRangeToBuddy(start: number, end: number): void {
+  /** Free [start, end) as maximal aligned blocks, lowest first (__free_pages_memory). */
+  private freeRangeToBuddy(start: number, end: number, toTail: boolean): void {
     let p = start;
     while (p < end) {
       let o = p === 0 ? MAX_PAGE_ORDER : Math.min(ctz32(p), MAX_PAGE_ORDER);
       while (p + (1 << o) > end) o--;
-      this.freeOneBlock(p, o);
+      this.freeOneBlock(p, o, toTail);
       p += 1 << o;
     }
   }
@@ -395,22 +564,37 @@ export class PageAlloc {
       const zone = this.zoneOf(head);
       this.delFromFreeList(zone, head, order, this.effectiveMt(head));
       const blockEnd = head + (1 << order);
-      if (head < start) this.freeRangeToBuddy(head, start);
-      if (blockEnd > end) this.freeRangeToBuddy(end, blockEnd);
+      // free_contig_range() of the head and tail
+      if (head < start) this.freeRangeToBuddy(head, start, false);
+      if (blockEnd > end) this.freeRangeToBuddy(end, blockEnd, false);
       p = blockEnd;
     }
   }
 
   // ---- pageblocks ---------------------------------------------------------------------------
 
-  /** Move the free blocks headed in a pageblock to another list type and fix the counters. */
+  /**
+   * Move the free blocks headed in a pageblock to another list type and fix the counters
+   * (move_freepages_block(): lowest first, each to the tail of its new list).
+   */
   private moveFreeLists(pb: number, from: number, to: number): void {
     const zone = this.zoneOf(pb << PAGEBLOCK_ORDER);
+    const { fl } = this;
     let n = 0;
     for (let o = 0; o <= MAX_PAGE_ORDER; o++) {
       const heads = this.heads[o]!;
       const lo = headBit(pb, o);
       const hi = headBit(pb + 1, o);
+      if (fl !== null) {
+        const fromList = zone.listBase + from * NR_PAGE_ORDERS + o;
+        const toList = zone.listBase + to * NR_PAGE_ORDERS + o;
+        for (let b = findNextBit(heads, hi, lo, 1); b < hi; b = findNextBit(heads, hi, b + 1, 1)) {
+          n += 1 << o;
+          if (fl.del(fromList, b << o)) zone.avail[from]! &= ~(1 << o);
+          if (fl.add(toList, b << o, true)) zone.avail[to]! |= 1 << o;
+        }
+        continue;
+      }
       const move = (e: number) => {
         if (zone.lists[from * NR_PAGE_ORDERS + o]!.delete(e)) zone.avail[from]! &= ~(1 << o);
         if (zone.lists[to * NR_PAGE_ORDERS + o]!.add(e)) zone.avail[to]! |= 1 << o;
@@ -442,7 +626,10 @@ export class PageAlloc {
     if (!this.pbIsolated[pb]) this.moveFreeLists(pb, old, mt);
   }
 
-  /** Split a free order-MAX block that spans pb and its neighbour (isolate_single_pageblock). */
+  /**
+   * Split a free order-MAX block that spans pb and its neighbour (6.18 split_large_buddy(): both
+   * halves freed with FPI_NONE, at the head).
+   */
   private splitStraddlingBlock(pb: number): void {
     const head = (pb & ~1) << PAGEBLOCK_ORDER;
     if (!this.isFreeHead(head, MAX_PAGE_ORDER)) return;
@@ -469,15 +656,24 @@ export class PageAlloc {
     const head = pb << PAGEBLOCK_ORDER;
     if (this.isFreeHead(head, PAGEBLOCK_ORDER)) {
       this.delFromFreeList(this.zoneOf(head), head, PAGEBLOCK_ORDER, this.pbMt[pb]!);
-      this.freeOneBlock(head, PAGEBLOCK_ORDER);
+      this.freeOneBlock(head, PAGEBLOCK_ORDER, true); // __putback_isolated_page(): FPI_TO_TAIL
     }
   }
 
-  /** Give [start, end) to the buddy at boot (memblock_free_all / init_cma_reserved_pageblock). */
+  /**
+   * Give [start, end) to the buddy at boot. memblock_free_all() → __free_pages_core() frees
+   * maximal aligned blocks, lowest first, to the tail (FPI_TO_TAIL): a fresh machine hands out
+   * ascending pfns. init_cma_reserved_pageblock() frees each CMA pageblock with __free_pages()
+   * (FPI_NONE): merged order-10 blocks go to the head, so the highest comes first.
+   */
   bootFree(start: number, end: number): void {
     const zone = this.zoneOf(start);
     zone.managedPages += end - start;
-    this.freeRangeToBuddy(start, end);
+    if (this.pbMt[start >> PAGEBLOCK_ORDER] !== MT.CMA) {
+      this.freeRangeToBuddy(start, end, true);
+      return;
+    }
+    for (let p = start; p < end; p += PAGEBLOCK_NR_PAGES) this.freeOneBlock(p, PAGEBLOCK_ORDER);
   }
 
   /** Free counters summed over zones: [nr_free_pages, nr_free_cma]. */
