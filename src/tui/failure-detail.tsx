@@ -13,7 +13,7 @@ import { blameText, commOf, type Failure, holderText } from './failures-panel.js
 import { bytes, hex, pages, seconds } from './format.js';
 import { framed } from './frame.js';
 import { Panel } from './lines.js';
-import { fitText, type Line, padStart, seg } from './text.js';
+import { fitText, type Line, padStart, seg, wrap } from './text.js';
 import type { Theme } from './theme.js';
 
 export interface FailureDetailProps {
@@ -62,7 +62,8 @@ export function whyText(
   }
 }
 
-const label = (text: string): ReturnType<typeof seg> => seg(fitText(text, 10), 'muted');
+const LABEL = 10;
+const label = (text: string): ReturnType<typeof seg> => seg(fitText(text, LABEL), 'muted');
 
 export function detailLines(p: FailureDetailProps): Line[] {
   const g = p.theme.glyphs;
@@ -79,23 +80,29 @@ export function detailLines(p: FailureDetailProps): Line[] {
     seg(`  caller ${commOf(p.processes, f.pid)}`, 'muted'),
   ]);
   const blame = blameText(f, g);
-  out.push([
-    label('blame'),
-    seg(
-      blame ?? 'no page named: this failure did not come from a CMA window',
-      blame ? 'warn' : 'muted',
+  out.push(
+    ...wrap(
+      [
+        label('blame'),
+        seg(
+          blame ?? 'no page named: this failure did not come from a CMA window',
+          blame ? 'warn' : 'muted',
+        ),
+      ],
+      inner,
+      LABEL,
     ),
-  ]);
+  );
   if (f.memlock?.chargedBy.length) {
-    out.push([label('charged'), seg(`by ${chargedByText(f.memlock)}`)]);
+    out.push(...wrap([label('charged'), seg(`by ${chargedByText(f.memlock)}`)], inner, LABEL));
   }
   const area = f.area === undefined ? undefined : p.areas[f.area];
   if (f.area !== undefined) {
     const req = f.count === undefined ? '' : `${f.count} pages (${pages(f.count)}) `;
     const where = area
-      ? ` [base ${hex(area.base_pfn)}, ${area.count} pages (${pages(area.count)})]`
+      ? ` [base pfn ${hex(area.base_pfn)}, ${area.count} pages (${pages(area.count)})]`
       : '';
-    out.push([label('request'), seg(`${req}from ${f.area}${where}`)]);
+    out.push(...wrap([label('request'), seg(`${req}from ${f.area}${where}`)], inner, LABEL));
   }
   const extra = Object.entries(f).filter(([k]) => !KNOWN.has(k));
   if (extra.length > 0) {
@@ -137,7 +144,7 @@ export function detailLines(p: FailureDetailProps): Line[] {
     seg(`${pfns.length} distinct blocking page${pfns.length === 1 ? '' : 's'}`, 'title'),
     seg(' (the fin_pfn of each failed window)', 'muted'),
   ]);
-  out.push([label('why'), seg(whyText(cellAt(pfns[0]!), holderOf(0)))]);
+  out.push(...wrap([label('why'), seg(whyText(cellAt(pfns[0]!), holderOf(0)))], inner, LABEL));
   // the holders as processes, now
   const pids = [
     ...new Set(pfns.map((_, j) => holderOf(j)?.pid).filter((x): x is number => x !== undefined)),
@@ -145,14 +152,20 @@ export function detailLines(p: FailureDetailProps): Line[] {
   for (const pid of pids.slice(0, 3)) {
     const q = p.processes.find((x) => x.pid === pid);
     if (!q) continue;
-    out.push([
-      label(pid === pids[0] ? 'holder' : ''),
-      seg(`${q.comm}[${q.pid}]`, 'title'),
-      seg(
-        ` uid ${q.uid} now: pinned short ${pages(q.pinned.short)}, long ${pages(q.pinned.long)}, in CMA ${pages(q.pinned.in_cma)}; VmPin ${bytes(q.VmPin * 1024)}, VmLck ${bytes(q.VmLck * 1024)}`,
-        'muted',
+    out.push(
+      ...wrap(
+        [
+          label(pid === pids[0] ? 'holder' : ''),
+          seg(`${q.comm}[${q.pid}]`, 'title'),
+          seg(
+            ` uid ${q.uid} now: pinned short ${pages(q.pinned.short)}, long ${pages(q.pinned.long)}, in CMA ${pages(q.pinned.in_cma)}; VmPin ${bytes(q.VmPin * 1024)}, VmLck ${bytes(q.VmLck * 1024)}`,
+            'muted',
+          ),
+        ],
+        inner,
+        LABEL,
       ),
-    ]);
+    );
   }
   const W = { pfn: 10, off: 8, cell: 16 };
   out.push([

@@ -7,7 +7,7 @@ import type { Snapshot } from '../metrics/snapshot.js';
 import { hex, seconds } from './format.js';
 import { framed } from './frame.js';
 import { Panel } from './lines.js';
-import { type Line, seg } from './text.js';
+import { type Line, lineWidth, seg, wrap } from './text.js';
 import type { Glyphs, Theme, Tone } from './theme.js';
 
 export type Failure = Snapshot['failures'][number];
@@ -36,20 +36,39 @@ export function commOf(processes: Snapshot['processes'], pid: number | undefined
   return `${p?.comm ?? (pid === 0 ? 'kernel' : '?')}[${pid}]`;
 }
 
-/** One failure on one line: 't=5.622s cma_alloc svp 51200 pages EBUSY  pfn … → … → …'. */
-export function failureLine(f: Failure, processes: Snapshot['processes'], g: Glyphs): Line {
-  const what = [f.op, f.area, f.count === undefined ? undefined : `${f.count} pages`]
-    .filter((x) => x !== undefined)
-    .join(' ');
+/**
+ * One failure in `width` columns: 't=5.622s cma_alloc svp 51200 pages EBUSY  pfn … → … → …'. The
+ * blame is never cut: the time, the request and the area give way first, in that order, and a
+ * blame that still does not fit goes on a line of its own (issue #14 item 1).
+ */
+export function failureLines(
+  f: Failure,
+  processes: Snapshot['processes'],
+  g: Glyphs,
+  width: number,
+): Line[] {
   const blame = blameText(f, g);
-  return [
-    seg(`t=${seconds(f.t)} `, 'muted'),
-    seg(what, 'title'),
+  const tail = blame ? seg(blame, 'warn') : seg(`caller ${commOf(processes, f.pid)}`, 'muted');
+  const count = f.count === undefined ? undefined : `${f.count} pages`;
+  const forms: [string, (string | undefined)[]][] = [
+    [`t=${seconds(f.t)} `, [f.op, f.area, count]],
+    [`${seconds(f.t)} `, [f.op, f.area, count]],
+    [`${seconds(f.t)} `, [f.op, f.area]],
+    ['', [f.op]],
+  ];
+  const line = ([time, what]: [string, (string | undefined)[]]): Line => [
+    seg(time, 'muted'),
+    seg(what.filter((x) => x !== undefined).join(' '), 'title'),
     seg(' '),
     seg(f.errno, 'crit'),
-    seg('  '),
-    blame ? seg(blame, 'warn') : seg(`caller ${commOf(processes, f.pid)}`, 'muted'),
   ];
+  for (const form of forms) {
+    const head = line(form);
+    if (lineWidth(head) + 2 + lineWidth([tail]) <= width) return [[...head, seg('  '), tail]];
+  }
+  // holder and path stay whole: the blame breaks before an arrow
+  const arrows = new RegExp(`(?= ${g.arrow} )`);
+  return [line(forms[0]!), ...wrap([seg('    '), tail], width, 4, (t) => t.split(arrows))];
 }
 
 /**
@@ -103,14 +122,20 @@ export function failureListLines(p: FailuresPanelProps): Line[] {
     return lines;
   }
   const sel = Math.min(p.selected ?? defaultFailure(p.failures), p.failures.length - 1);
+  const inner = p.width - 2 - 2; // the border, the selection mark
+  const items = p.failures.map((f) => failureLines(f, p.processes, g, inner));
   // the selection in view, as near the newest as room allows
-  const first = Math.max(0, Math.min(sel, p.failures.length - room));
-  p.failures.slice(first, first + room).forEach((f, i) => {
-    const selected = first + i === sel;
-    const mark = selected ? `${g.focus} ` : '  ';
-    const line = [seg(mark, 'accent'), ...failureLine(f, p.processes, g)];
-    lines.push(selected && p.focused ? line.map((s) => ({ ...s, tone: 'selected' })) : line);
-  });
+  let first = items.length;
+  for (let used = 0; first > 0 && used + items[first - 1]!.length <= room; first--)
+    used += items[first - 1]!.length;
+  first = Math.min(first, sel);
+  for (let i = first; i < items.length && lines.length - 1 < room; i++) {
+    const selected = i === sel;
+    items[i]!.forEach((l, j) => {
+      const line = [seg(j === 0 && selected ? `${g.focus} ` : '  ', 'accent'), ...l];
+      lines.push(selected && p.focused ? line.map((s) => ({ ...s, tone: 'selected' })) : line);
+    });
+  }
   return lines;
 }
 

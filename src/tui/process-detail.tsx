@@ -5,7 +5,7 @@ import { memo } from 'react';
 import { size } from '../metrics/fmt.js';
 import type { ProcDetail } from '../metrics/proc-detail.js';
 import type { Snapshot } from '../metrics/snapshot.js';
-import { failureLine } from './failures-panel.js';
+import { failureLines } from './failures-panel.js';
 import { pages, seconds } from './format.js';
 import { framed } from './frame.js';
 import { Panel } from './lines.js';
@@ -105,7 +105,7 @@ export function processDetailLines(p: ProcessDetailProps): Line[] {
     seg(`  ${own.length} of its own, ${caused.length} blocked by its pages`, 'muted'),
   ]);
   for (const f of [...own, ...caused].slice(0, 4))
-    out.push([seg('  '), ...failureLine(f, s.processes, g)]);
+    for (const l of failureLines(f, s.processes, g, p.width - 4)) out.push([seg('  '), ...l]);
 
   const maps = d?.mappings ?? [];
   const room = p.height - 2 - out.length - 2;

@@ -67,3 +67,40 @@ export function merge(line: Line): Line {
   }
   return out;
 }
+
+/**
+ * `line` in lines of at most `width`, broken before each piece `pieces` splits a segment into
+ * (words, by default); the lines after the first start with `indent` spaces. A piece longer than
+ * a line is cut.
+ */
+export function wrap(
+  line: Line,
+  width: number,
+  indent: number,
+  pieces: (text: string) => string[] = (t) => t.split(/(?<= )/),
+): Line[] {
+  if (lineWidth(line) <= width) return [line];
+  const out: Line[] = [];
+  let cur: Line = [];
+  let used = 0;
+  for (const s of line) {
+    for (const piece of pieces(s.text)) {
+      const bare = [...piece.trimEnd()].length;
+      if (used > indent && used + bare > width) {
+        out.push(trimEnd(cur));
+        cur = [seg(' '.repeat(indent))];
+        used = indent;
+      }
+      const text = used === indent && out.length > 0 ? piece.trimStart() : piece;
+      cur.push({ text, tone: s.tone });
+      used += [...text].length;
+    }
+  }
+  out.push(cur);
+  return out.map((l) => cut(merge(l), width));
+}
+
+function trimEnd(line: Line): Line {
+  const last = line[line.length - 1];
+  return last ? [...line.slice(0, -1), { text: last.text.trimEnd(), tone: last.tone }] : line;
+}

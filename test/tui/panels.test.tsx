@@ -154,6 +154,32 @@ describe('failures panel', () => {
     expect(failures(up, ascii)).toContain('pfn 0x3488c -> drm-client[102] -> tee_shm id 1');
   });
 
+  test.each([
+    [
+      100,
+      ['▶ t=5.622s cma_alloc svp 51200 pages EBUSY  pfn 0x3488c → drm-client[102] → tee_shm id 1'],
+    ],
+    [80, ['▶ 5.622s cma_alloc svp EBUSY  pfn 0x3488c → drm-client[102] → tee_shm id 1']],
+    [70, ['▶ cma_alloc EBUSY  pfn 0x3488c → drm-client[102] → tee_shm id 1']],
+    [
+      50,
+      [
+        '▶ t=5.622s cma_alloc svp 51200 pages EBUSY',
+        '      pfn 0x3488c → drm-client[102]',
+        '      → tee_shm id 1',
+      ],
+    ],
+  ])(
+    '%i columns: the blame is never cut; the other fields give way, then it wraps (issue #14 item 1)',
+    (width, want) => {
+      const lines = strip(panel(up, mono, width))
+        .split('\n')
+        .map((l) => l.slice(1, -1).trimEnd());
+      const at = lines.findIndex((l) => l.startsWith('▶'));
+      expect(lines.slice(at, at + want.length)).toEqual(want);
+    },
+  );
+
   test('the results say whether playback started', () => {
     expect(failures(up)).toContain(
       'results tee_register=ok  playback_start=ENOMEM  sessions_ok=0  sessions_failed=1',
@@ -189,7 +215,7 @@ describe('failure drill-down', () => {
     expect(out).toContain('Failure 1 of 2  t=5.622s  cma_alloc  EBUSY  caller mediaserver[103]');
     expect(out).toContain('blame     pfn 0x3488c → drm-client[102] → tee_shm id 1');
     expect(out).toContain(
-      'request   51200 pages (200M) from svp [base 0x30000, 65536 pages (256M)]',
+      'request   51200 pages (200M) from svp [base pfn 0x30000, 65536 pages (256M)]',
     );
     expect(out).toContain('related   #2 dma_heap_alloc ENOMEM');
     // every window of the failure, from its record: none is lost to a trace tail
@@ -421,6 +447,17 @@ test('error panel: file:line:column, the message and the code frame', () => {
 });
 
 describe('process detail (issue #14 item 10)', () => {
+  test('80×24: the drill-down wraps its long lines, never cuts them (issue #14 item 1)', () => {
+    const out = screen(up, 80, 24, { detail: true })
+      .split('\n')
+      .map((l) => l.slice(1, -1).trimEnd());
+    const why = out.findIndex((l) => l.startsWith('why'));
+    expect(out.slice(why, why + 2)).toEqual([
+      'why       pinned without FOLL_LONGTERM (tee_shm): the page stayed in CMA and',
+      '          cannot migrate while the pin is held',
+    ]);
+  });
+
   test.each([
     [80, 24],
     [120, 40],
