@@ -217,6 +217,7 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
       <Help
         theme={theme}
         preset={presetIndex(s.kernel)}
+        offset={ui.helpScroll}
         width={W}
         height={L.cma.height + bodyBelowCma}
       />
@@ -458,8 +459,10 @@ export function App(props: AppProps) {
       const { ui: u, model: m, askedPreset } = stateRef.current;
       const frame = m.frame;
       const a = keyAction(input, key, u.edit !== undefined);
-      if (u.help && a?.type !== 'quit') {
-        send({ type: 'ui', event: { type: 'help' } }); // any key closes the help
+      // the help scrolls with the moving keys; any other key closes it
+      const scrolls = a?.type === 'move' || a?.type === 'home' || a?.type === 'end';
+      if (u.help && a?.type !== 'quit' && !scrolls) {
+        send({ type: 'ui', event: { type: 'help' } });
         return;
       }
       if (!a) return;

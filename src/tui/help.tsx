@@ -86,21 +86,38 @@ export function helpLines(theme: Theme, preset: number, width: number): Line[] {
       seg(`  teePin=${p.policies.teePin} teeAccounting=${p.policies.teeAccounting}`, 'muted'),
     ]);
   });
-  out.push([seg('Any key closes this help; q quits.', 'muted')]);
+  const scroll = theme.ascii ? 'j k up down PgUp PgDn' : 'j k ↑ ↓ PgUp PgDn';
+  out.push([seg(`${scroll} scroll this help; any other key closes it; q quits.`, 'muted')]);
   return out;
 }
 
 export const Help = memo(function Help(p: {
   theme: Theme;
   preset: number;
+  /** lines scrolled down */
+  offset: number;
   width: number;
   height: number;
 }) {
+  const lines = helpLines(p.theme, p.preset, p.width - 4);
+  const room = Math.max(1, p.height - 2);
+  const offset = Math.min(p.offset, Math.max(0, lines.length - room));
+  const below = lines.length - offset - room;
+  const [up, down] = p.theme.ascii ? ['^', 'v'] : ['↑', '↓'];
+  const more = [offset > 0 ? `${offset} more ${up}` : '', below > 0 ? `${below} more ${down}` : '']
+    .filter(Boolean)
+    .join(' ');
   return (
     <Panel
       panel={framed(
-        { title: [seg('Help', 'title')], width: p.width, height: p.height, focused: true },
-        helpLines(p.theme, p.preset, p.width - 4),
+        {
+          title: [seg('Help', 'title')],
+          right: more ? [seg(`${more}  j/k scroll`, 'warn')] : [],
+          width: p.width,
+          height: p.height,
+          focused: true,
+        },
+        lines.slice(offset),
         p.theme,
       )}
       theme={p.theme}

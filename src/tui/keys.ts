@@ -59,7 +59,7 @@ export const BINDINGS: readonly Binding[] = [
   {
     chars: '?',
     action: { type: 'help' },
-    help: ['?', 'help (any key closes it)'],
+    help: ['?', 'help (j/k scroll it, any other key closes it)'],
     hint: ['?', 'help'],
   },
   {

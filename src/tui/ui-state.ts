@@ -12,6 +12,8 @@ export type FilterTarget = 'processes' | 'trace';
 export interface UiState {
   focus: PanelId;
   help: boolean;
+  /** lines the help is scrolled down (clamped when drawn) */
+  helpScroll: number;
   /** the failure drill-down is open */
   detail: boolean;
   /** the pid whose process detail is open */
@@ -38,6 +40,7 @@ export interface UiState {
 export const initialUi = (speed: number): UiState => ({
   focus: 'cma',
   help: false,
+  helpScroll: 0,
   detail: false,
   sort: { key: 'pid', desc: false },
   filters: { processes: '', trace: '' },
@@ -61,7 +64,7 @@ const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x
 export function reduceUi(s: UiState, a: Action, ctx: UiContext): UiState {
   switch (a.type) {
     case 'help':
-      return { ...s, help: !s.help };
+      return { ...s, help: !s.help, helpScroll: 0 };
     case 'faster':
       return { ...s, speed: stepSpeed(s.speed, 1) };
     case 'slower':
@@ -130,6 +133,10 @@ export function reduceUi(s: UiState, a: Action, ctx: UiContext): UiState {
 }
 
 function move(s: UiState, delta: number, ctx: UiContext): UiState {
+  if (s.help) {
+    const to = Number.isFinite(delta) ? s.helpScroll + delta : delta < 0 ? 0 : 1e9;
+    return { ...s, helpScroll: Math.max(0, to) };
+  }
   if (s.detail || s.focus === 'failures') {
     if (ctx.failures === 0) return s;
     const last = ctx.failures - 1;

@@ -42,12 +42,14 @@ async function start(f: LiveFrame = { ...frame('upstream-failure'), paused: fals
 }
 
 describe('keys', () => {
-  test('? opens the help, any key closes it', async () => {
+  test('? opens the help, j/k scroll it, any other key closes it', async () => {
     const { screen, press, session } = await start();
     expect(screen()).not.toContain('Keys');
     await press('?');
     expect(screen()).toContain('Help');
     expect(screen()).toContain('pause / resume');
+    await press('j', KEYS.down, 'k'); // scrolls, does not close
+    expect(screen()).toContain('Help');
     await press(' '); // closes the help, does nothing else
     expect(screen()).not.toContain('pause / resume');
     expect(session.controls).toEqual([]);

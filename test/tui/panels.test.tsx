@@ -610,7 +610,16 @@ describe('layout', () => {
     );
   });
 
-  // 80×24 cuts the help after the keys: it needs to scroll there (issue #14, open)
+  test('80×24: the help scrolls, and says how much is out of view (issue #14)', () => {
+    const top = screen(up, 80, 24, { help: true });
+    expect(top).toMatch(/═ \d+ more ↓ {2}j\/k scroll ═/);
+    expect(top).not.toContain('v2-longterm+io_uring');
+    const bottom = screen(up, 80, 24, { help: true, helpScroll: 1000 });
+    expect(bottom).toMatch(/═ \d+ more ↑ {2}j\/k scroll ═/);
+    expect(bottom).toContain('4. v2-longterm+io_uring');
+    expect(bottom).toContain('scroll this help; any other key closes it; q quits.');
+  });
+
   test.each([
     [120, 40],
     [200, 50],
