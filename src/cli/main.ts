@@ -71,7 +71,8 @@ const headlessOptions = <T>(y: Argv<T>) =>
       describe: 'write the kernel log here, as dmesg prints it (-: stdout, with -o)',
     });
 
-await yargs(hideBin(process.argv))
+const cli = yargs(hideBin(process.argv));
+await cli
   .scriptName('cmascope')
   .usage(
     '$0 [command] [workload]\n\nSimulate the Linux paths that decide whether a CMA allocation succeeds.\nWith no arguments on a terminal: the live TUI on the default workload.',
@@ -244,7 +245,17 @@ await yargs(hideBin(process.argv))
   .fail((msg, err) => {
     const typed = hideBin(process.argv)[0] ?? '';
     const command = COMMANDS.includes(typed) ? undefined : closest(typed, COMMANDS);
-    const hint = command ? ` (did you mean '${command}'?)` : '';
+    // an unknown --flag: the closest option of the command it was given to
+    const unknown = /^Unknown arguments?: ([\w-]+)/.exec(msg ?? '')?.[1];
+    // yargs keeps the options of the command being parsed; its types do not declare getOptions
+    const parsed = cli as unknown as { getOptions(): { key: Record<string, unknown> } };
+    const options = Object.keys(parsed.getOptions().key).filter((k) => !/[A-Z]/.test(k));
+    const flag = unknown && !command ? closest(unknown, options) : undefined;
+    const hint = command
+      ? ` (did you mean '${command}'?)`
+      : flag
+        ? ` (did you mean --${flag}?)`
+        : '';
     process.stderr.write(
       `cmascope: ${msg ?? err?.message}${hint}\nRun 'cmascope --help' for usage.\n`,
     );

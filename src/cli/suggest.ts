@@ -24,9 +24,16 @@ export function closest(typed: string, names: readonly string[]): string | undef
   let bestD = Infinity;
   for (const n of names) {
     const dn = distance(typed, n);
-    if (dn < bestD) [best, bestD] = [n, dn];
+    // a tie goes to the name the typo left out letters of ('sped': speed, not seed)
+    if (dn < bestD || (dn === bestD && isSubsequence(typed, n))) [best, bestD] = [n, dn];
   }
   return best !== undefined && bestD > 0 && bestD <= (best.length <= 4 ? 1 : 2) ? best : undefined;
+}
+
+function isSubsequence(a: string, b: string): boolean {
+  let i = 0;
+  for (const ch of b) if (ch === a[i]) i++;
+  return i === a.length;
 }
 
 /** The commands, for suggestions where the default command took a typo for a workload. */

@@ -50,6 +50,13 @@ describe.concurrent('did you mean, and completion', () => {
       "cmascope: no such workload file: secure-plaback (did you mean 'secure-playback'?)",
     ],
     [['run', 'chek'], `cmascope: no such workload file: chek (bundled workloads: ${BUNDLED})`],
+    [
+      ['run', '--intervall', '1s'],
+      'cmascope: Unknown argument: intervall (did you mean --interval?)',
+    ],
+    [['tui', '--sped', '2'], 'cmascope: Unknown argument: sped (did you mean --speed?)'],
+    [['compare', '--seeeds', '1..3'], 'cmascope: Unknown argument: seeeds (did you mean --seeds?)'],
+    [['run', '--zzzzzz'], 'cmascope: Unknown argument: zzzzzz'],
   ])('cmascope %j', async (args, line) => {
     const r = await cmascope(args);
     expect(lines(r.stderr)[0]).toBe(line);
