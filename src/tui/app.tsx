@@ -218,6 +218,8 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
         theme={theme}
         preset={presetIndex(s.kernel)}
         offset={ui.helpScroll}
+        workload={workload}
+        description={model.description ?? ''}
         width={W}
         height={L.cma.height + bodyBelowCma}
       />
@@ -351,7 +353,16 @@ export function reduceApp(s: AppState, e: AppEvent): AppState {
     }
     case 'started': {
       const model = reduceModel(s.model, e);
-      if (e.reason === 'start') return { ...s, model };
+      if (e.reason === 'start') {
+        // what the workload is, until the first key
+        if (!e.description) return { ...s, model };
+        const text = `${e.workload}: ${e.description}`;
+        return {
+          ...s,
+          model,
+          ui: reduceUiEvent(s.ui, { type: 'notice', text }, uiContext(model, s.ui)),
+        };
+      }
       const p = s.askedPreset;
       const text =
         e.reason === 'reload'

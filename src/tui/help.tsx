@@ -7,7 +7,7 @@ import { BINDINGS } from './keys.js';
 import { Panel } from './lines.js';
 import { PRESETS } from './presets.js';
 import { COLUMNS } from './process-table.js';
-import { fitText, type Line, seg } from './text.js';
+import { fitText, type Line, seg, wrap } from './text.js';
 import type { Theme } from './theme.js';
 
 /** Entries `TITLE what it means`, as many to a line as fit in `width`. */
@@ -28,9 +28,17 @@ function flow(entries: [string, string][], width: number): Line[] {
   return out;
 }
 
-export function helpLines(theme: Theme, preset: number, width: number): Line[] {
+export function helpLines(
+  theme: Theme,
+  preset: number,
+  width: number,
+  about: { workload: string; description: string },
+): Line[] {
   const g = theme.glyphs;
-  const out: Line[] = [[seg('Keys', 'title')]];
+  const out: Line[] = [];
+  if (about.description)
+    out.push(...wrap([seg(`${about.workload}  `, 'title'), seg(about.description)], width, 2));
+  out.push([seg('Keys', 'title')]);
   for (const { help } of BINDINGS) {
     if (!help) continue;
     const [keys, what] = help;
@@ -96,10 +104,12 @@ export const Help = memo(function Help(p: {
   preset: number;
   /** lines scrolled down */
   offset: number;
+  workload: string;
+  description: string;
   width: number;
   height: number;
 }) {
-  const lines = helpLines(p.theme, p.preset, p.width - 4);
+  const lines = helpLines(p.theme, p.preset, p.width - 4, p);
   const room = Math.max(1, p.height - 2);
   const offset = Math.min(p.offset, Math.max(0, lines.length - room));
   const below = lines.length - offset - room;

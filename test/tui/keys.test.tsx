@@ -1,7 +1,7 @@
 // The keys of issue 5 §3 on the whole app, driven through ink-testing-library with a fake
 // Session: what the screen shows and what the session is asked to do.
 import { render } from 'ink-testing-library';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { App } from '../../src/tui/app.js';
 import type { LiveFrame } from '../../src/workload/protocol.js';
 import { FakeSession, frame, KEYS, mono, strip, tick } from './helpers.js';
@@ -46,13 +46,25 @@ describe('keys', () => {
     const { screen, press, session } = await start();
     expect(screen()).not.toContain('Keys');
     await press('?');
+    // a loaded machine may take more than a tick to draw
+    await vi.waitFor(() => expect(screen()).toContain('pause / resume'));
     expect(screen()).toContain('Help');
-    expect(screen()).toContain('pause / resume');
     await press('j', KEYS.down, 'k'); // scrolls, does not close
     expect(screen()).toContain('Help');
     await press(' '); // closes the help, does nothing else
-    expect(screen()).not.toContain('pause / resume');
+    await vi.waitFor(() => expect(screen()).not.toContain('pause / resume'));
     expect(session.controls).toEqual([]);
+  });
+
+  test("the workload's description: in the hint line until the first key, and atop the help (issue #14 item 9)", async () => {
+    const { session, screen, press } = await start();
+    const description = 'A TEE client keeps 64 MiB registered while the player allocates';
+    session.emit('started', { workload: 'secure-playback', description, reason: 'start' });
+    await tick();
+    expect(screen().split('\n').at(-1)).toBe(`secure-playback: ${description}`);
+    await press('?');
+    expect(screen()).toContain(`secure-playback  ${description}`);
+    await press('q');
   });
 
   test('space pauses and resumes; . steps one event; > runs to the next failure', async () => {
