@@ -87,7 +87,11 @@ export function hintLine(ui: UiState, width: number, theme: Theme): Line {
       g.ellipsis,
     );
   }
-  if (ui.notice) return fitLine([seg(ui.notice, 'accent')], width, g.ellipsis);
+  // a notice keeps '? help' at its end: the way to every key stays in view
+  if (ui.notice) {
+    const help: Line = [seg('  ? ', 'accent'), seg('help', 'muted')];
+    return [...cut([seg(ui.notice, 'accent')], width - lineWidth(help), g.ellipsis), ...help];
+  }
   // the table's hints, help last; quit and help always, the others while they fit
   const hints = BINDINGS.flatMap((b) => (b.hint ? [b] : []));
   const help = hints.find((b) => b.action.type === 'help')!;

@@ -195,7 +195,10 @@ describe('the TUI in a terminal', () => {
     const rows = s.replace(/\n+$/, '').split('\n');
     // the screen but its last row: Ink 6 clears the terminal for a frame as tall as it (layout.ts)
     expect(rows).toHaveLength(29);
-    expect(rows[28]).toMatch(/^q quit /);
+    // no key pressed yet: the workload's description, and the way to the keys
+    expect(rows[28]).toMatch(
+      /^secure-playback: A TEE client keeps 64 MiB registered .*… {2}\? help$/,
+    );
     expect(Math.max(...rows.map((r) => r.length))).toBe(100);
     press('q');
     await shellIsBack(0);
