@@ -1,15 +1,14 @@
-// The page allocator against a reference buddy allocator in C (../shared/bench/refbuddy.c): both
+// The page allocator against a reference buddy allocator in C (bench/refbuddy.c): both
 // run the same order-0 alloc/free mix, driven by the same xorshift64 sequence; ours under
 // placement=kernel (the kernel's LIFO lists, like refbuddy's) and under lowest-pfn.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Policies } from '../src/kernel/config.js';
 import { Kernel } from '../src/kernel/kernel.js';
 import { GFP_HIGHUSER_MOVABLE } from '../src/kernel/mm/gfp.js';
 import { PageKind } from '../src/kernel/mm/page.js';
 import type { PageAlloc } from '../src/kernel/mm/page_alloc.js';
 import { type Bench, type Figure, log, median, repoRoot, round } from './figure.js';
+import { checkRefbuddy, compileRefbuddy, runRefbuddy } from './refbuddy.js';
 
 const OPS = 20_000_000; // refbuddy.c's default
 const WARMUP_OPS = 4_000_000;
@@ -30,7 +29,7 @@ function modf(x: number, n: number): number {
   return r < 0 ? r + n : r >= n ? r - n : r;
 }
 
-/** refbuddy.c's xr(): xorshift64 (13, 7, 17) on two 32-bit halves. */
+/** refbuddy.c's rng_next(): xorshift64 (13, 7, 17) on two 32-bit halves. */
 export class Xorshift64 {
   hi = 0x0139408d; // 88172645463325252 = 0x0139408d_cbbf7a44
   lo = 0xcbbf7a44 | 0;
@@ -149,26 +148,9 @@ function harnessLoop(n: number, stream: Int32Array): number {
 const boot = (memory: string, placement: Policies['placement']) =>
   new Kernel({ policies: { placement }, machine: { memory, minFree: 0 } }, { now: 0 });
 
-function compileRef(root: string): string {
-  const src = resolve(root, '../shared/bench/refbuddy.c');
-  if (!existsSync(src)) {
-    throw new Error(
-      `reference allocator not found: ${src} (expected at ../shared/bench/refbuddy.c)`,
-    );
-  }
-  const out = join(root, 'bench/.out');
-  mkdirSync(out, { recursive: true });
-  const bin = join(out, 'refbuddy');
-  execFileSync('gcc', ['-O2', '-o', bin, src], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return bin;
-}
-
 function runRef(bin: string, pages: number, ops: number): [number, number] {
-  const out = execFileSync(bin, [String(pages), String(ops)], { encoding: 'utf8' });
-  const ns = /ns\/op=([\d.]+)/.exec(out);
-  const live = /live=(\d+)/.exec(out);
-  if (!ns || !live) throw new Error(`cannot parse refbuddy output: ${out.trim()}`);
-  return [Number(ns[1]), Number(live[1])];
+  const r = runRefbuddy(bin, pages, ops);
+  return [r.nsPerOp, r.live];
 }
 
 export const alloc: Bench = {
@@ -176,7 +158,9 @@ export const alloc: Bench = {
   title: 'order-0 alloc/free vs refbuddy.c',
   async figures() {
     checkXorshift();
-    const bin = compileRef(repoRoot());
+    const root = repoRoot();
+    const bin = compileRefbuddy(root, join(root, 'bench/.out'));
+    checkRefbuddy(bin); // the same choices as the reference, on the sequences timed below
     const figs: Figure[] = [];
     const ratios: Figure[] = [];
     const floors: Figure[] = [];

@@ -1,4 +1,4 @@
-// cma_alloc of a 200 MiB heap buffer on platform P (spec §7.0) in state C1: 16384 anon pages at
+// cma_alloc of a 200 MiB heap buffer on platform P (kernel-model.md §7.0) in state C1: 16384 anon pages at
 // the start of the area must migrate out. Wall-clock time of the simulator, not simulated time.
 import { cmaAlloc } from '../src/kernel/mm/cma.js';
 import { B, drive, platformP, touchAnon } from '../test/helpers.js';

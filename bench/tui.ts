@@ -1,4 +1,4 @@
-// The TUI's cost (issue 5 §5). tui_frame_ms: one frame of the whole screen at 200×50 — React,
+// The TUI's cost (issue 5 item 5). tui_frame_ms: one frame of the whole screen at 200×50 — React,
 // Yoga layout and Ink's output — rendered into a fake 200-column stdout from frames captured from
 // the default workload, median of 50. tui_cpu_pct: the real binary (`node bin/cmascope.js tui`)
 // in a tmux pseudo-terminal for 10 s at 1× on the default workload: CPU time of the process (all

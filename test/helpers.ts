@@ -1,4 +1,4 @@
-// Shared fixtures: platform P of spec §7.0 and a driver for kernel generators.
+// Shared fixtures: platform P of kernel-model.md §7.0 and a driver for kernel generators.
 import type { KernelVersion } from '../src/kernel/config.js';
 import { Kernel, type KernelSpec } from '../src/kernel/kernel.js';
 import { faultPage } from '../src/kernel/mm/memory.js';

@@ -1,7 +1,7 @@
 import { defineWorkload } from 'cmascope';
 
 // Page cache and anonymous memory drifting into CMA, and what a big CMA allocation then costs
-// (spec §1.6, §2.4, C1, C5; §6 item 1 for the GCMA variant).
+// (kernel-model.md §1.6, §2.4, C1, C5; §6 item 1 for the GCMA variant).
 //
 // A 1 GiB phone with a 256 MiB CMA area 'media' for the camera. Apps keep `appsMiB` resident and
 // churn `churnMiB` every 500 ms; a media indexer reads `files` files of `fileMiB` with buffered

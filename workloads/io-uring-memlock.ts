@@ -1,6 +1,6 @@
 import { defineWorkload, type Process } from 'cmascope';
 
-// io_uring fixed buffers of several processes of one user against RLIMIT_MEMLOCK (spec §4.6,
+// io_uring fixed buffers of several processes of one user against RLIMIT_MEMLOCK (kernel-model.md §4.6,
 // C20; C24 for the last step).
 //
 // io_uring charges registered buffers to `user->locked_vm`, which every process of a uid shares,

@@ -1,6 +1,6 @@
 import { defineWorkload } from 'cmascope';
 
-// The MediaTek whole-region secure heap (spec §5.5 item 2; C7, C8, C9, C24): the workload behind
+// The MediaTek whole-region secure heap (kernel-model.md §5.5 item 2; C7, C8, C9, C24): the workload behind
 // the 2023 patch "tee: add FOLL_LONGTERM for CMA case when alloc shm".
 //
 // A 2 GiB TV SoC (DRAM at 1 GiB) whose device tree reserves the 384 MiB region

@@ -1,6 +1,6 @@
 import { defineWorkload } from 'cmascope';
 
-// O_DIRECT short-term pins racing a CMA heap allocation (spec §4.7, §3.4, §6 items 2–3).
+// O_DIRECT short-term pins racing a CMA heap allocation (kernel-model.md §4.7, §3.4, §6 items 2–3).
 //
 // A 1 GiB set-top box with a 256 MiB CMA area 'svp'. A recorder writes the stream to eMMC with
 // O_DIRECT from a 64 MiB buffer that the CMA-first rule placed in 'svp' (background apps fill

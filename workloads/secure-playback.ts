@@ -1,6 +1,6 @@
 import { defineWorkload } from 'cmascope';
 
-// The 2023 thread's story (spec C7, C8, C24): a DRM client keeps a buffer registered with the TEE
+// The 2023 thread's story (C7, C8, C24): a DRM client keeps a buffer registered with the TEE
 // while the media player needs its secure video buffers from the same CMA area.
 //
 // A 1 GiB set-top box with a 256 MiB CMA area 'svp'. Background apps use most of the normal

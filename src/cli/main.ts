@@ -1,4 +1,4 @@
-// The cmascope command line (DESIGN.md "Outputs and commands"). Exit codes: 0 ok, 1 runtime
+// The cmascope command line (README.md "Using it"). Exit codes: 0 ok, 1 runtime
 // error, 2 usage error or invalid workload, 3 when a --fail-on condition was met.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';

@@ -12,7 +12,7 @@ import { type RunArgs, runOptions, runRequest, workloadPath } from './options.js
 import { type ServeArgs, type Serving, serve, serveOption } from './serve.js';
 import { UsageError } from './usage.js';
 
-/** Frames a second at most (issue 5 §5): the UI's cost is set by how often React state changes. */
+/** Frames a second at most (issue 5 item 5): the UI's cost is set by how often React state changes. */
 export const MAX_REFRESH_HZ = 10;
 /** Map cells per CMA area in a frame; the TUI resamples them to the terminal's width. */
 const MAP_CELLS = 1024;

@@ -1,4 +1,4 @@
-// Kernel profile: version, policies and the page/pageblock constants (spec §1.2, §1.4, §9).
+// Kernel profile: version, policies and the page/pageblock constants (kernel-model.md §1.2, §1.4, §9).
 
 export const PAGEBLOCK_ORDER = 9; // §1.2: arm64/x86-64 with 4 KiB pages
 export const PAGEBLOCK_NR_PAGES = 1 << PAGEBLOCK_ORDER;
@@ -28,7 +28,7 @@ export const MT_NAMES = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'C
 export type KernelVersion = '6.4' | '6.18';
 export const KERNEL_VERSIONS: readonly KernelVersion[] = ['6.4', '6.18'];
 
-/** The switches a user compares (DESIGN.md "Policies"). */
+/** The switches a user compares (kernel-model.md §6). */
 export interface Policies {
   teePin: 'upstream' | 'v1-cma-ifdef' | 'v2-longterm';
   teeAccounting: 'none' | 'io_uring' | 'rdma' | 'vfio';
@@ -66,7 +66,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Kernel-internal errno values (spec §0 conventions). */
+/** Kernel-internal errno values (kernel-model.md §0 conventions). */
 export const ERRNO = {
   EPERM: 1,
   ENOENT: 2,

@@ -1,5 +1,5 @@
-// Simulated time that kernel operations take, so that allocation latency is an output (spec §8.2
-// "Locks and timing"). Calibrated against research/simulators.md §2.1, the GCMA RFC v2 table
+// Simulated time that kernel operations take, so that allocation latency is an output (kernel-model.md §8.2
+// "Locks and timing"). Calibrated against the GCMA RFC v2 table
 // (256 MiB CMA, CuBox i4 under a kernel build): a 1-page cma_alloc takes >= 381 us (drains and
 // IPIs dominate), 32000 mostly free pages take >= 8.6 ms (~0.26 us per page collected), and the
 // average over loaded runs is ~20 us per page that has to be migrated. See docs/fidelity.md.
@@ -20,7 +20,7 @@ export const RECLAIM_PAGE_NS = 2_000;
 export const FAULT_PAGE_NS = 1_500;
 /**
  * A GCMA allocation (§6 item 1): GCMA RFC v2 on the same board, 1 page in 26 us on average and
- * 32000 pages in 44.7 ms: ~25 us per call and ~1.3 us per page (research/simulators.md §2.1).
+ * 32000 pages in 44.7 ms: ~25 us per call and ~1.3 us per page.
  */
 export const GCMA_ATTEMPT_NS = 25_000;
 export const GCMA_PAGE_NS = 1_300;

@@ -1,4 +1,4 @@
-// Task life cycle: creation, fork() and exit (spec §4.6 notes on fork, §5.3 and C28 on exit).
+// Task life cycle: creation, fork() and exit (kernel-model.md §4.6 notes on fork, §5.3 and C28 on exit).
 import { FdTable, File } from './fs/file.js';
 import type { Kernel } from './kernel.js';
 import { gupTestRelease } from './mm/gup_test.js';

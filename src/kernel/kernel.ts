@@ -1,6 +1,6 @@
 // The simulated machine: physical memory, its zones and CMA areas, and the counters and trace
 // buffer every kernel path reports to. Pure and deterministic: time comes from `clock`, randomness
-// from the seeded streams (DESIGN.md "Principles").
+// from the seeded streams.
 import { RngStreams } from '../sim/rng.js';
 import { PAGE_SIZE, parseSize } from '../sim/units.js';
 import {
@@ -122,7 +122,7 @@ export class Kernel {
   readonly cmaCalls: { area: string; count: number; errno: number; latencyNs: number }[] = [];
   /** the holder of each of a failure's blocking_pfns when it failed (null: nobody nameable) */
   readonly blockers: (Blocker | null)[][] = [];
-  /** every failed allocation or syscall, in order (DESIGN.md snapshot `failures[]`) */
+  /** every failed allocation or syscall, in order (docs/snapshot.md `failures[]`) */
   readonly failures: Failure[] = [];
   /** failed cma_alloc calls since boot by [area, holder comm, via] of the first blocking page */
   readonly cmaAllocFailures = new LabelTally();

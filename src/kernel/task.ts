@@ -1,5 +1,5 @@
 // Tasks and the credentials that decide memlock accounting: uid with its shared user_struct,
-// CAP_IPC_LOCK, RLIMIT_MEMLOCK (spec §4.6).
+// CAP_IPC_LOCK, RLIMIT_MEMLOCK (kernel-model.md §4.6).
 import { PAGE_SIZE } from '../sim/units.js';
 import type { FdTable } from './fs/file.js';
 import type { Mm } from './mm/mmap.js';

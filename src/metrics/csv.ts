@@ -22,7 +22,7 @@ const CMA_FIELDS = [
 export const LOG_SEPARATOR = ' | ';
 
 /**
- * RFC 4180 §2: quote a field holding a comma, a double quote or LF; double the quotes. Other
+ * RFC 4180 section 2: quote a field holding a comma, a double quote or LF; double the quotes. Other
  * control characters (a workload's ESC, NUL, CR) are written visibly (fmt.ts visible()).
  */
 export function csvField(raw: string): string {
@@ -75,7 +75,7 @@ function columns(rows: readonly Row[]): string[] {
 /**
  * Buffers one row per snapshot and writes the table at end(): every interval snapshot, then the
  * final one, which replaces the last interval row when it has the same simTimeNs. Records end
- * with CRLF (RFC 4180 §2); abort() writes the rows it has. The logs cell holds the messages logged since the previous row.
+ * with CRLF (RFC 4180 section 2); abort() writes the rows it has. The logs cell holds the messages logged since the previous row.
  */
 export function csvExporter(): Exporter {
   const rows: Row[] = [];

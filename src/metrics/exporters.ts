@@ -1,4 +1,4 @@
-// The headless outputs of a run (DESIGN.md "Outputs and commands"; docs/snapshot.md "Formats").
+// The headless outputs of a run (docs/snapshot.md "Formats").
 // The CLI writes begin(), then snapshot(s) for every interval snapshot as the run goes, then
 // end(final) with the snapshot taken when the run ended, each to stdout as returned.
 //

@@ -1,5 +1,5 @@
 // The snapshot: one versioned record of everything a run shows, built from the kernel's
-// observables (DESIGN.md "The snapshot"; docs/snapshot.md). The UI and every exporter read only
+// observables (docs/snapshot.md). The UI and every exporter read only
 // this.
 import type { KernelVersion, Policies } from '../kernel/config.js';
 import type { Kernel } from '../kernel/kernel.js';

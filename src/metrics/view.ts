@@ -20,7 +20,7 @@ export interface View {
   /**
    * Per CMA area, one Cell per `pagesPerCell` pages, and `movableRun`: the longest run of pages
    * that are free or movable (not handed out, pinned or isolated), the most that
-   * alloc_contig_range could take there now, alignment aside (spec §2.4).
+   * alloc_contig_range could take there now, alignment aside (kernel-model.md §2.4).
    */
   maps: Record<string, { pagesPerCell: number; cells: number[]; movableRun: number }>;
   /** the newest trace records and kernel log lines, oldest first */

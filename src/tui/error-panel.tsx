@@ -1,5 +1,5 @@
 // A failed (re)start of the workload: file:line:column, the message and the code frame. The last
-// good run stays on screen around it (DESIGN.md "Principles").
+// good run stays on screen around it.
 import { relative } from 'node:path';
 import { memo } from 'react';
 import type { WorkloadErrorInfo } from '../workload/errors.js';

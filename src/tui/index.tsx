@@ -8,7 +8,7 @@ import type { Theme } from './theme.js';
 
 /**
  * The share of one core that drawing frames may take (frame-gate.ts). With the worker's own
- * share this keeps the TUI under 15 % of a core at 1× (issue 5 §5, bench/tui.ts tui_cpu_pct).
+ * share this keeps the TUI under 15 % of a core at 1× (issue 5 item 5, bench/tui.ts tui_cpu_pct).
  */
 export const RENDER_BUDGET = 0.06;
 

@@ -1,4 +1,4 @@
-// Key bindings (issue 5 §3): a key press becomes an Action. Pure, so the bindings are testable
+// Key bindings (issue 5 item 3): a key press becomes an Action. Pure, so the bindings are testable
 // without a terminal; app.tsx applies the actions.
 
 /** The fields of Ink's Key that the bindings read. */

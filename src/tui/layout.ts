@@ -1,5 +1,5 @@
 // Where the panels go for a terminal size. The root is one row shorter than the terminal (Ink 6
-// clears the whole screen on every frame as tall as the terminal; research/ecosystem.md §2.4) and
+// clears the whole screen on every frame as tall as the terminal) and
 // every panel has a fixed size, so nothing overflows at any size.
 //
 //   status line

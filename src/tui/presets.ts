@@ -1,5 +1,5 @@
 // The policy presets `p` cycles through — the four positions of the 2023 LKML thread "tee: add
-// FOLL_LONGTERM for CMA case when alloc shm" (DESIGN.md) — and the speed steps of `+` / `-`.
+// FOLL_LONGTERM for CMA case when alloc shm" (kernel-model.md §5.4) — and the speed steps of `+` / `-`.
 import type { Policies } from '../kernel/config.js';
 
 export interface Preset {

@@ -1,7 +1,7 @@
 // The terminal while the TUI runs: the alternate screen and a hidden cursor on the way in, and on
 // every way out — q, Ctrl-C, SIGINT, SIGTERM, SIGHUP, an uncaught exception, an unhandled
 // rejection, process.exit — the main screen, the cursor and cooked mode back. Ink 6 has no
-// alternateScreen option (research/ecosystem.md §2.4), so this writes the sequences itself.
+// alternateScreen option, so this writes the sequences itself.
 
 export const ENTER_ALT_SCREEN = '\u001b[?1049h\u001b[H\u001b[2J';
 export const LEAVE_ALT_SCREEN = '\u001b[?1049l';

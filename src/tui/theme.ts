@@ -1,5 +1,5 @@
 // Semantic colours and glyphs for the TUI. Colour is never the only signal: every page state,
-// pause state and warning also has its own glyph or text (research/ecosystem.md §1.2 item 5).
+// pause state and warning also has its own glyph or text.
 // Monochrome when NO_COLOR is set and not empty, with --no-color, or with FORCE_COLOR=0: chalk
 // (Ink's colour engine) ignores NO_COLOR, so this layer decides (§2.6).
 

@@ -1,5 +1,5 @@
 // Bundling a workload with esbuild, on the main thread: the esbuild service stays warm between
-// runs and reloads while a fresh worker boots in parallel (research/ecosystem.md §5.3).
+// runs and reloads while a fresh worker boots in parallel.
 import { createHash } from 'node:crypto';
 import { readFileSync, type Stats, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';

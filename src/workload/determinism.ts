@@ -1,5 +1,4 @@
-// A workload gets randomness and time only from the simulator (issue #4, DESIGN.md "Workload
-// scripts"): the same file, seed and policies must give byte-identical output. esbuild rewrites
+// A workload gets randomness and time only from the simulator (issue #4): the same file, seed and policies must give byte-identical output. esbuild rewrites
 // the workload's own uses of the wall clock, unseeded randomness, the host process, and callbacks
 // (which would run after the simulation, if ever) — not cmascope's — to these guards, which throw
 // where the workload called them, naming the deterministic replacement (issue #13).

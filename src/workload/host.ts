@@ -1,6 +1,6 @@
 // The worker that runs one workload: import its bundle (made by the main thread, bundle.ts),
 // simulate, and post snapshots to the main thread. A fresh worker per run (or reload) throws away the whole module
-// graph; terminate() stops a runaway workload (research/ecosystem.md §5.3).
+// graph; terminate() stops a runaway workload.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 // The simulation a workload runs in: the engine, the kernel, and the actors. Actors are
 // generators that yield system calls (Call effects) and get back a value or an errno name.
-// Kernel-level failure is a result, never an exception (DESIGN.md "Workload scripts").
+// Kernel-level failure is a result, never an exception.
 
 import { type Errno, errnoName, MLOCK_LIMIT } from '../kernel/config.js';
 import { exitTask, forkTask, spawnTask } from '../kernel/fork.js';

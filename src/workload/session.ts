@@ -1,7 +1,7 @@
 // A live run that can be restarted: with other policies (the TUI's `p`) or from a new version of
 // the workload file (watch mode). Blue/green: the new run starts in a fresh worker and replaces
 // the running one only once it has produced its first frame; if it fails, the old one keeps
-// going and the error is reported (research/ecosystem.md §5.3).
+// going and the error is reported.
 import { EventEmitter } from 'node:events';
 import type { WorkloadErrorInfo } from './errors.js';
 import { prewarm, type RunHandle, startRun } from './loader.js';

@@ -1,7 +1,6 @@
 // Follow a workload on disk: chokidar watches the directories of the workload and of every module
 // it imports, so every editor's way of saving works (write-then-rename, in-place writes, vim's
-// backupcopy); saves are debounced, and a save that changes no content does not count
-// (research/ecosystem.md §5.1).
+// backupcopy); saves are debounced, and a save that changes no content does not count.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';

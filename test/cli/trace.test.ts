@@ -1,4 +1,4 @@
-// `cmascope run --trace / --dmesg` as a user runs it: the spec's cases (§7) on platform P, read
+// `cmascope run --trace / --dmesg` as a user runs it: the cases of kernel-model.md §7 on platform P, read
 // from the files the CLI wrote and nothing else, on both kernel versions.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,7 +63,7 @@ beforeAll(async () => {
   });
 }, 240_000);
 
-describe.each(VERSIONS)('the spec cases on %s, from --trace and --dmesg alone', (v) => {
+describe.each(VERSIONS)('the §7 cases on %s, from --trace and --dmesg alone', (v) => {
   const w = (c: (typeof CASES)[number]) => out[`${c}-${v}`]!;
   const v64 = v === '6.4';
   const fn = v64 ? 'cma_alloc' : '__cma_alloc';

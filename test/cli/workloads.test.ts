@@ -32,7 +32,7 @@ const failures = (s: Snapshot) =>
 
 const proc = (s: Snapshot, comm: string) => s.processes.find((p) => p.comm === comm)!;
 
-describe('workloads/mtk-secure-region.ts (spec §5.5: one pinned page in a 384 MiB region)', () => {
+describe('workloads/mtk-secure-region.ts (kernel-model.md §5.5: one pinned page in a 384 MiB region)', () => {
   it('upstream: the whole-region cma_alloc fails on the TEE-pinned page; v2 and v2+accounting start playback', async () => {
     const [up, v2, acct] = await finals('mtk-secure-region', [
       ['--policy', UPSTREAM],

@@ -1,4 +1,4 @@
-// Workload-level fixtures for the fidelity cases of the pinning layer (spec §7 C–G): a
+// Workload-level fixtures for the fidelity cases of the pinning layer (kernel-model.md §7.C–G): a
 // Simulation on platform P, one-line actors, and readers of the state a case asserts on.
 import type { Errno, KernelVersion, Policies } from '../../src/kernel/config.js';
 import type { Kernel, KernelSpec } from '../../src/kernel/kernel.js';
@@ -11,7 +11,7 @@ import { B, CMA_PAGES, machineP } from '../helpers.js';
 export const VERSIONS = ['6.18', '6.4'] as const satisfies readonly KernelVersion[];
 
 /**
- * Each version under the spec's lowest-PFN placement and the kernel's own lists, for the cases
+ * Each version under the lowest-PFN placement of §7.0 and the kernel's own lists, for the cases
  * whose numbers do not depend on which free pages a process gets.
  */
 export const VERSION_PLACEMENTS = VERSIONS.flatMap((v) =>

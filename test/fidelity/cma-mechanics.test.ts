@@ -1,4 +1,4 @@
-// The mechanics of spec §1 and §2 beyond the §7 cases: the bitmap with order_per_bit and an
+// The mechanics of kernel-model.md §1 and §2 beyond the §7 cases: the bitmap with order_per_bit and an
 // unaligned base, the window step, the early exits and their counters, the CMA-first threshold,
 // the watermark, isolation accounting, merging at a CMA boundary and the trace formats.
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Spec §4.5 and §7: long-term pins of file-backed mappings — C14, the file variant of C8, and the
+// kernel-model.md §4.5 and §7: long-term pins of file-backed mappings — C14, the file variant of C8, and the
 // gup_longterm selftest matrix F (added in 6.5, so the selftest rows are 6.18; 6.4, which has
 // neither the GUP check nor the selftest, is checked against §4.5 directly).
 import { describe, expect, it } from 'vitest';
@@ -269,7 +269,7 @@ describe('F on 6.4: neither the GUP check (§4.5) nor io_uring’s -EFAULT exist
 });
 
 describe.each(VERSION_PLACEMENTS)(
-  'gup_test on %s, placement=%s: the selftest’s pin loop (§7 F, §9)',
+  'gup_test on %s, placement=%s: the selftest’s pin loop (§7.F, §9)',
   (version, placement) => {
     it('a fast-path prefix, then a CMA page pinned by the TEE: -ENOMEM, nothing left pinned', () => {
       const { k, out, run } = processA(version, { placement });

@@ -1,4 +1,4 @@
-// Spec §6 item 1: a guaranteed-CMA area lends its pages only to discardable clean cache, so
+// kernel-model.md §6 item 1: a guaranteed-CMA area lends its pages only to discardable clean cache, so
 // cma_alloc never migrates and never fails while the bitmap has a window.
 import { describe, expect, it } from 'vitest';
 import { cmaAlloc } from '../../src/kernel/mm/cma.js';

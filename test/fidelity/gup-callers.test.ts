@@ -1,5 +1,5 @@
 // GUP and its long-term callers beyond the §7 cases: gup_must_unshare() for R/O long-term pins,
-// the argument checks of VFIO, RDMA and io_uring, and where io_uring charges (spec §4.3–§4.6,
+// the argument checks of VFIO, RDMA and io_uring, and where io_uring charges (kernel-model.md §4.3–§4.6,
 // read against mm/gup.c, vfio_iommu_type1.c, umem.c and io_uring/rsrc.c).
 import { describe, expect, it } from 'vitest';
 import type { Kernel } from '../../src/kernel/kernel.js';

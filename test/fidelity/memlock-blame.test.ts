@@ -1,6 +1,6 @@
 // Issue 12 item 5: a failure caused by an accounting limit names the counter, what it held, what
 // was asked, the limit, whether CAP_IPC_LOCK applied, and who charged what it held, read from the
-// snapshot's JSON. Spec §7 D on platform P (§7.0): 8 MiB limit (2048 pages), no cap; both
+// snapshot's JSON. kernel-model.md §7.D on platform P (§7.0): 8 MiB limit (2048 pages), no cap; both
 // versions.
 import { describe, expect, it } from 'vitest';
 import type { Policies } from '../../src/kernel/config.js';

@@ -1,4 +1,4 @@
-// Spec §7 C17 and D: long-term pins of untouched memory, and RLIMIT_MEMLOCK accounting of
+// kernel-model.md §7 C17 and D: long-term pins of untouched memory, and RLIMIT_MEMLOCK accounting of
 // io_uring (C18–C20), RDMA (C21), mlock (C23) and the hypothetical TEE policies (C24), with the
 // counters of §4.3/§4.6. Platform P (§7.0): A is uid 1000 with an 8 MiB limit and no
 // CAP_IPC_LOCK unless a step says otherwise. The §4.6 rules are the same in 6.4 and 6.18, so

@@ -1,4 +1,4 @@
-// mlock(2) over holes and special mappings (spec §4.6 mlock row, read against 6.18 mm/mlock.c:
+// mlock(2) over holes and special mappings (kernel-model.md §4.6 mlock row, read against 6.18 mm/mlock.c:
 // apply_vma_lock_flags, mlock_fixup, do_mlock).
 import { describe, expect, it } from 'vitest';
 import { Buf } from '../../src/workload/api.js';

@@ -1,4 +1,4 @@
-// Spec §7 cases for the memory core: C1, C2, C3, C5, C6, C9.
+// kernel-model.md §7 cases for the memory core: C1, C2, C3, C5, C6, C9.
 import { describe, expect, it } from 'vitest';
 import { cmaAlloc, cmaRelease } from '../../src/kernel/mm/cma.js';
 import { GFP_KERNEL } from '../../src/kernel/mm/gfp.js';

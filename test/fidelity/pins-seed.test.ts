@@ -1,4 +1,4 @@
-// Spec §7 C: the seed scenario, pins versus CMA — C7 (upstream TEE pins block cma_alloc) and
+// kernel-model.md §7.C: the seed scenario, pins versus CMA — C7 (upstream TEE pins block cma_alloc) and
 // C8 (the v2 FOLL_LONGTERM patch moves the pages out first).
 import { describe, expect, it } from 'vitest';
 import type { KernelVersion, Policies } from '../../src/kernel/config.js';

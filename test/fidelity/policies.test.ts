@@ -1,4 +1,4 @@
-// The policy switches of spec §6 and §8.1 item 10, each against its upstream default: teePin
+// The policy switches of kernel-model.md §6 and §8.1 item 10, each against its upstream default: teePin
 // (§5.4: upstream / v1 `#if IS_ENABLED(CONFIG_CMA)` / v2 unconditional FOLL_LONGTERM),
 // pinsLongtermByDefault (§6 item 7), cmaRetry (§6 items 2–3), cmaEligibility (§6 item 5).
 // teeAccounting is C24 in memlock.test.ts.

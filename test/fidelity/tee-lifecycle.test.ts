@@ -1,4 +1,4 @@
-// Spec §5.1–§5.3 and §7 E/G: the TEE shm life cycle — munmap does not unpin (C27), exit and
+// kernel-model.md §5.1–§5.3 and §7.E, §7.G: the TEE shm life cycle — munmap does not unpin (C27), exit and
 // inherited fds (C28), TEE_IOC_SHM_ALLOC (C29), registration errors (C30), and the 6.18
 // protected heap's dynamic pool (C31). Upstream TEE (FOLL_PIN|FOLL_WRITE, no accounting).
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
-// TEE shm details beyond §7 E: the 6.4 pool allocator's power-of-two rounding, registration of
-// unaligned and zero-length ranges, and shm references across dup, fork and invokes (spec §5.1,
+// TEE shm details beyond §7.E: the 6.4 pool allocator's power-of-two rounding, registration of
+// unaligned and zero-length ranges, and shm references across dup, fork and invokes (kernel-model.md §5.1,
 // §5.3; drivers/tee/optee/core.c optee_pool_op_alloc_helper, tee_shm.c register_shm_helper).
 import { describe, expect, it } from 'vitest';
 import { Buf } from '../../src/workload/api.js';

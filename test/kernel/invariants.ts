@@ -1,4 +1,4 @@
-// Whole-machine invariants of the memory core (spec §1–§3), checked by walking every pfn.
+// Whole-machine invariants of the memory core (kernel-model.md §1–§3), checked by walking every pfn.
 // `checkInvariants(k, ctx)` throws a descriptive Error on the first violation. The structural
 // checks need only the kernel; the optional `ctx` adds what a test driver knows about the
 // allocations and user-page contents it made, so that counts can be compared exactly.

@@ -1,6 +1,6 @@
 // Property-based tests of the memory core: random operation sequences on small machines, with
 // every invariant of invariants.ts checked after every step (plus oracles for fault placement
-// and for why a cma_alloc window failed); then deterministic cases for spec rules that
+// and for why a cma_alloc window failed); then deterministic cases for kernel-model.md rules that
 // test/fidelity does not cover (§2.3, §2.4, §3.4, §6 item 3, §9), and checks that the invariant
 // checker does detect corruption.
 //
@@ -858,7 +858,7 @@ describe.each(['6.18', '6.4'] as const)('placement=kernel %s: claim or steal (§
     expect(u.alloc()).toBe(3);
     expect(k.alloc.pbMt[0]).toBe(MT.UNMOVABLE);
     checkInvariants(k);
-    // the spec's simplification steals the largest block instead
+    // the simplified rule (§1.5) steals the largest block instead
     expect(fragmented('lowest-pfn', true).u.alloc()).toBe(32);
   });
 

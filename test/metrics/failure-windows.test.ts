@@ -1,6 +1,6 @@
 // Item 4 of issue 12: a failed cma_alloc carries its windows (how many, the first and the last
 // with fin_pfn) and every snapshot its trace counts, so a sliding failure is asserted from JSON
-// alone. Platform P (spec §7.0): one page pinned in the middle of 'svp', a request that no window
+// alone. Platform P (kernel-model.md §7.0): one page pinned in the middle of 'svp', a request that no window
 // can avoid it with.
 import { describe, expect, it } from 'vitest';
 import { cmaAlloc } from '../../src/kernel/mm/cma.js';

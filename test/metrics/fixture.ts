@@ -1,6 +1,6 @@
-// A small real run for the exporter tests: platform P (spec §7.0), a TEE client registering 64 MiB
+// A small real run for the exporter tests: platform P (kernel-model.md §7.0), a TEE client registering 64 MiB
 // under teePin=upstream, and a player whose 200 MiB secure heap allocation fails on the pinned
-// pages (spec C7, as test/fidelity/pins-seed.test.ts). Interval snapshots every 2 s up to 20 s;
+// pages (C7, as test/fidelity/pins-seed.test.ts). Interval snapshots every 2 s up to 20 s;
 // the run is over by then (the TEE client closes its shm at about 10 s), so the final snapshot has
 // the last interval snapshot's simTimeNs.
 import type { KernelVersion, Policies } from '../../src/kernel/config.js';

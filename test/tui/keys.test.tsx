@@ -1,4 +1,4 @@
-// The keys of issue 5 §3 on the whole app, driven through ink-testing-library with a fake
+// The keys of issue 5 item 3 on the whole app, driven through ink-testing-library with a fake
 // Session: what the screen shows and what the session is asked to do.
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, test, vi } from 'vitest';

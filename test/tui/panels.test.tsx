@@ -238,7 +238,7 @@ describe('failure drill-down', () => {
 });
 
 describe('memlock blame (issue 12 item 5)', () => {
-  /** spec C20 step 2: P2 (pid 103 here) asks for 4 MiB while P1's ring holds 6 MiB of uid 1000 */
+  /** C20 step 2: P2 (pid 103 here) asks for 4 MiB while P1's ring holds 6 MiB of uid 1000 */
   const f = structuredClone(up);
   f.snapshot.failures = [
     {

@@ -1,4 +1,4 @@
-// The live run's pacing (issue 5 §5): the simulation runs in its worker, off the render path, and
+// The live run's pacing (issue 5 item 5): the simulation runs in its worker, off the render path, and
 // the TUI gets at most `refreshHz` frames a second however fast simulated time goes. Drives the
 // real Session and worker (from dist/, built by test/global-setup.ts).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

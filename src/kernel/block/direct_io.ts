@@ -1,6 +1,6 @@
 // O_DIRECT I/O: the user pages are referenced for the duration of the I/O and released at bio
 // completion — FOLL_GET in 6.4 (iov_iter_get_pages), FOLL_PIN in 6.18 (iov_iter_extract_pages);
-// short-term either way (spec §4.7, §3.4).
+// short-term either way (kernel-model.md §4.7, §3.4).
 import type { Sleep } from '../../sim/engine.js';
 import { sleep } from '../../sim/engine.js';
 import { pageSpan } from '../../sim/units.js';

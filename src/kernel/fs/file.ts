@@ -1,5 +1,5 @@
 // Open files and descriptor tables: a file is released when its last reference goes, whether the
-// references are dup'ed fds, fds inherited across fork, or in-flight users (spec §5.3).
+// references are dup'ed fds, fds inherited across fork, or in-flight users (kernel-model.md §5.3).
 
 export type FileKind =
   | 'regular'

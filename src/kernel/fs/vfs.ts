@@ -1,5 +1,5 @@
 // Files and their page cache: regular files on ext4/xfs/btrfs/tmpfs and memfds; buffered reads
-// fill the page cache with MOVABLE (so CMA-eligible) pages; mmap of a file (spec §4.5, §6 item 1).
+// fill the page cache with MOVABLE (so CMA-eligible) pages; mmap of a file (kernel-model.md §4.5, §6 item 1).
 import { PAGE_SIZE } from '../../sim/units.js';
 import { ERRNO } from '../config.js';
 import type { Kernel } from '../kernel.js';

@@ -1,4 +1,4 @@
-// io_uring fixed buffers (io_uring/rsrc.c, memmap.c; spec §4.5, §4.6): pin long-term, then charge
+// io_uring fixed buffers (io_uring/rsrc.c, memmap.c; kernel-model.md §4.5, §4.6): pin long-term, then charge
 // user->locked_vm (unless the ring was created with CAP_IPC_LOCK) and mm->pinned_vm.
 import type { Sleep } from '../../sim/engine.js';
 import { sleep } from '../../sim/engine.js';

@@ -1,4 +1,4 @@
-// Bit helpers on Uint32Array words: lib/bitmap.c semantics for the CMA bitmap (spec §2.2), and a
+// Bit helpers on Uint32Array words: lib/bitmap.c semantics for the CMA bitmap (kernel-model.md §2.2), and a
 // hierarchical bitmap that finds the lowest set bit in O(levels) for the buddy free lists.
 
 /** Index of the lowest set bit of a non-zero 32-bit word. */
@@ -53,7 +53,7 @@ export function setBits(map: Uint32Array, start: number, nr: number, value: bool
   }
 }
 
-/** bitmap_find_next_zero_area_off() (spec §2.2); a result >= size means "no window". */
+/** bitmap_find_next_zero_area_off() (kernel-model.md §2.2); a result >= size means "no window". */
 export function bitmapFindNextZeroAreaOff(
   map: Uint32Array,
   size: number,

@@ -1,4 +1,4 @@
-// CMA areas, the allocation bitmap, cma_alloc() and cma_release() (spec §2.1–§2.7, §6 items 2–3).
+// CMA areas, the allocation bitmap, cma_alloc() and cma_release() (kernel-model.md §2.1–§2.7, §6 items 2–3).
 import type { Sleep } from '../../sim/engine.js';
 import { sleep } from '../../sim/engine.js';
 import { ANDROID_CMA_RETRIES, CMA_RETRY_SLEEP_NS, ERRNO } from '../config.js';

@@ -1,4 +1,4 @@
-// GFP flags and their mapping to a migratetype and ALLOC_CMA (spec §1.6).
+// GFP flags and their mapping to a migratetype and ALLOC_CMA (kernel-model.md §1.6).
 import { MT } from '../config.js';
 
 export const __GFP_MOVABLE = 1 << 0;

@@ -1,5 +1,5 @@
 // get_user_pages / pin_user_pages with FOLL_GET, FOLL_PIN, FOLL_WRITE and FOLL_LONGTERM
-// (spec §4.1–§4.5, 6.18 mm/gup.c; 6.4 is equivalent but for the 6.5 file-backed refusal).
+// (kernel-model.md §4.1–§4.5, 6.18 mm/gup.c; 6.4 is equivalent but for the 6.5 file-backed refusal).
 import { ERRNO, MT } from '../config.js';
 import type { Kernel } from '../kernel.js';
 import { KERN_ERR } from '../observe/printk.js';

@@ -1,5 +1,5 @@
 // /sys/kernel/debug/gup_test PIN_LONGTERM_TEST_START / _STOP: the pins the gup_longterm selftest
-// takes (spec §7 F), held until stopped.
+// takes (kernel-model.md §7.F), held until stopped.
 import type { Sleep } from '../../sim/engine.js';
 import { sleep } from '../../sim/engine.js';
 import { PAGE_SIZE } from '../../sim/units.js';
@@ -27,7 +27,7 @@ export function* gupTestPin(
   opts: { write: boolean; fast: boolean },
 ): Generator<Sleep, number> {
   if (held.has(task)) return -ERRNO.EINVAL;
-  // pin_longterm_test_start(): IS_ALIGNED(args.addr | args.size, PAGE_SIZE), at least a page (§7 F)
+  // pin_longterm_test_start(): IS_ALIGNED(args.addr | args.size, PAGE_SIZE), at least a page (§7.F)
   if (addr % PAGE_SIZE || len % PAGE_SIZE || len === 0) return -ERRNO.EINVAL;
   const start = addr / PAGE_SIZE;
   const n = len / PAGE_SIZE;
@@ -57,7 +57,7 @@ export function* gupTestPin(
 
 /**
  * Closing /sys/kernel/debug/gup_test (gup_test_release → pin_longterm_test_stop): the pins the
- * task still holds go when it exits (§7 F; exit_files closes the file).
+ * task still holds go when it exits (§7.F; exit_files closes the file).
  */
 export function gupTestRelease(k: Kernel, task: Task): void {
   const h = held.get(task);

@@ -1,4 +1,4 @@
-// Page faults: a user page is allocated into its object (spec §1.6: MOVABLE user allocations are
+// Page faults: a user page is allocated into its object (kernel-model.md §1.6: MOVABLE user allocations are
 // CMA-eligible; under PF_MEMALLOC_PIN they are not).
 import type { Kernel } from '../kernel.js';
 import { GFP_HIGHUSER_MOVABLE, memallocPinGfp } from './gfp.js';

@@ -1,4 +1,4 @@
-// migrate_pages() for order-0 folios (spec §3.1–§3.3): a page with references beyond the
+// migrate_pages() for order-0 folios (kernel-model.md §3.1–§3.3): a page with references beyond the
 // expected count fails with -EAGAIN after all passes; a missing target page is -ENOMEM.
 import { ERRNO } from '../config.js';
 import { MIGRATE_FAIL_PASSES_NS, MIGRATE_PAGE_NS } from '../cost.js';

@@ -1,4 +1,4 @@
-// mlock(2), munlock(2), mlockall(2) and munlockall(2) (spec §3.5, §4.6, C23). mlock takes no
+// mlock(2), munlock(2), mlockall(2) and munlockall(2) (kernel-model.md §3.5, §4.6, C23). mlock takes no
 // page reference: mlocked pages stay movable by CMA.
 import { ERRNO } from '../config.js';
 import type { Kernel } from '../kernel.js';

@@ -1,4 +1,4 @@
-// Address spaces: VMAs over anon and file objects, faults, munmap, fork (spec §4.5, §4.6, §5.3).
+// Address spaces: VMAs over anon and file objects, faults, munmap, fork (kernel-model.md §4.5, §4.6, §5.3).
 // Addresses are page numbers (virtual address >> PAGE_SHIFT) inside the model.
 import { PAGEBLOCK_ORDER } from '../config.js';
 import type { Kernel } from '../kernel.js';

@@ -1,4 +1,4 @@
-// Per-PFN page state as a struct of typed arrays (spec §1.1, §8.1 item 1): no object per page.
+// Per-PFN page state as a struct of typed arrays (kernel-model.md §1.1, §8.1 item 1): no object per page.
 import { GUP_PIN_COUNTING_BIAS } from '../config.js';
 
 /** Who owns a page. */

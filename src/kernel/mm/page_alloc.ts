@@ -1,5 +1,5 @@
 // The buddy allocator: zones, pageblocks, free lists per (order, migratetype), the CMA-first rule
-// and the fallback table (spec §1.2–§1.7).
+// and the fallback table (kernel-model.md §1.2–§1.7).
 //
 // Every placement keeps a bitmap of free-block heads per order. placement=kernel keeps the
 // kernel's own lists (free_list.ts): doubly linked, taken at the head, added at the head or the
@@ -303,7 +303,7 @@ export class PageAlloc {
     }
   }
 
-  /** Take a block of another type (§1.5): the kernel's rule or the spec's simplification. */
+  /** Take a block of another type (§1.5): the kernel's rule or the simplified one. */
   private rmqueueFallback(zone: Zone, order: number, mt: MT): number {
     const fallbacks = FALLBACKS[mt];
     if (!fallbacks) return -1;
@@ -312,7 +312,7 @@ export class PageAlloc {
       : this.rmqueueFallbackSimple(zone, order, mt, fallbacks);
   }
 
-  /** The spec's simplification (§1.5): the fallback types in table order, the largest block first. */
+  /** The simplified rule (§1.5): the fallback types in table order, the largest block first. */
   private rmqueueFallbackSimple(
     zone: Zone,
     order: number,

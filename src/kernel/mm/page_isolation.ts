@@ -1,4 +1,4 @@
-// alloc_contig_range() for the CMA path (spec §2.4): isolate whole pageblocks, migrate what can
+// alloc_contig_range() for the CMA path (kernel-model.md §2.4): isolate whole pageblocks, migrate what can
 // move, then require every page of the range to be free.
 import { COMPACT_CLUSTER_MAX, CONTIG_MIGRATE_TRIES, ERRNO, PAGEBLOCK_ORDER } from '../config.js';
 import {

@@ -1,4 +1,4 @@
-// RLIMIT_MEMLOCK accounting of pinned pages, in the three styles of spec §4.6 (and the TEE
+// RLIMIT_MEMLOCK accounting of pinned pages, in the three styles of kernel-model.md §4.6 (and the TEE
 // policies of §6 item 8, which borrow them). A Charge remembers exactly what it took, and who
 // took it: the counters keep their live charges, so a refusal names what fills them.
 import { ERRNO } from '../config.js';

@@ -1,4 +1,4 @@
-// Pin a user range for a subsystem and register who holds it, for blame (spec §4, §6 item 4).
+// Pin a user range for a subsystem and register who holds it, for blame (kernel-model.md §4, §6 item 4).
 import type { Kernel } from '../kernel.js';
 import type { PinHolder, PinVia } from '../observe/blame.js';
 import type { Task } from '../task.js';

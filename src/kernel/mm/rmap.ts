@@ -1,5 +1,5 @@
 // Reverse map: the objects that own user pages (an anon_vma or a file's address_space) and the
-// page each of their indices maps to. Migration rewrites the entry (spec §3.1); the pair
+// page each of their indices maps to. Migration rewrites the entry (kernel-model.md §3.1); the pair
 // (object, index) a page belongs to is its content identity (§8.1 item 1).
 //
 // Each object owns a contiguous range of a 32-bit slot space from its creation, and a page

@@ -1,5 +1,5 @@
 // Who holds the page that blocked an allocation, and through which path (Android's page_pinner,
-// spec §6 item 4; DESIGN.md failures[].blocker).
+// kernel-model.md §6 item 4; docs/snapshot.md failures[].blocker).
 import type { Kernel } from '../kernel.js';
 import { type PageArrays, PageKind } from '../mm/page.js';
 

@@ -1,5 +1,5 @@
 // The files a kernel engineer reads: /proc/meminfo, /proc/vmstat, /sys/kernel/mm/cma/<name>/ and
-// /sys/kernel/debug/cma/<name>/ (spec §1.8, §2.6), in the kernel's names and units.
+// /sys/kernel/debug/cma/<name>/ (kernel-model.md §1.8, §2.6), in the kernel's names and units.
 import type { Kernel } from '../kernel.js';
 import { popcount32 } from '../mm/bitmap.js';
 import type { CmaArea } from '../mm/cma.js';

@@ -1,4 +1,4 @@
-// Trace events (spec §2.6), kept in a ring buffer like the ftrace buffer: each record holds its
+// Trace events (kernel-model.md §2.6), kept in a ring buffer like the ftrace buffer: each record holds its
 // event's fields by name, as the kernel's TP_STRUCT__entry does, and is formatted on read with
 // the event's TP_printk of the simulated version. A sink, when set, sees every record as it is
 // emitted (`run --trace`: the whole trace, whatever the ring kept).

@@ -1,4 +1,4 @@
-// /proc/vmstat event counters that the simulation keeps (spec §1.8, §2.6); the free-page counts
+// /proc/vmstat event counters that the simulation keeps (kernel-model.md §1.8, §2.6); the free-page counts
 // come from the zones.
 
 export class VmEvents {

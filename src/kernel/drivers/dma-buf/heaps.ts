@@ -1,4 +1,4 @@
-// DMA-BUF heaps that allocate from CMA (spec §5.5): the CMA heap (one cma_alloc per buffer), and
+// DMA-BUF heaps that allocate from CMA (kernel-model.md §5.5): the CMA heap (one cma_alloc per buffer), and
 // pool heaps whose first buffer takes a whole pool in one cma_alloc and whose last free releases
 // it — the MediaTek secure heap (the whole region, align 0) and the TEE protected heap (a dynamic
 // pool of min_size, align = min(order, 8)).

@@ -1,4 +1,4 @@
-// RDMA memory regions (drivers/infiniband/core/umem.c ib_umem_get; spec §4.6, C21): charge
+// RDMA memory regions (drivers/infiniband/core/umem.c ib_umem_get; kernel-model.md §4.6, C21): charge
 // mm->pinned_vm before pinning, then pin long-term in batches, looping over partial counts.
 import type { Sleep } from '../../../sim/engine.js';
 import { sleep } from '../../../sim/engine.js';

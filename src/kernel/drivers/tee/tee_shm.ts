@@ -1,4 +1,4 @@
-// The TEE subsystem's shared memory (drivers/tee/tee_core.c, tee_shm.c, optee/smc_abi.c; spec §5),
+// The TEE subsystem's shared memory (drivers/tee/tee_core.c, tee_shm.c, optee/smc_abi.c; kernel-model.md §5),
 // with the FOLL_LONGTERM patch positions and the hypothetical memlock accounting as policies
 // (§5.4, §6 items 7–8).
 import type { Sleep } from '../../../sim/engine.js';

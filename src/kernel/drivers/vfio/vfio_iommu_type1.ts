@@ -1,4 +1,4 @@
-// VFIO type1 DMA mappings (drivers/vfio/vfio_iommu_type1.c; spec §4.6): pin long-term in batches
+// VFIO type1 DMA mappings (drivers/vfio/vfio_iommu_type1.c; kernel-model.md §4.6): pin long-term in batches
 // of 512 with pin_user_pages_remote (no fast path), checking mm->locked_vm (shared with mlock)
 // page by page, then charge it.
 import type { Sleep } from '../../../sim/engine.js';
