@@ -143,7 +143,9 @@ await cli
         )
         .example('$0 run w.ts --kernel 6.4 --policy teePin=v2-longterm', 'the v2 patch on 6.4')
         .example("$0 run w.ts --fail-on 'cma_alloc_fail>0'", 'exit 3 when a CMA allocation failed')
-        .example('$0 run w.ts --watch', 'run again on every save'),
+        .example('$0 run w.ts --watch', 'run again on every save')
+        .example('$0 run w.ts --trace t.txt --dmesg d.txt', 'every trace record, the kernel log')
+        .example('$0 run w.ts --serve 9464', 'a live /metrics for Prometheus'),
     (a) => guarded(() => (a.watch ? watchRunCommand : runCommand)(a as unknown as RunCommandArgs)),
   )
   .command(
