@@ -1,5 +1,6 @@
 // `run --trace`: trace_records_per_s formats records of every event in ftrace's text and writes
-// them to a file in the batches the run's worker sends (src/workload/spool.ts); trace_overhead is
+// them to a file in the batches the run's worker sends (src/workload/spool.ts), median of 3 runs
+// (the CPU time's rate is logged: on a shared machine, it tells load from work); trace_overhead is
 // the default workload's run speed with --trace over its speed without (the real binary, median
 // of 3 runs each, to /dev/null and a temporary file).
 import { execFileSync } from 'node:child_process';
@@ -39,10 +40,12 @@ function sample(i: number): TraceRecord {
   } as TraceRecord;
 }
 
-function recordsPerSecond(dir: string): number {
+/** Records per second of wall time and of CPU time. */
+function recordsPerSecond(dir: string): [number, number] {
   const log6 = new TraceLog('6.18');
   const records = Array.from({ length: 1024 }, (_, i) => sample(i));
   const fd = openSync(join(dir, 'trace.txt'), 'w');
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const batch = traceBatch();
   for (let i = 0; i < RECORDS; i++) {
@@ -51,7 +54,9 @@ function recordsPerSecond(dir: string): number {
   }
   writeSync(fd, batch.take());
   closeSync(fd);
-  return RECORDS / ((performance.now() - t0) / 1e3);
+  const s = (performance.now() - t0) / 1e3;
+  const cpu = process.cpuUsage(cpu0);
+  return [RECORDS / s, RECORDS / ((cpu.user + cpu.system) / 1e6)];
 }
 
 function runMs(args: string[]): number {
@@ -77,7 +82,11 @@ export const traceBench: Bench = {
   async figures() {
     const dir = mkdtempSync(join(tmpdir(), 'cmascope-trace-'));
     try {
-      const perS = recordsPerSecond(dir);
+      const rates = Array.from({ length: 3 }, () => recordsPerSecond(dir));
+      const perS = median(rates.map((r) => r[0]));
+      log(
+        `  records: ${rates.map((r) => (r[0] / 1e6).toFixed(2)).join(' ')} M/s; of CPU time: ${rates.map((r) => (r[1] / 1e6).toFixed(2)).join(' ')} M/s`,
+      );
       const without: number[] = [];
       const withTrace: number[] = [];
       for (let i = 0; i < 3; i++) {
