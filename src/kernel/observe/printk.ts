@@ -33,6 +33,7 @@ export function printTimestamp(o: Sink, ns: number): Sink {
 let lastSec = -1;
 let secText = '';
 
+/** The same, as a string. */
 export const timestamp = (ns: number): string => sprint((o) => printTimestamp(o, ns));
 
 /** `[%5lu.%06lu]` of a time in ns, as dmesg prints it. */
