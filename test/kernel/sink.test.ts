@@ -2,7 +2,7 @@
 // `run --trace`, whatever the numbers and whatever a comm or a name holds.
 import { describe, expect, it } from 'vitest';
 import { printFtraceLine } from '../../src/kernel/observe/ftrace.js';
-import { ByteSink, type Sink, sprint } from '../../src/kernel/observe/sink.js';
+import { ByteSink, type Sink, sprint, Text } from '../../src/kernel/observe/sink.js';
 import { TraceLog, type TraceRecord } from '../../src/kernel/observe/trace.js';
 
 const NUMBERS = [0, 1, 9, 10, 15, 16, 999_999, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 2 ** 40 + 3];
@@ -19,7 +19,7 @@ const STRINGS = [
 
 function conversions(o: Sink): void {
   for (const n of NUMBERS) o.dec(n).dec(-n).dec(n, 6).hex(n).hex(n, 10).lx(n).lx(-1);
-  for (const s of STRINGS) o.str(s);
+  for (const s of STRINGS) o.str(s).put(new Text(s));
 }
 
 describe('ByteSink', () => {

@@ -2,9 +2,20 @@
 // shows, or bytes, for a whole trace (`run --trace`). Each output format is written once, against
 // Sink, and so prints the same either way.
 
+/** A string written often (a task's context, an event's name), its UTF-8 made once. */
+export class Text {
+  readonly utf8: Uint8Array;
+
+  constructor(readonly text: string) {
+    this.utf8 = Buffer.from(text, 'utf8');
+  }
+}
+
 export abstract class Sink {
   /** %s (constant text too) */
   abstract str(s: string): this;
+  /** %s of a Text */
+  abstract put(t: Text): this;
   /** %d, %u, %lu of an integer; `width` pads with zeros (%06lu) */
   abstract dec(n: number, width?: number): this;
   /** %x of an integer >= 0; `width` pads with zeros (%010lx) */
@@ -21,6 +32,11 @@ export class StringSink extends Sink {
 
   str(s: string): this {
     this.text += s;
+    return this;
+  }
+
+  put(t: Text): this {
+    this.text += t.text;
     return this;
   }
 
@@ -97,7 +113,7 @@ export class ByteSink extends Sink {
     return this;
   }
 
-  /** The UTF-8 of `s`, kept for the next time (a constant, a task's context, a name). */
+  /** The UTF-8 of `s`, kept for the next time (a format's constants, a cma area's name). */
   private encoded(s: string): Uint8Array {
     let b = this.cache.get(s);
     if (b === undefined) {
@@ -106,6 +122,10 @@ export class ByteSink extends Sink {
       this.cache.set(s, b);
     }
     return b;
+  }
+
+  put(t: Text): this {
+    return this.copy(t.utf8);
   }
 
   private copy(b: Uint8Array): this {
