@@ -183,7 +183,7 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
         write(exp.begin());
       }
       if (m.type === 'snapshot') write(exp.snapshot(m.snapshot));
-      if (m.type === 'trace') attempt(() => side.trace?.write(m.text, m.records));
+      if (m.type === 'trace') attempt(() => side.trace?.write(m.bytes, m.records));
       if (m.type === 'dmesg') attempt(() => side.dmesg?.write(m.text));
     },
   });

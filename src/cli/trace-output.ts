@@ -9,8 +9,8 @@ import { fileOutput, type Output, stdoutOutput, target } from './output.js';
 import { UsageError } from './usage.js';
 
 export interface TraceOutput {
-  /** Records as text, and how many. */
-  write(text: string, records: number): void;
+  /** Records as UTF-8 text, and how many. */
+  write(bytes: Uint8Array, records: number): void;
   commit(): void;
   discard(): void;
 }
@@ -19,7 +19,7 @@ const CHUNK = 1 << 20;
 
 /** The trace streamed as is (trace_pipe). */
 const streamed = (out: Output): TraceOutput => ({
-  write: (text) => out.write(text),
+  write: (bytes) => out.write(bytes),
   commit: () => out.commit(),
   discard: () => out.discard(),
 });
@@ -51,9 +51,9 @@ export function traceOutput(path: string): TraceOutput {
     throw new Error(`writing ${path}: ${(e as Error).message}; ${path} left as it was`);
   };
   return {
-    write(text, records) {
+    write(bytes, records) {
       try {
-        writeSync(fd, text);
+        writeSync(fd, bytes);
       } catch (e) {
         fail(e);
       }

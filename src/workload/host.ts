@@ -34,7 +34,8 @@ const PAUSED_MS = 1000;
 /** Wall time a live slice may take before control messages get a turn. */
 const SLICE_MS = 30;
 
-const post = (m: HostMessage) => parentPort!.postMessage(m);
+/** `transfer`: buffers handed over with the message (no longer usable here), not copied */
+const post = (m: HostMessage, transfer?: ArrayBuffer[]) => parentPort!.postMessage(m, transfer);
 
 /** Import the bundle from a temporary file so that stack traces map back through its source map. */
 async function importBundle(code: string): Promise<unknown> {

@@ -93,8 +93,8 @@ export type HostMessage =
   | { type: 'snapshot'; snapshot: Snapshot }
   /** the run as it is now (RunRequest.progressMs): wall-clock paced, for --serve only, never output */
   | { type: 'progress'; snapshot: Snapshot }
-  /** trace records in ftrace's text (a batch of whole lines, in order) */
-  | { type: 'trace'; text: string; records: number }
+  /** trace records in ftrace's text, UTF-8 (a batch of whole lines, in order) */
+  | { type: 'trace'; bytes: Uint8Array; records: number }
   /** kernel log lines as dmesg prints them (a batch of whole lines, in order) */
   | { type: 'dmesg'; text: string }
   | { type: 'frame'; frame: LiveFrame }

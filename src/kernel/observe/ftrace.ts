@@ -1,12 +1,12 @@
 // The trace as tracefs prints it (kernel/trace/trace.c, trace_output.c): each record as
 // trace_print_context() and the event's output function write it, and the header of the `trace`
 // file; and event selection as `trace-cmd record -e` / set_event read it.
-import { timestamp } from './printk.js';
+import { printTimestamp } from './printk.js';
+import { type Sink, Text } from './sink.js';
+import { EVENTS, TRACE_NAMES, type TraceLog, type TraceName, type TraceRecord } from './trace.js';
 
 /** A comm is at most 15 characters and its NUL. */
 const TASK_COMM_LEN = 16;
-
-import { EVENTS, TRACE_NAMES, type TraceLog, type TraceName, type TraceRecord } from './trace.js';
 
 /**
  * `%16s-%-7d [%03d] %c%c%c%c%c %5lu.%06lu: name: fields`. One CPU; the five latency flags
@@ -14,16 +14,25 @@ import { EVENTS, TRACE_NAMES, type TraceLog, type TraceName, type TraceRecord } 
  * sleepable process context are all clear: `.....`. The event is printed by name, without its
  * system (trace_raw_output_prep).
  */
-export function ftraceLine(log: TraceLog, r: TraceRecord): string {
-  return `${context(r.comm, r.pid)}${timestamp(r.t)}: ${r.name}: ${log.body(r)}\n`;
+export function printFtraceLine(o: Sink, log: TraceLog, r: TraceRecord): void {
+  printTimestamp(o.put(context(r.comm, r.pid)), r.t).put(NAMES[r.name]);
+  log.print(o, r);
+  o.str('\n');
 }
 
-/** `%16s-%-7d [000] ..... ` of a task, made once per task (the hot path of `run --trace`). */
-const contexts = new Map<number, { comm: string; text: string }>();
-function context(comm: string, pid: number): string {
+/** `: name: ` of each event, made once. */
+const NAMES: { [N in TraceName]: Text } = Object.fromEntries(
+  TRACE_NAMES.map((n) => [n, new Text(`: ${n}: `)]),
+) as never;
+
+/** `%16s-%-7d [000] ..... ` of a task (trace_print_context), made once per task. */
+const contexts = new Map<number, { comm: string; text: Text }>();
+function context(comm: string, pid: number): Text {
   const c = contexts.get(pid);
   if (c !== undefined && c.comm === comm) return c.text;
-  const text = `${comm.slice(0, TASK_COMM_LEN - 1).padStart(16)}-${String(pid).padEnd(7)} [000] ..... `;
+  const text = new Text(
+    `${comm.slice(0, TASK_COMM_LEN - 1).padStart(16)}-${String(pid).padEnd(7)} [000] ..... `,
+  );
   contexts.set(pid, { comm, text });
   return text;
 }

@@ -1,6 +1,7 @@
 // The kernel log: printk's ring buffer of (time, level, text) records, read as dmesg prints them.
 // Apart from the trace: a message is not a tracepoint, and counts no trace event.
 import { Ring } from './ring.js';
+import { type Sink, sprint } from './sink.js';
 
 /** Console log levels (include/linux/kern_levels.h). */
 export const KERN_ERR = 3;
@@ -19,7 +20,7 @@ export interface PrintkRecord {
 }
 
 /** `%5lu.%06lu` of a time in ns, as printk and ftrace print timestamps (truncated to µs). */
-export function timestamp(ns: number): string {
+export function printTimestamp(o: Sink, ns: number): Sink {
   const us = Math.floor(ns / 1e3);
   const sec = Math.floor(us / 1e6);
   // records come in time order: the seconds part is made once per second (the hot path of --trace)
@@ -27,10 +28,13 @@ export function timestamp(ns: number): string {
     lastSec = sec;
     secText = `${String(sec).padStart(5)}.`;
   }
-  return secText + String(1e6 + (us - sec * 1e6)).slice(1);
+  return o.str(secText).dec(us - sec * 1e6, 6);
 }
 let lastSec = -1;
 let secText = '';
+
+/** The same, as a string. */
+export const timestamp = (ns: number): string => sprint((o) => printTimestamp(o, ns));
 
 /** `[%5lu.%06lu]` of a time in ns, as dmesg prints it. */
 export const printkTime = (ns: number): string => `[${timestamp(ns)}]`;

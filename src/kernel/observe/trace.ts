@@ -4,6 +4,7 @@
 // emitted (`run --trace`: the whole trace, whatever the ring kept).
 import type { KernelVersion } from '../config.js';
 import { Ring } from './ring.js';
+import { type Sink, sprint } from './sink.js';
 
 /** The fields of each event (TP_STRUCT__entry); pfns are numbers, `page` is the page's pfn. */
 export interface TraceFields {
@@ -48,21 +49,24 @@ export type TraceRecord = {
   };
 }[TraceName];
 
-/** 0x%lx of an unsigned long: -1 is ULONG_MAX. */
-const hex = (n: number) => (n === -1 ? '0xffffffffffffffff' : `0x${n.toString(16)}`);
-
 /**
  * %p of a struct page: a stable vmemmap-style address, 0xfffffc0000000000 + 64 bytes per page
  * (pfns below 2^34, as 40 bits), NULL for none.
  */
-export const pagePtr = (pfn: number): string =>
-  pfn < 0 ? '0000000000000000' : `fffffc${(pfn * 64).toString(16).padStart(10, '0')}`;
+const pagePtr = (o: Sink, pfn: number): Sink =>
+  pfn < 0 ? o.str('0000000000000000') : o.str('fffffc').hex(pfn * 64, 10);
+
+/** `name=%s pfn=0x%lx page=%p count=%lu`, which cma_release and cma_alloc_class print first. */
+const cmaRange = (o: Sink, f: TraceFields['cma_release']): Sink =>
+  pagePtr(o.str('name=').str(f.name).str(' pfn=0x').lx(f.pfn).str(' page='), f.page)
+    .str(' count=')
+    .dec(f.count);
 
 interface EventDef<N extends TraceName> {
   /** TRACE_SYSTEM */
   system: string;
   /** TP_printk of the version */
-  printk(f: TraceFields[N], v: KernelVersion): string;
+  printk(o: Sink, f: TraceFields[N], v: KernelVersion): void;
 }
 
 /** Every event the model emits, as include/trace/events/{cma,migrate,page_isolation}.h declare it. */
@@ -70,35 +74,53 @@ export const EVENTS: { [N in TraceName]: EventDef<N> } = {
   cma_alloc_start: {
     system: 'cma',
     // 6.15 added available_count and total_count and renamed count to request_count (§2.7)
-    printk: (f, v) =>
-      v === '6.4'
-        ? `name=${f.name} count=${f.request_count} align=${f.align}`
-        : `name=${f.name} request_count=${f.request_count} available_count=${f.available_count} total_count=${f.total_count} align=${f.align}`,
+    printk: (o, f, v) => {
+      o.str('name=').str(f.name);
+      if (v === '6.4') o.str(' count=').dec(f.request_count);
+      else
+        o.str(' request_count=')
+          .dec(f.request_count)
+          .str(' available_count=')
+          .dec(f.available_count)
+          .str(' total_count=')
+          .dec(f.total_count);
+      o.str(' align=').dec(f.align);
+    },
   },
   cma_alloc_busy_retry: {
     system: 'cma',
-    printk: (f) =>
-      `name=${f.name} pfn=${hex(f.pfn)} page=${pagePtr(f.page)} count=${f.count} align=${f.align}`,
+    printk: (o, f) => cmaRange(o, f).str(' align=').dec(f.align),
   },
   cma_alloc_finish: {
     system: 'cma',
-    printk: (f) =>
-      `name=${f.name} pfn=${hex(f.pfn)} page=${pagePtr(f.page)} count=${f.count} align=${f.align} errorno=${f.errorno}`,
+    printk: (o, f) => cmaRange(o, f).str(' align=').dec(f.align).str(' errorno=').dec(f.errorno),
   },
-  cma_release: {
-    system: 'cma',
-    printk: (f) => `name=${f.name} pfn=${hex(f.pfn)} page=${pagePtr(f.page)} count=${f.count}`,
-  },
+  cma_release: { system: 'cma', printk: cmaRange },
   test_pages_isolated: {
     system: 'page_isolation',
-    printk: (f) =>
-      `start_pfn=${hex(f.start_pfn)} end_pfn=${hex(f.end_pfn)} fin_pfn=${hex(f.fin_pfn)} ret=${f.fin_pfn >= f.end_pfn ? 'success' : 'fail'}`,
+    printk: (o, f) =>
+      o
+        .str('start_pfn=0x')
+        .lx(f.start_pfn)
+        .str(' end_pfn=0x')
+        .lx(f.end_pfn)
+        .str(' fin_pfn=0x')
+        .lx(f.fin_pfn)
+        .str(f.fin_pfn >= f.end_pfn ? ' ret=success' : ' ret=fail'),
   },
   mm_migrate_pages: {
     system: 'migrate',
     // nr_split arrived after 6.4 ("mm/migrate: add nr_split to trace_mm_migrate_pages stats", §2.6)
-    printk: (f, v) =>
-      `nr_succeeded=${f.nr_succeeded} nr_failed=${f.nr_failed} nr_thp_succeeded=0 nr_thp_failed=0 nr_thp_split=0${v === '6.4' ? '' : ' nr_split=0'} mode=MIGRATE_SYNC reason=${f.reason}`,
+    printk: (o, f, v) =>
+      o
+        .str('nr_succeeded=')
+        .dec(f.nr_succeeded)
+        .str(' nr_failed=')
+        .dec(f.nr_failed)
+        .str(' nr_thp_succeeded=0 nr_thp_failed=0 nr_thp_split=0')
+        .str(v === '6.4' ? '' : ' nr_split=0')
+        .str(' mode=MIGRATE_SYNC reason=')
+        .str(f.reason),
   },
 };
 
@@ -144,9 +166,11 @@ export class TraceLog {
 
   /** The event body as the kernel prints it after "name: " (TP_printk). */
   body(r: TraceRecord): string {
-    return (EVENTS[r.name].printk as (f: TraceRecord['fields'], v: KernelVersion) => string)(
-      r.fields,
-      this.version,
-    );
+    return sprint((o) => this.print(o, r));
+  }
+
+  /** Writes the event body to `o`. */
+  print(o: Sink, r: TraceRecord): void {
+    (EVENTS[r.name].printk as EventDef<TraceName>['printk'])(o, r.fields, this.version);
   }
 }
