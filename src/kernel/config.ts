@@ -39,6 +39,8 @@ export interface Policies {
    * seeded random pageblock's, or the kernel's own list discipline (page_alloc.ts)
    */
   placement: 'lowest-pfn' | 'shuffled' | 'kernel';
+  /** per-CPU page lists for orders 0-3 (mm/pcp.ts), or every page straight from the buddy */
+  pcp: 'off' | 'on';
   pinsLongtermByDefault: boolean;
 }
 
@@ -48,6 +50,7 @@ export const DEFAULT_POLICIES: Policies = {
   cmaRetry: 'upstream',
   cmaEligibility: 'movable',
   placement: 'lowest-pfn',
+  pcp: 'off',
   pinsLongtermByDefault: false,
 };
 
@@ -58,6 +61,7 @@ export const POLICY_VALUES: { readonly [K in keyof Policies]: readonly Policies[
   cmaRetry: ['upstream', 'android', 'nofail'],
   cmaEligibility: ['movable', 'tagged-only'],
   placement: ['lowest-pfn', 'shuffled', 'kernel'],
+  pcp: ['off', 'on'],
   pinsLongtermByDefault: [false, true],
 };
 

@@ -53,6 +53,8 @@ export interface MachineSpec {
   reserved?: string | number;
   /** WMARK_MIN of the normal zone; default from min_free_kbytes = sqrt(16 * lowmem kB) (§1.7) */
   minFree?: string | number;
+  /** CPUs, default 4: a task runs on CPU pid % cpus (the per-CPU page lists of policy pcp=on) */
+  cpus?: number;
   cma?: CmaAreaSpec[];
   /** DMA-BUF heaps; default: one CMA heap per area, named after it (§5.5) */
   heaps?: HeapSpec[];
@@ -95,6 +97,15 @@ function defaultMinPages(managed: number): number {
 /** __setup_per_zone_wmarks(): ZONE_MOVABLE's min is managed / 1024, clamped to [32, 128]. */
 const movableMinPages = (managed: number): number => Math.min(128, Math.max(32, managed >> 10));
 
+/**
+ * __setup_per_zone_wmarks(): WMARK_LOW = min + max(tmp / 4, managed * watermark_scale_factor
+ * (10) / 10000), where tmp is the zone's share of pages_min (the normal zone's min).
+ */
+const lowWmarkPages = (min: number, share: number, managed: number): number =>
+  min + Math.max(share >> 2, Math.floor((managed * 10) / 10000));
+
+export const DEFAULT_CPUS = 4;
+
 export class Kernel {
   readonly version: KernelVersion;
   readonly policies: Policies;
@@ -128,8 +139,9 @@ export class Kernel {
   readonly cmaAllocFailures = new LabelTally();
   /** memlock refusals since boot by [uid, counter, subsystem] */
   readonly memlockDenials = new LabelTally();
-  /** pid of the task whose syscall is running (0: none), for traces and -EINTR */
-  currentPid = 0;
+  private pid = 0;
+  /** CPUs of the machine: a task runs on CPU pid % cpus */
+  readonly cpus: number;
   currentFatal = false;
   /** pages the kernel reserved at boot */
   readonly reservedPages: number;
@@ -168,6 +180,9 @@ export class Kernel {
         `memory '${m.memory}' leaves nothing to the buddy allocator after reserved '${m.reserved}'`,
       );
     }
+    this.cpus = m.cpus ?? DEFAULT_CPUS;
+    if (!Number.isInteger(this.cpus) || this.cpus < 1 || this.cpus > 1024)
+      throw new ConfigError(`cpus must be an integer from 1 to 1024, not ${m.cpus}`);
     this.alloc = new PageAlloc(
       basePfn,
       endPfn,
@@ -176,6 +191,7 @@ export class Kernel {
       this.rng.stream('placement'),
       this.policies.cmaEligibility === 'tagged-only',
       this.version,
+      this.policies.pcp === 'on' ? this.cpus : 0,
     );
     this.rmap = new Rmap(this.alloc.pages);
     this.pins = new PinRegistry(this.alloc.pages);
@@ -188,6 +204,15 @@ export class Kernel {
         ? defaultMinPages(normal!.managedPages)
         : pagesOf(m.minFree, 'minFree');
     if (movable) movable.minWatermark = movableMinPages(movable.managedPages);
+    // zone_pcp_update(): each zone's pcp batch and high from its managed pages and WMARK_LOW
+    for (const [i, z] of this.alloc.zones.entries()) {
+      const share = Math.floor((normal!.minWatermark * z.managedPages) / normal!.managedPages);
+      this.alloc.pcp?.setZone(
+        i,
+        z.managedPages,
+        lowWmarkPages(z.minWatermark, share, z.managedPages),
+      );
+    }
     this.tee = new TeeDevice({ registerOps: true, dynamicShm: true, ...m.tee });
     for (const h of m.heaps ??
       this.cma.map((c): HeapSpec => ({ name: c.name, type: 'cma', area: c.name }))) {
@@ -324,6 +349,17 @@ export class Kernel {
     this.failures.push(f);
     this.blockers.push(holders);
     return errno;
+  }
+
+  /** pid of the task whose syscall is running (0: none), for traces and -EINTR */
+  get currentPid(): number {
+    return this.pid;
+  }
+
+  /** The task now running; its CPU is pid % cpus (the per-CPU page lists it uses). */
+  set currentPid(pid: number) {
+    this.pid = pid;
+    this.alloc.cpu = pid % this.cpus;
   }
 
   /** totalram_pages(): the pages managed by the buddy allocator (MemTotal). */

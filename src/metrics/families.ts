@@ -74,6 +74,7 @@ const CMA_STATES = [
   'pinned_short',
   'pinned_long',
   'isolated',
+  'pcp',
 ] as const;
 
 type Labels = readonly (readonly [string, string])[];
@@ -213,15 +214,16 @@ export function families(s: Snapshot): MetricFamily[] {
   f.add(
     'cma_pages',
     'gauge',
-    'Pages of the area by state: free, cma_client, movable, pinned_short, pinned_long, isolated.',
+    'Pages of the area by state: free, cma_client, movable, pinned_short, pinned_long, isolated (and pcp with per-CPU lists).',
     areas.flatMap(({ name, a }) =>
-      CMA_STATES.map((state) => ({
-        labels: [
+      CMA_STATES.flatMap((state) => {
+        const value = a.pages_by_state[state];
+        const labels = [
           ['area', name],
           ['state', state],
-        ] as const,
-        value: a.pages_by_state[state],
-      })),
+        ] as const;
+        return value === undefined ? [] : [{ labels, value }];
+      }),
     ),
   );
 

@@ -35,6 +35,8 @@ export interface CmaAreaSnapshot {
     pinned_short: number;
     pinned_long: number;
     isolated: number;
+    /** free pages on a per-CPU list: only with policy pcp=on */
+    pcp?: number;
   };
 }
 
@@ -80,11 +82,20 @@ export interface Snapshot {
 }
 
 function pagesByState(k: Kernel, cma: CmaArea): CmaAreaSnapshot['pages_by_state'] {
-  const s = { free: 0, cma_client: 0, movable: 0, pinned_short: 0, pinned_long: 0, isolated: 0 };
+  const s: CmaAreaSnapshot['pages_by_state'] = {
+    free: 0,
+    cma_client: 0,
+    movable: 0,
+    pinned_short: 0,
+    pinned_long: 0,
+    isolated: 0,
+  };
   const { pages, pbIsolated } = k.alloc;
+  let pcp = 0;
   for (let pfn = cma.basePfn; pfn < cma.basePfn + cma.count; pfn++) {
     const kind = pages.kind[pfn];
-    if (kind === PageKind.FREE) {
+    if (kind === PageKind.PCP) pcp++;
+    else if (kind === PageKind.FREE) {
       if (pbIsolated[pfn >> 9]) s.isolated++;
       else s.free++;
     } else if (kind === PageKind.CMA) s.cma_client++;
@@ -96,6 +107,7 @@ function pagesByState(k: Kernel, cma: CmaArea): CmaAreaSnapshot['pages_by_state'
     else if (pages.hasExtraRefs(pfn)) s.pinned_short++;
     else s.movable++;
   }
+  if (k.alloc.pcp !== null) s.pcp = pcp; // the state exists only with per-CPU lists
   return s;
 }
 

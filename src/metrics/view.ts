@@ -6,7 +6,10 @@ import { PageKind, PG_CLEANCACHE, PG_PIN_LONGTERM } from '../kernel/mm/page.js';
 import { KERN_ERR, type PrintkRecord, printkTime, timestamp } from '../kernel/observe/printk.js';
 import { EVENTS, type TraceLog, type TraceRecord } from '../kernel/observe/trace.js';
 
-/** Cell states, worst first wins within a cell: what would block an allocation there. */
+/**
+ * Cell states; the worst wins within a cell (cellRank): what would block an allocation there.
+ * PCP (free, on a per-CPU list: policy pcp=on) came last, so its value is last, its rank second.
+ */
 export enum Cell {
   FREE = 0,
   CMA_CLIENT = 1,
@@ -14,7 +17,11 @@ export enum Cell {
   ISOLATED = 3,
   PINNED_SHORT = 4,
   PINNED_LONG = 5,
+  PCP = 6,
 }
+
+/** How bad a cell state is: FREE < PCP < CMA_CLIENT < MOVABLE < ... < PINNED_LONG. */
+export const cellRank = (c: number): number => (c === Cell.PCP ? 0.5 : c);
 
 export interface View {
   /**
@@ -96,6 +103,7 @@ function cellOf(k: Kernel, pfn: number): Cell {
   const { pages, pbIsolated } = k.alloc;
   const kind = pages.kind[pfn];
   if (kind === PageKind.FREE) return pbIsolated[pfn >> 9] ? Cell.ISOLATED : Cell.FREE;
+  if (kind === PageKind.PCP) return Cell.PCP;
   if (kind === PageKind.CMA) return Cell.CMA_CLIENT;
   if (kind === PageKind.GCMA) return pages.flags[pfn]! & PG_CLEANCACHE ? Cell.MOVABLE : Cell.FREE;
   if (pages.flags[pfn]! & PG_PIN_LONGTERM) return Cell.PINNED_LONG;
@@ -113,8 +121,8 @@ export function cmaMap(k: Kernel, cma: CmaArea, cells: number): View['maps'][str
     const end = Math.min(first + pagesPerCell, cma.basePfn + cma.count);
     for (let pfn = first; pfn < end; pfn++) {
       const c = cellOf(k, pfn);
-      if (c > worst) worst = c;
-      run = c === Cell.FREE || c === Cell.MOVABLE ? run + 1 : 0;
+      if (cellRank(c) > cellRank(worst)) worst = c;
+      run = c === Cell.FREE || c === Cell.PCP || c === Cell.MOVABLE ? run + 1 : 0;
       if (run > movableRun) movableRun = run;
     }
     out.push(worst);

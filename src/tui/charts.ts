@@ -1,7 +1,7 @@
 // Pure string renderers for the TUI (no Ink): the CMA map, history charts and the memlock gauge.
 // Each returns text (or segments with tones), so they are testable as strings and render the
 // same in every terminal.
-import { Cell } from '../metrics/view.js';
+import { Cell, cellRank } from '../metrics/view.js';
 import { type Line, merge, type Seg, seg } from './text.js';
 import type { Glyphs, Tone } from './theme.js';
 
@@ -13,6 +13,7 @@ const CELL_TONES: Record<Cell, Tone> = {
   [Cell.ISOLATED]: 'isolated',
   [Cell.PINNED_SHORT]: 'pinned_short',
   [Cell.PINNED_LONG]: 'pinned_long',
+  [Cell.PCP]: 'pcp',
 };
 
 /** The cell states in legend order, with their snapshot names (pages_by_state). */
@@ -23,6 +24,7 @@ export const CELL_LEGEND: readonly { cell: Cell; name: string; label: string }[]
   { cell: Cell.PINNED_SHORT, name: 'pinned_short', label: 'pinned short' },
   { cell: Cell.PINNED_LONG, name: 'pinned_long', label: 'pinned long' },
   { cell: Cell.ISOLATED, name: 'isolated', label: 'isolated' },
+  { cell: Cell.PCP, name: 'pcp', label: 'per-cpu' },
 ];
 
 export const cellTone = (c: number): Tone => CELL_TONES[c as Cell] ?? 'plain';
@@ -30,7 +32,7 @@ export const cellGlyph = (c: number, g: Glyphs): string => g.cells[c] ?? '?';
 
 /**
  * Fewer cells from more: output cell i covers source cells [⌊iL/n⌋, ⌊(i+1)L/n⌋) and shows the
- * worst state among them (higher Cell values are worse, as in metrics/view.ts). `marked` source
+ * worst state among them (cellRank, metrics/view.ts). `marked` source
  * cells stay marked in the output cell that covers them.
  */
 export function resample(
@@ -51,7 +53,7 @@ export function resample(
     let worst = 0;
     for (let j = a; j < b; j++) {
       const c = cells[j]!;
-      if (c > worst) worst = c;
+      if (cellRank(c) > cellRank(worst)) worst = c;
       if (marked?.has(j)) outMarked.add(i);
     }
     out[i] = worst;

@@ -2,7 +2,7 @@
 // page counts by state, the free ranges, and the history of free CMA kept from earlier frames.
 import { memo } from 'react';
 import type { CmaAreaSnapshot } from '../metrics/snapshot.js';
-import type { View } from '../metrics/view.js';
+import { Cell, type View } from '../metrics/view.js';
 import { areaChart, CELL_LEGEND, cellGlyph, cellTone, mapLines } from './charts.js';
 import { hex, pages, seconds } from './format.js';
 import { framed } from './frame.js';
@@ -29,12 +29,13 @@ export interface CmaPanelProps {
 /** '· free 57312  ▒ cma_client 0  ...': the glyph of each state and its page count. */
 export function legendLine(a: CmaAreaSnapshot | undefined, theme: Theme): Line {
   const out: Line = [];
-  CELL_LEGEND.forEach((l, i) => {
-    if (i > 0) out.push(seg('  '));
-    out.push(seg(cellGlyph(l.cell, theme.glyphs), cellTone(l.cell)));
+  for (const l of CELL_LEGEND) {
     const n = a ? a.pages_by_state[l.name as keyof CmaAreaSnapshot['pages_by_state']] : undefined;
+    if (l.cell === Cell.PCP && n === undefined) continue; // no per-CPU lists (pcp=off)
+    if (out.length > 0) out.push(seg('  '));
+    out.push(seg(cellGlyph(l.cell, theme.glyphs), cellTone(l.cell)));
     out.push(seg(` ${l.label}${n === undefined ? '' : ` ${n}`}`));
-  });
+  }
   return out;
 }
 

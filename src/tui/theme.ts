@@ -22,6 +22,7 @@ export type Tone =
   | 'isolated'
   | 'pinned_short'
   | 'pinned_long'
+  | 'pcp'
   | 'blocking';
 
 /** The props of an Ink <Text> that a tone sets. */
@@ -66,8 +67,8 @@ export interface Theme {
 }
 
 const UNICODE: Glyphs = {
-  // Cell.FREE, CMA_CLIENT, MOVABLE, ISOLATED, PINNED_SHORT, PINNED_LONG
-  cells: ['·', '▒', '░', 'i', 's', 'L'],
+  // Cell.FREE, CMA_CLIENT, MOVABLE, ISOLATED, PINNED_SHORT, PINNED_LONG, PCP
+  cells: ['·', '▒', '░', 'i', 's', 'L', ':'],
   blocking: 'X',
   arrow: '→',
   ellipsis: '…',
@@ -87,7 +88,7 @@ const UNICODE: Glyphs = {
 };
 
 const ASCII: Glyphs = {
-  cells: ['.', '#', '+', 'i', 's', 'L'],
+  cells: ['.', '#', '+', 'i', 's', 'L', ':'],
   blocking: 'X',
   arrow: '->',
   ellipsis: '~',
@@ -124,6 +125,7 @@ const COLOURS: Record<Tone, Style> = {
   isolated: { color: 'yellow' },
   pinned_short: { color: 'magenta', bold: true },
   pinned_long: { color: 'red', bold: true },
+  pcp: { color: 'gray' },
   blocking: { color: 'red', bold: true, inverse: true },
 };
 
@@ -146,6 +148,7 @@ const MONO: Record<Tone, Style> = {
   isolated: { underline: true },
   pinned_short: { bold: true },
   pinned_long: { bold: true },
+  pcp: { dimColor: true },
   blocking: { bold: true, inverse: true },
 };
 

@@ -135,7 +135,7 @@ describe('bad variants', () => {
     const r = await cmascope('compare', '--policy', 'teePinn=v2');
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      "cmascope: unknown policy 'teePinn': valid policies are teePin, teeAccounting, cmaRetry, cmaEligibility, placement, pinsLongtermByDefault\n",
+      "cmascope: unknown policy 'teePinn': valid policies are teePin, teeAccounting, cmaRetry, cmaEligibility, placement, pcp, pinsLongtermByDefault\n",
     );
   });
 

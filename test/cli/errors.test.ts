@@ -260,7 +260,7 @@ describe.concurrent('command-line mistakes: exit 2 and one line naming the valid
     expectError(
       key,
       2,
-      "cmascope: unknown policy 'teePn': valid policies are teePin, teeAccounting, cmaRetry, cmaEligibility, placement, pinsLongtermByDefault",
+      "cmascope: unknown policy 'teePn': valid policies are teePin, teeAccounting, cmaRetry, cmaEligibility, placement, pcp, pinsLongtermByDefault",
     );
     expectError(
       value,

@@ -26,7 +26,10 @@
 //     its long-term hold count is the number of such listings; every page a holder lists is
 //     allocated and holds at least that many references (long-term listings: FOLL_PIN pins).
 //     Pins still in flight (taken, holder not yet registered) count as references, never as
-//     long-term labels.
+//     long-term labels;
+//  9. with pcp=on, every page of kind pcp is on exactly one per-CPU list, in a block of the
+//     list's order in the list's zone (a CMA page only on a MOVABLE list); the lists link back;
+//     each CPU's count is the pages on its lists (NR_FREE_PAGES counts none of them: 2, 3).
 import {
   MAX_PAGE_ORDER,
   MIGRATE_TYPES,
@@ -47,6 +50,7 @@ import {
   PG_REFS,
 } from '../../src/kernel/mm/page.js';
 import type { PageAlloc, Zone } from '../../src/kernel/mm/page_alloc.js';
+import { MIGRATE_PCPTYPES, PAGE_ALLOC_COSTLY_ORDER } from '../../src/kernel/mm/pcp.js';
 import { type MemObject, ObjKind } from '../../src/kernel/mm/rmap.js';
 
 /** One successful cma_alloc that has not been released. */
@@ -100,6 +104,9 @@ const ANON: number = PageKind.ANON;
 const FILE: number = PageKind.FILE;
 const KERNEL: number = PageKind.KERNEL;
 const CMA_CLIENT: number = PageKind.CMA;
+const PCP: number = PageKind.PCP;
+/** the per-CPU lists per (zone, cpu): MIGRATE_PCPTYPES per order 0..PAGE_ALLOC_COSTLY_ORDER */
+const NR_PCP_LISTS = MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1);
 const OBJ_ANON: ObjKind = ObjKind.ANON;
 const OBJ_FILE: ObjKind = ObjKind.FILE;
 const MT_CMA: number = MT.CMA;
@@ -126,7 +133,7 @@ function fail(msg: string): never {
 
 const isMergeable = (mt: number) => mt < MT_HIGHATOMIC;
 
-/** Check invariants 1–8 (file header); throws on the first violation. */
+/** Check invariants 1–9 (file header); throws on the first violation. */
 export function checkInvariants(k: Kernel, ctx: InvariantCtx = {}): void {
   checkPageblocks(k);
   const count = checkFreeBlocksAndPages(k, ctx.exhaustive);
@@ -134,6 +141,51 @@ export function checkInvariants(k: Kernel, ctx: InvariantCtx = {}): void {
   checkCma(k, ctx, count.byKind);
   checkContent(k, ctx, count);
   checkPinLabels(k);
+  checkPcpLists(k, count.byKind[PCP]!);
+}
+
+/** Invariant 9: the per-CPU lists hold exactly the pages of kind pcp, each once. */
+export function checkPcpLists(k: Kernel, pcpPages: number): void {
+  const a = k.alloc;
+  const pcp = a.pcp;
+  if (pcp === null) {
+    if (pcpPages) fail(`${pcpPages} pages of kind pcp but pcp=off`);
+    return;
+  }
+  const seen = new Uint8Array(a.endPfn);
+  let listed = 0;
+  for (let z = 0; z < a.zones.length; z++) {
+    for (let cpu = 0; cpu < pcp.cpus; cpu++) {
+      const base = pcp.listBase(z, cpu);
+      let pages = 0;
+      for (let pindex = 0; pindex < NR_PCP_LISTS; pindex++) {
+        const l = base + pindex;
+        const order = Math.floor(pindex / MIGRATE_PCPTYPES);
+        const what = `pcp list [zone ${z}, cpu ${cpu}, ${MT_NAMES[pindex % MIGRATE_PCPTYPES]}, order ${order}]`;
+        let prev = -1;
+        for (let pfn = pcp.lists.head(l); pfn >= 0; pfn = pcp.lists.after(pfn)) {
+          if (seen[pfn]) fail(`${what}: ${where(k, pfn)} listed twice`);
+          seen[pfn] = 1;
+          if (pcp.lists.before(pfn) !== prev) fail(`${what}: ${hex(pfn)} does not link back`);
+          prev = pfn;
+          if (pcp.lists.orderOf(pfn) !== order || a.zones.indexOf(a.zoneOf(pfn)) !== z)
+            fail(`${what} has a block of another order or zone: ${where(k, pfn)}`);
+          if (a.pbMt[pfn >> PB_ORDER] === MT_CMA && pindex % MIGRATE_PCPTYPES !== MT.MOVABLE)
+            fail(`${what} holds a CMA page: ${where(k, pfn)}`);
+          for (let p = pfn; p < pfn + (1 << order); p++)
+            if (a.pages.kind[p] !== PCP) fail(`${what} lists ${where(k, p)}`);
+          pages += 1 << order;
+        }
+        if (pcp.lists.tail(l) !== prev) fail(`${what}: its tail is not its last block`);
+      }
+      if (pcp.count[z * pcp.cpus + cpu] !== pages)
+        fail(
+          `pcp [zone ${z}, cpu ${cpu}] counts ${pcp.count[z * pcp.cpus + cpu]} pages, lists ${pages}`,
+        );
+      listed += pages;
+    }
+  }
+  if (listed !== pcpPages) fail(`${pcpPages} pages of kind pcp but ${listed} on the per-CPU lists`);
 }
 
 /**
@@ -240,7 +292,7 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
   const expPbFree = new Int32Array(nPb);
   const objs: (MemObject | undefined)[] = [];
   for (const o of k.rmap.all()) objs[o.id] = o;
-  const byKind = [0, 0, 0, 0, 0];
+  const byKind = PAGE_KIND_NAMES.map(() => 0);
   let orphans = 0;
   let freeCmaPages = 0;
   let nrBlocks = 0;
@@ -252,6 +304,11 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
   let pfn = start;
   while (pfn < end) {
     const kd = kind[pfn]!;
+    if (kd === PCP) {
+      byKind[PCP]!++; // invariant 9
+      pfn++;
+      continue;
+    }
     if (kd !== FREE) {
       if (checkAllocatedPage(k, objs, pfn, kd)) orphans++;
       byKind[kd]!++;

@@ -14,7 +14,13 @@ import type { Kernel, KernelSpec } from '../../src/kernel/kernel.js';
 import { cmaDebugfsFree } from '../../src/kernel/mm/cma.js';
 import { isLongtermPinnable } from '../../src/kernel/mm/gup.js';
 import { type FsType, needsWriteback } from '../../src/kernel/mm/mmap.js';
-import { NO_OWNER, PageKind, PG_MLOCKED, PG_PIN_LONGTERM } from '../../src/kernel/mm/page.js';
+import {
+  NO_OWNER,
+  PAGE_KIND_NAMES,
+  PageKind,
+  PG_MLOCKED,
+  PG_PIN_LONGTERM,
+} from '../../src/kernel/mm/page.js';
 import { ObjKind } from '../../src/kernel/mm/rmap.js';
 import type { Task } from '../../src/kernel/task.js';
 import { PAGE_SIZE } from '../../src/sim/units.js';
@@ -208,6 +214,7 @@ const policiesArb: fc.Arbitrary<Policies> = fc.record({
   ),
   cmaEligibility: fc.constantFrom('movable', 'tagged-only'),
   placement: fc.constantFrom('lowest-pfn', 'shuffled'),
+  pcp: fc.constantFrom('off', 'on'),
   pinsLongtermByDefault: fc.boolean(),
 });
 
@@ -639,12 +646,13 @@ function checkQuiescent(w: World): void {
   }
   const pages = k.alloc.pages;
   expect(pages.referenced(), 'pages still pinned or referenced').toEqual([]);
-  const kinds = [0, 0, 0, 0, 0];
+  const kinds = PAGE_KIND_NAMES.map(() => 0);
   for (let pfn = k.alloc.startPfn; pfn < k.alloc.endPfn; pfn++) {
     const kind = pages.kind[pfn]!;
     kinds[kind]!++;
-    // a free page's other fields are stale by design (page.ts): only allocated pages are checked
-    if (kind === PageKind.FREE) continue;
+    // a free page's other fields are stale by design (page.ts), on a per-CPU list too: only
+    // allocated pages are checked
+    if (kind === PageKind.FREE || kind === PageKind.PCP) continue;
     if (pages.mapcount[pfn] || pages.flags[pfn]! & (PG_MLOCKED | PG_PIN_LONGTERM)) {
       throw new Error(
         `pfn ${pfn} (kind ${kind}): mapcount ${pages.mapcount[pfn]}, flags ${pages.flags[pfn]}`,
@@ -667,7 +675,7 @@ function checkQuiescent(w: World): void {
   expect(kinds[PageKind.FILE]).toBe(cache);
   const [free] = k.alloc.freeCounts();
   const managed = k.alloc.zones.reduce((n, z) => n + z.managedPages, 0);
-  expect(free + cache).toBe(managed);
+  expect(free + kinds[PageKind.PCP]! + cache).toBe(managed); // per-CPU pages count as not free
   expect(k.alloc.pbIsolated.every((b) => b === 0)).toBe(true);
   checkLive(w, { state: 'exited' } as Task, {
     maps: [],

@@ -87,7 +87,7 @@ describe('prom (text format 0.0.4)', () => {
       'cmascope_result_info{key="playback_start",value="ENOMEM"} 1',
       'cmascope_result_info{key="shm",value="{\\"fd\\":4,\\"id\\":1}"} 1',
       'cmascope_sim_time_seconds 20',
-      'cmascope_info{workload="exporters-fixture",seed="7",kernel="6.18",tee_pin="upstream",tee_accounting="none",cma_retry="upstream",cma_eligibility="movable",placement="lowest-pfn",pins_longterm_by_default="false"} 1',
+      'cmascope_info{workload="exporters-fixture",seed="7",kernel="6.18",tee_pin="upstream",tee_accounting="none",cma_retry="upstream",cma_eligibility="movable",placement="lowest-pfn",pcp="off",pins_longterm_by_default="false"} 1',
       '# log t=0.024s tee-client[100] registered 64 MiB',
     ]) {
       expect(lines(text)).toContain(line);

@@ -37,7 +37,7 @@ describe('text', () => {
     const text = textReport(defaultRun().intervals[2]!); // 6 s: the shm is registered
     for (const line of [
       'workload  exporters-fixture  seed 7',
-      'kernel    6.18  teePin=upstream teeAccounting=none cmaRetry=upstream cmaEligibility=movable placement=lowest-pfn pinsLongtermByDefault=false',
+      'kernel    6.18  teePin=upstream teeAccounting=none cmaRetry=upstream cmaEligibility=movable placement=lowest-pfn pcp=off pinsLongtermByDefault=false',
       'sim time  6.000s',
       'CMA area svp',
       '  base_pfn 0xe0000 (phys 0xe0000000)  count 65536 pages (256 MiB)  order_per_bit 0',

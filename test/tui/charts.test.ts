@@ -120,12 +120,13 @@ describe('theme', () => {
       'isolated',
       'pinned_short',
       'pinned_long',
+      'pcp',
       'crit',
       'warn',
       'ok',
     ];
     for (const t of tones) expect(mono.style(t).color).toBeUndefined();
-    expect(new Set(mono.glyphs.cells).size).toBe(6);
-    expect(new Set(asc.cells).size).toBe(6);
+    expect(new Set(mono.glyphs.cells).size).toBe(7);
+    expect(new Set(asc.cells).size).toBe(7);
   });
 });

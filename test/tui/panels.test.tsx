@@ -599,7 +599,7 @@ describe('layout', () => {
       expect(out).toContain(k);
     }
     expect(out).toContain(
-      '· free   ▒ cma_client   ░ movable   s pinned short   L pinned long   i isolated   X blocking page',
+      '· free   ▒ cma_client   ░ movable   s pinned short   L pinned long   i isolated   : per-cpu   X blocking page',
     );
     // what the CMA panel's numbers are (issue #14 item 3)
     expect(out).toContain(

@@ -1,19 +1,32 @@
 // The kernel's free lists (placement=kernel): `zone->free_area[order].free_list[migratetype]` as
-// doubly linked lists threaded through the free blocks' heads (mm/page_alloc.c, 6.4 and 6.18).
-// One prev/next slot per pfn and a first/last per list, in typed arrays: no object per block, no
+// doubly linked lists threaded through the free blocks' heads (mm/page_alloc.c, 6.4 and 6.18),
+// and each head's PageBuddy() / buddy_order(). Per pfn its next and prev side by side (one cache
+// line for both) and its order; a first/last per list; all typed arrays: no object per block, no
 // allocation per operation. -1 is the kernel's empty list / list end.
 
 export class FreeLists {
-  private readonly next: Int32Array;
-  private readonly prev: Int32Array;
+  /** next of pfn at 2 * pfn, prev at 2 * pfn + 1 */
+  private readonly link: Int32Array;
+  /** buddy_order() + 1 of a free block's head (PageBuddy), 0 for every other page */
+  private readonly order: Uint8Array;
   private readonly first: Int32Array;
   private readonly last: Int32Array;
 
   constructor(nrPfns: number, nrLists: number) {
-    this.next = new Int32Array(nrPfns);
-    this.prev = new Int32Array(nrPfns);
+    this.link = new Int32Array(2 * nrPfns);
+    this.order = new Uint8Array(nrPfns);
     this.first = new Int32Array(nrLists).fill(-1);
     this.last = new Int32Array(nrLists).fill(-1);
+  }
+
+  /** page_is_buddy() for this order: pfn heads a free block of `order`. */
+  isHead(pfn: number, order: number): boolean {
+    return this.order[pfn] === order + 1;
+  }
+
+  /** buddy_order() of a free block's head, or -1 when pfn heads none (!PageBuddy). */
+  orderOf(pfn: number): number {
+    return this.order[pfn]! - 1;
   }
 
   /** The block at the head of list l, or -1 (get_page_from_free_area: list_first_entry). */
@@ -23,7 +36,7 @@ export class FreeLists {
 
   /** The block after pfn on its list, or -1. */
   after(pfn: number): number {
-    return this.next[pfn]!;
+    return this.link[2 * pfn]!;
   }
 
   /** The block at the tail of list l, or -1. */
@@ -33,44 +46,49 @@ export class FreeLists {
 
   /** The block before pfn on its list, or -1. */
   before(pfn: number): number {
-    return this.prev[pfn]!;
+    return this.link[2 * pfn + 1]!;
   }
 
-  /** list_add() (head) or list_add_tail() (tail) of pfn to list l; true when l was empty. */
-  add(l: number, pfn: number, tail: boolean): boolean {
-    const { next, prev } = this;
+  /**
+   * list_add() (head) or list_add_tail() (tail) of pfn, a free block of `order`, to list l
+   * (__add_to_free_list: set_buddy_order); true when l was empty.
+   */
+  add(l: number, pfn: number, order: number, tail: boolean): boolean {
+    const { link } = this;
+    this.order[pfn] = order + 1;
     const f = this.first[l]!;
     if (f < 0) {
       this.first[l] = pfn;
       this.last[l] = pfn;
-      next[pfn] = -1;
-      prev[pfn] = -1;
+      link[2 * pfn] = -1;
+      link[2 * pfn + 1] = -1;
       return true;
     }
     if (tail) {
       const t = this.last[l]!;
-      next[t] = pfn;
-      prev[pfn] = t;
-      next[pfn] = -1;
+      link[2 * t] = pfn;
+      link[2 * pfn] = -1;
+      link[2 * pfn + 1] = t;
       this.last[l] = pfn;
     } else {
-      prev[f] = pfn;
-      next[pfn] = f;
-      prev[pfn] = -1;
+      link[2 * f + 1] = pfn;
+      link[2 * pfn] = f;
+      link[2 * pfn + 1] = -1;
       this.first[l] = pfn;
     }
     return false;
   }
 
-  /** list_del() of pfn from list l; true when l is now empty. */
+  /** list_del() of pfn from list l (__del_page_from_free_list: __ClearPageBuddy); true when l is now empty. */
   del(l: number, pfn: number): boolean {
-    const { next, prev } = this;
-    const n = next[pfn]!;
-    const p = prev[pfn]!;
+    const { link } = this;
+    this.order[pfn] = 0;
+    const n = link[2 * pfn]!;
+    const p = link[2 * pfn + 1]!;
     if (p < 0) this.first[l] = n;
-    else next[p] = n;
+    else link[2 * p] = n;
     if (n < 0) this.last[l] = p;
-    else prev[n] = p;
+    else link[2 * n + 1] = p;
     return n < 0 && p < 0;
   }
 }

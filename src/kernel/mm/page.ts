@@ -9,8 +9,9 @@ export enum PageKind {
   KERNEL = 3, // unmovable kernel allocation: page tables, TEE shm pool, slab
   CMA = 4, // handed to a CMA client by cma_alloc / alloc_contig_range
   GCMA = 5, // a guaranteed-CMA page: free, or holding discardable clean cache (§6 item 1)
+  PCP = 6, // free, on a per-CPU page list (policy pcp=on): not in the buddy, not NR_FREE_PAGES
 }
-export const PAGE_KIND_NAMES = ['free', 'anon', 'file', 'kernel', 'cma_client', 'gcma'];
+export const PAGE_KIND_NAMES = ['free', 'anon', 'file', 'kernel', 'cma_client', 'gcma', 'pcp'];
 
 /** Page flags (a subset of the kernel's). */
 export const PG_MLOCKED = 1 << 0;

@@ -1,11 +1,11 @@
 // The buddy allocator: zones, pageblocks, free lists per (order, migratetype), the CMA-first rule
 // and the fallback table (kernel-model.md §1.2–§1.7).
 //
-// Every placement keeps a bitmap of free-block heads per order. placement=kernel keeps the
-// kernel's own lists (free_list.ts): doubly linked, taken at the head, added at the head or the
-// tail where mm/page_alloc.c does. The other placements keep each list as a set, so that "lowest
-// PFN of the smallest sufficient order" (§1.4) is exact and cheap: per zone a hierarchical bitmap
-// per (migratetype, order) list. A small order's set holds the words of the heads bitmap that have
+// placement=kernel keeps the kernel's own lists (free_list.ts): doubly linked, taken at the head,
+// added at the head or the tail where mm/page_alloc.c does, each head marked with its order as
+// PageBuddy() and buddy_order() mark it. The other placements keep a bitmap of free-block heads
+// per order, and each list as a set, so that "lowest PFN of the smallest sufficient order" (§1.4)
+// is exact and cheap: per zone a hierarchical bitmap per (migratetype, order) list. A small order's set holds the words of the heads bitmap that have
 // heads on it (one such word lies in one pageblock, so it is on one list); a large order's set
 // holds the heads themselves.
 
@@ -30,6 +30,7 @@ import {
   gfpMigratetype,
 } from './gfp.js';
 import { PageArrays, PageKind } from './page.js';
+import { MIGRATE_PCPTYPES, PAGE_ALLOC_COSTLY_ORDER, type PcpBuddy, PerCpuPages } from './pcp.js';
 
 /** fallbacks[] (§1.5); CMA, HIGHATOMIC and ISOLATE are never fallback sources. */
 const FALLBACKS: readonly (readonly MT[])[] = [
@@ -103,18 +104,22 @@ export interface AllocStats {
   oomWouldKill: number;
 }
 
-export class PageAlloc {
+export class PageAlloc implements PcpBuddy {
   readonly pages: PageArrays;
   /** base migratetype per pageblock; the isolate flag is separate, as in 6.18 (§1.2) */
   readonly pbMt: Uint8Array;
   readonly pbIsolated: Uint8Array;
-  /** free-block heads per order, bit (pfn >> order) */
+  /** lowest-pfn and shuffled: free-block heads per order, bit (pfn >> order) */
   private readonly heads: Uint32Array[] = [];
   /** placement=kernel: the kernel's linked free lists, else null */
   private readonly fl: FreeLists | null;
   readonly nrPageblocks: number;
   readonly zones: Zone[];
   readonly stats: AllocStats = { pgalloc: 0, pgfree: 0, allocFail: 0, oomWouldKill: 0 };
+  /** policy pcp=on: the per-CPU page lists, else null */
+  readonly pcp: PerCpuPages | null;
+  /** the CPU the current task runs on (Kernel sets it with the current pid) */
+  cpu = 0;
 
   constructor(
     readonly startPfn: number,
@@ -126,6 +131,8 @@ export class PageAlloc {
     public cmaTaggedOnly: boolean,
     /** the claim/steal rule of placement=kernel differs (§1.5) */
     private readonly version: KernelVersion,
+    /** per-CPU page lists on so many CPUs, or 0 for none (policy pcp=off) */
+    cpus = 0,
   ) {
     if (startPfn % (1 << MAX_PAGE_ORDER) || endPfn % PAGEBLOCK_NR_PAGES) {
       throw new Error('memory must start 4 MiB aligned and end 2 MiB aligned');
@@ -134,14 +141,15 @@ export class PageAlloc {
     this.nrPageblocks = endPfn >> PAGEBLOCK_ORDER;
     this.pbMt = new Uint8Array(this.nrPageblocks).fill(MT.MOVABLE);
     this.pbIsolated = new Uint8Array(this.nrPageblocks);
-    for (let o = 0; o <= MAX_PAGE_ORDER; o++)
-      this.heads.push(new Uint32Array(((endPfn >> o) + 31) >>> 5));
     const sets = placement !== 'kernel';
+    for (let o = 0; sets && o <= MAX_PAGE_ORDER; o++)
+      this.heads.push(new Uint32Array(((endPfn >> o) + 31) >>> 5));
     this.zones = [new Zone('Normal', startPfn, movableStartPfn, endPfn, 0, sets)];
     if (movableStartPfn < endPfn) {
       this.zones.push(new Zone('Movable', movableStartPfn, endPfn, endPfn, 1, sets));
     }
     this.fl = sets ? null : new FreeLists(endPfn, this.zones.length * LISTS_PER_ZONE);
+    this.pcp = cpus > 0 ? new PerCpuPages(endPfn, this.zones.length, cpus, version) : null;
   }
 
   /** placement=kernel: the linked free lists (list index: Zone.listBase), else null */
@@ -160,7 +168,8 @@ export class PageAlloc {
   }
 
   isFreeHead(pfn: number, order: number): boolean {
-    return testBit(this.heads[order]!, pfn >> order);
+    const { fl } = this;
+    return fl !== null ? fl.isHead(pfn, order) : testBit(this.heads[order]!, pfn >> order);
   }
 
   /** The free buddy block containing pfn as [head, order], or undefined (find_large_buddy). */
@@ -191,12 +200,33 @@ export class PageAlloc {
 
   /** Free pages in pageblock pb, counted from the heads (the claim rule of §1.5). */
   pbFreePages(pb: number): number {
+    // an order-MAX block covers its own pageblock and the next
+    if (this.isFreeHead((pb & ~1) << PAGEBLOCK_ORDER, MAX_PAGE_ORDER)) return PAGEBLOCK_NR_PAGES;
     let n = 0;
+    const { fl } = this;
+    if (fl !== null) {
+      const end = (pb + 1) << PAGEBLOCK_ORDER;
+      for (let p = this.nextBuddy(pb << PAGEBLOCK_ORDER, end); p < end; ) {
+        const size = 1 << fl.orderOf(p);
+        n += size;
+        p = this.nextBuddy(p + size, end);
+      }
+      return n;
+    }
     for (let o = 0; o <= PAGEBLOCK_ORDER; o++) {
       n += countBits(this.heads[o]!, headBit(pb, o), headBit(pb + 1, o)) << o;
     }
-    // an order-MAX block covers its own pageblock and the next
-    return this.isFreeHead((pb & ~1) << PAGEBLOCK_ORDER, MAX_PAGE_ORDER) ? PAGEBLOCK_NR_PAGES : n;
+    return n;
+  }
+
+  /**
+   * placement=kernel: the first free block's head in [pfn, end), or end: the pfn walk of
+   * __move_freepages_block() (PageBuddy(), else the next pfn).
+   */
+  private nextBuddy(pfn: number, end: number): number {
+    const fl = this.fl!;
+    while (pfn < end && fl.orderOf(pfn) < 0) pfn++;
+    return pfn;
   }
 
   // ---- free lists -------------------------------------------------------------------------
@@ -206,17 +236,17 @@ export class PageAlloc {
    * order); the free-page counters are the caller's (accountFree).
    */
   private linkHead(zone: Zone, pfn: number, order: number, mt: number, tail: boolean): void {
+    const { fl } = this;
+    if (fl !== null) {
+      if (fl.add(zone.listBase + mt * NR_PAGE_ORDERS + order, pfn, order, tail))
+        zone.avail[mt]! |= 1 << order;
+      return;
+    }
     const bit = pfn >> order;
     const w = bit >>> 5;
     const heads = this.heads[order]!;
     const was = heads[w]!;
     heads[w] = was | (1 << (bit & 31));
-    const { fl } = this;
-    if (fl !== null) {
-      if (fl.add(zone.listBase + mt * NR_PAGE_ORDERS + order, pfn, tail))
-        zone.avail[mt]! |= 1 << order;
-      return;
-    }
     if (order < WORD_ORDERS && was !== 0) return; // the word is on the list already
     if (zone.lists[mt * NR_PAGE_ORDERS + order]!.add(listElem(bit, order)))
       zone.avail[mt]! |= 1 << order;
@@ -224,17 +254,17 @@ export class PageAlloc {
 
   /** Take a free block off its list; the free-page counters are the caller's (accountFree). */
   private unlinkHead(zone: Zone, pfn: number, order: number, mt: number): void {
-    const bit = pfn >> order;
-    const w = bit >>> 5;
-    const heads = this.heads[order]!;
-    const now = heads[w]! & ~(1 << (bit & 31));
-    heads[w] = now;
     const { fl } = this;
     if (fl !== null) {
       if (fl.del(zone.listBase + mt * NR_PAGE_ORDERS + order, pfn))
         zone.avail[mt]! &= ~(1 << order);
       return;
     }
+    const bit = pfn >> order;
+    const w = bit >>> 5;
+    const heads = this.heads[order]!;
+    const now = heads[w]! & ~(1 << (bit & 31));
+    heads[w] = now;
     if (order < WORD_ORDERS && now !== 0) return; // the word keeps other heads
     if (zone.lists[mt * NR_PAGE_ORDERS + order]!.delete(listElem(bit, order)))
       zone.avail[mt]! &= ~(1 << order);
@@ -408,15 +438,21 @@ export class PageAlloc {
     return n;
   }
 
-  /** The first (lowest) of pageblock pb's smallest free blocks of at least `order`, taken. */
+  /**
+   * placement=kernel: the first (lowest) of pageblock pb's smallest free blocks of at least
+   * `order`, taken.
+   */
   private takeSmallestInPageblock(zone: Zone, pb: number, order: number, fb: number): number {
-    for (let o = order; o < PAGEBLOCK_ORDER; o++) {
-      const lo = headBit(pb, o);
-      const hi = headBit(pb + 1, o);
-      const b = findNextBit(this.heads[o]!, hi, lo, 1);
-      if (b < hi) return this.takeBlock(zone, b << o, o, order, fb);
+    const fl = this.fl!;
+    const end = (pb + 1) << PAGEBLOCK_ORDER;
+    let best = -1;
+    for (let p = this.nextBuddy(pb << PAGEBLOCK_ORDER, end); p < end; ) {
+      const o = fl.orderOf(p);
+      if (o >= order && (best < 0 || o < fl.orderOf(best))) best = p;
+      p = this.nextBuddy(p + (1 << o), end);
     }
-    throw new Error(`pageblock ${pb} has no free block of order ${order} or more`);
+    if (best < 0) throw new Error(`pageblock ${pb} has no free block of order ${order} or more`);
+    return this.takeBlock(zone, best, fl.orderOf(best), order, fb);
   }
 
   /** __rmqueue_steal(): the head block of the smallest order, pieces stay on its type's lists. */
@@ -455,7 +491,15 @@ export class PageAlloc {
     for (let z = movableZone ? this.zones.length - 1 : 0; z >= 0; z--) {
       const zone = this.zones[z]!;
       if (!this.watermarkOk(zone, order, cma)) continue;
-      const pfn = this.rmqueue(zone, order, mt, cma);
+      // rmqueue(): the per-CPU list first (rmqueue_pcplist), else the buddy (rmqueue_buddy). The
+      // MOVABLE list holds CMA pages: a MOVABLE request without ALLOC_CMA (cmaEligibility
+      // tagged-only) skips it, as upstream rmqueue() did in 5.9-5.12 (Android keeps a CMA list)
+      const { pcp } = this;
+      let pfn =
+        pcp !== null && order <= PAGE_ALLOC_COSTLY_ORDER && (cma || mt !== MT.MOVABLE)
+          ? pcp.rmqueue(this, z, this.cpu, order, mt, cma)
+          : -1;
+      if (pfn < 0) pfn = this.rmqueue(zone, order, mt, cma);
       if (pfn >= 0) {
         const { pages } = this;
         this.stats.pgalloc += 1 << order;
@@ -528,19 +572,56 @@ export class PageAlloc {
     return zone.contains(higherBuddy) && this.isFreeHead(higherBuddy, order + 1);
   }
 
-  /** Free 2^order pages at pfn: clear their state and give them back to the buddy. */
+  /**
+   * Free 2^order pages at pfn: clear their state and give them back to the buddy, or with pcp=on
+   * to this CPU's list (free_unref_page(): a CMA or HIGHATOMIC page to the MOVABLE list, an
+   * isolated pageblock's straight to the buddy).
+   */
   freePages(pfn: number, order: number): void {
     this.stats.pgfree += 1 << order;
-    if (order === 0) this.pages.kind[pfn] = PageKind.FREE;
-    else this.pages.kind.fill(PageKind.FREE, pfn, pfn + (1 << order));
-    this.freeOneBlock(pfn, order, false);
+    const { pcp } = this;
+    const mt =
+      pcp !== null && order <= PAGE_ALLOC_COSTLY_ORDER ? this.effectiveMt(pfn) : MT.ISOLATE;
+    const kind = mt === MT.ISOLATE ? PageKind.FREE : PageKind.PCP;
+    if (order === 0) this.pages.kind[pfn] = kind;
+    else this.pages.kind.fill(kind, pfn, pfn + (1 << order));
+    if (mt === MT.ISOLATE) this.freeOneBlock(pfn, order, false);
+    else {
+      const zone = pfn < this.movableStartPfn ? 0 : 1;
+      pcp!.free(this, zone, this.cpu, pfn, order, mt < MIGRATE_PCPTYPES ? mt : MT.MOVABLE);
+    }
   }
 
-  /** Free an arbitrary page range as maximal aligned blocks (free_contig_range). */
+  /**
+   * Free an arbitrary page range (free_contig_range): page by page with pcp=on, as its
+   * __free_page() calls do, else as maximal aligned blocks.
+   */
   freeRange(start: number, end: number): void {
+    if (this.pcp !== null) {
+      for (let p = start; p < end; p++) this.freePages(p, 0);
+      return;
+    }
     this.stats.pgfree += end - start;
     this.pages.kind.fill(PageKind.FREE, start, end);
     this.freeRangeToBuddy(start, end, false);
+  }
+
+  /** PcpBuddy: __rmqueue() of one block for rmqueue_bulk(); it becomes a per-CPU page. */
+  rmqueueBulkOne(zone: number, order: number, mt: number, cma: boolean): number {
+    const pfn = this.rmqueue(this.zones[zone]!, order, mt, cma);
+    if (pfn >= 0) this.pages.kind.fill(PageKind.PCP, pfn, pfn + (1 << order));
+    return pfn;
+  }
+
+  /** PcpBuddy: a block leaves a per-CPU list for the buddy (free_pcppages_bulk). */
+  freePcpBlock(pfn: number, order: number): void {
+    this.pages.kind.fill(PageKind.FREE, pfn, pfn + (1 << order));
+    this.freeOneBlock(pfn, order, false);
+  }
+
+  /** drain_all_pages(zone): every CPU's lists of the zone back to the buddy; pages drained. */
+  drainAllPages(zone: Zone): number {
+    return this.pcp === null ? 0 : this.pcp.drainZone(this, this.zones.indexOf(zone));
   }
 
   /** Free [start, end) as maximal aligned blocks, lowest first (__free_pages_memory). */
@@ -579,22 +660,38 @@ export class PageAlloc {
    */
   private moveFreeLists(pb: number, from: number, to: number): void {
     const zone = this.zoneOf(pb << PAGEBLOCK_ORDER);
-    const { fl } = this;
+    const n =
+      this.fl !== null
+        ? this.moveFreeBlocks(zone, pb, from, to)
+        : this.moveSets(zone, pb, from, to);
+    if (from !== MT.ISOLATE) zone.freePages -= n;
+    if (from === MT.CMA) zone.freeCma -= n;
+    if (to !== MT.ISOLATE) zone.freePages += n;
+    if (to === MT.CMA) zone.freeCma += n;
+  }
+
+  /** placement=kernel: __move_freepages_block(), in pfn order; returns the pages moved. */
+  private moveFreeBlocks(zone: Zone, pb: number, from: number, to: number): number {
+    const fl = this.fl!;
+    const end = (pb + 1) << PAGEBLOCK_ORDER;
+    let n = 0;
+    for (let p = this.nextBuddy(pb << PAGEBLOCK_ORDER, end); p < end; ) {
+      const o = fl.orderOf(p);
+      n += 1 << o;
+      if (fl.del(zone.listBase + from * NR_PAGE_ORDERS + o, p)) zone.avail[from]! &= ~(1 << o);
+      if (fl.add(zone.listBase + to * NR_PAGE_ORDERS + o, p, o, true)) zone.avail[to]! |= 1 << o;
+      p = this.nextBuddy(p + (1 << o), end);
+    }
+    return n;
+  }
+
+  /** The sets' move of pageblock pb's heads from one list type to another; returns the pages. */
+  private moveSets(zone: Zone, pb: number, from: number, to: number): number {
     let n = 0;
     for (let o = 0; o <= MAX_PAGE_ORDER; o++) {
       const heads = this.heads[o]!;
       const lo = headBit(pb, o);
       const hi = headBit(pb + 1, o);
-      if (fl !== null) {
-        const fromList = zone.listBase + from * NR_PAGE_ORDERS + o;
-        const toList = zone.listBase + to * NR_PAGE_ORDERS + o;
-        for (let b = findNextBit(heads, hi, lo, 1); b < hi; b = findNextBit(heads, hi, b + 1, 1)) {
-          n += 1 << o;
-          if (fl.del(fromList, b << o)) zone.avail[from]! &= ~(1 << o);
-          if (fl.add(toList, b << o, true)) zone.avail[to]! |= 1 << o;
-        }
-        continue;
-      }
       const move = (e: number) => {
         if (zone.lists[from * NR_PAGE_ORDERS + o]!.delete(e)) zone.avail[from]! &= ~(1 << o);
         if (zone.lists[to * NR_PAGE_ORDERS + o]!.add(e)) zone.avail[to]! |= 1 << o;
@@ -612,10 +709,7 @@ export class PageAlloc {
         }
       }
     }
-    if (from !== MT.ISOLATE) zone.freePages -= n;
-    if (from === MT.CMA) zone.freeCma -= n;
-    if (to !== MT.ISOLATE) zone.freePages += n;
-    if (to === MT.CMA) zone.freeCma += n;
+    return n;
   }
 
   /** set_pageblock_migratetype() for a non-isolated block (claiming, CMA activation). */

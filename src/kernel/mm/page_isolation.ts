@@ -127,6 +127,9 @@ export function allocContigRange(k: Kernel, start: number, end: number): ContigR
   if (pb < pbEnd) {
     result.ret = -ERRNO.EBUSY; // already isolated by someone else
   } else {
+    // drain_all_pages(cc.zone) after start_isolate_page_range() (6.4 and 6.18): per-CPU pages
+    // of the range go to the buddy, onto the isolated lists
+    alloc.drainAllPages(alloc.zoneOf(start));
     const [ret, migrated] = allocContigMigrateRange(k, start, end);
     result.migrated = migrated;
     if (ret === 0 || ret === -ERRNO.EBUSY) {

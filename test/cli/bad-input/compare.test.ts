@@ -6,7 +6,7 @@ import { type BadInput, catalogue, SMALL, workloadWith } from './catalogue.js';
 
 const HASH = 'a5d99291755b35c5';
 const VALID_POLICIES =
-  'teePin, teeAccounting, cmaRetry, cmaEligibility, placement, pinsLongtermByDefault';
+  'teePin, teeAccounting, cmaRetry, cmaEligibility, placement, pcp, pinsLongtermByDefault';
 
 /** One record line as `compare --shard` prints it. */
 function record(seed: number, over: Record<string, unknown> = {}, key = {}): string {

@@ -3,7 +3,7 @@
 import { type BadInput, catalogue, SMALL } from './catalogue.js';
 
 const VALID_POLICIES =
-  'teePin, teeAccounting, cmaRetry, cmaEligibility, placement, pinsLongtermByDefault';
+  'teePin, teeAccounting, cmaRetry, cmaEligibility, placement, pcp, pinsLongtermByDefault';
 
 /** `run w.ts <args>` on the small workload. */
 const run = (name: string, args: string[], stderr: string, exit = 2): BadInput => ({
