@@ -181,6 +181,37 @@ describe.each(VERSIONS)('PIN_LONGTERM_TEST_START arguments on %s', (version) => 
   });
 });
 
+/**
+ * A TEE registration (teePin=upstream: FOLL_PIN, in place in CMA) of 4 touched pages, then a
+ * FOLL_LONGTERM pin by `caller` over the same buffer; what the second pin did.
+ */
+function longtermOverTeePins(
+  version: (typeof VERSIONS)[number],
+  caller: 'gup_test' | 'io_uring' | 'rdma' | 'vfio',
+) {
+  const { k, out, run } = processA(version);
+  run(function* (p) {
+    const buf = yield* touched(p, '16KiB');
+    const pfns = pfnsOf(p.task, buf);
+    out.inCma = pfns.every(inCma);
+    ok(yield* p.teeShmRegister(ok(yield* p.open('/dev/tee0')), buf));
+    const before = counters(k);
+    if (caller === 'gup_test') out.rc = yield* p.gupPin(buf);
+    else if (caller === 'io_uring') {
+      out.rc = yield* p.ioUringRegisterBuffers(ok(yield* p.ioUringSetup()), [buf]);
+    } else if (caller === 'rdma') {
+      out.rc = yield* p.rdmaRegMr(ok(yield* p.open('/dev/infiniband/uverbs0')), buf);
+    } else out.rc = yield* p.vfioMapDma(ok(yield* p.open('/dev/vfio/vfio')), buf);
+    out.d = delta(k, before);
+    out.pins = pinsOn(k, pfns);
+    out.moved = pfnsOf(p.task, buf).some((pfn, i) => pfn !== pfns[i]);
+    out.acct = [p.task.mm.pinnedVm, p.task.user.lockedVm];
+    out.long = labelledLong(k, pfns);
+    out.view = areaView(k);
+  });
+  return out;
+}
+
 describe.each(VERSIONS)('FOLL_LONGTERM against CMA pages on %s (§4.3)', (version) => {
   // migrate_longterm_unpinnable_folios(): the caller's own pins are dropped first, so only
   // the TEE's remain; migrate_pages() fails every folio after its passes (pgmigrate_fail, in
@@ -188,26 +219,7 @@ describe.each(VERSIONS)('FOLL_LONGTERM against CMA pages on %s (§4.3)', (versio
   it.each(['io_uring', 'rdma'] as const)(
     '%s over pages the TEE pinned: ENOMEM, nothing charged',
     (caller) => {
-      const { k, out, run } = processA(version);
-      run(function* (p) {
-        const buf = yield* touched(p, '16KiB');
-        const pfns = pfnsOf(p.task, buf);
-        out.inCma = pfns.every(inCma);
-        const tee = ok(yield* p.open('/dev/tee0'));
-        ok(yield* p.teeShmRegister(tee, buf));
-        const before = counters(k);
-        if (caller === 'io_uring') {
-          const ring = ok(yield* p.ioUringSetup());
-          out.rc = yield* p.ioUringRegisterBuffers(ring, [buf]);
-        } else {
-          const ctx = ok(yield* p.open('/dev/infiniband/uverbs0'));
-          out.rc = yield* p.rdmaRegMr(ctx, buf);
-        }
-        out.d = delta(k, before);
-        out.pins = pinsOn(k, pfns);
-        out.moved = pfnsOf(p.task, buf).some((pfn, i) => pfn !== pfns[i]);
-        out.acct = [p.task.mm.pinnedVm, p.task.user.lockedVm];
-      });
+      const out = longtermOverTeePins(version, caller);
       expect(out.inCma).toBe(true);
       expect(out.rc).toBe('ENOMEM');
       expect(out.d).toMatchObject({
@@ -274,25 +286,7 @@ describe.each(VERSIONS)(
     it.each(['gup_test', 'io_uring', 'rdma', 'vfio'] as const)(
       'a failed %s long-term pin over TEE-pinned CMA pages leaves them pinned short-term',
       (caller) => {
-        const { k, out, run } = processA(version);
-        run(function* (p) {
-          const buf = yield* touched(p, '16KiB');
-          const pfns = pfnsOf(p.task, buf);
-          out.inCma = pfns.every(inCma);
-          const tee = ok(yield* p.open('/dev/tee0'));
-          ok(yield* p.teeShmRegister(tee, buf));
-          const before = counters(k);
-          if (caller === 'gup_test') out.rc = yield* p.gupPin(buf);
-          else if (caller === 'io_uring') {
-            out.rc = yield* p.ioUringRegisterBuffers(ok(yield* p.ioUringSetup()), [buf]);
-          } else if (caller === 'rdma') {
-            out.rc = yield* p.rdmaRegMr(ok(yield* p.open('/dev/infiniband/uverbs0')), buf);
-          } else out.rc = yield* p.vfioMapDma(ok(yield* p.open('/dev/vfio/vfio')), buf);
-          out.d = delta(k, before);
-          out.pins = pinsOn(k, pfns);
-          out.long = labelledLong(k, pfns);
-          out.view = areaView(k);
-        });
+        const out = longtermOverTeePins(version, caller);
         expect(out.inCma).toBe(true);
         expect(out.rc).toBe('ENOMEM');
         expect(out.d).toMatchObject({ nr_foll_pin_acquired: 4, nr_foll_pin_released: 4 });
