@@ -123,15 +123,25 @@ export function failureListLines(p: FailuresPanelProps): Line[] {
   }
   const sel = Math.min(p.selected ?? defaultFailure(p.failures), p.failures.length - 1);
   const inner = p.width - 2 - 2; // the border, the selection mark
-  const items = p.failures.map((f) => failureLines(f, p.processes, g, inner));
+  // lines of the failures in view only: a run may list 1000, and this runs every frame
+  const made = new Map<number, Line[]>();
+  const item = (i: number): Line[] => {
+    let l = made.get(i);
+    if (!l) {
+      l = failureLines(p.failures[i]!, p.processes, g, inner);
+      made.set(i, l);
+    }
+    return l;
+  };
+  const n = p.failures.length;
   // the selection in view, as near the newest as room allows
-  let first = items.length;
-  for (let used = 0; first > 0 && used + items[first - 1]!.length <= room; first--)
-    used += items[first - 1]!.length;
+  let first = n;
+  for (let used = 0; first > 0 && used + item(first - 1).length <= room; first--)
+    used += item(first - 1).length;
   first = Math.min(first, sel);
-  for (let i = first; i < items.length && lines.length - 1 < room; i++) {
+  for (let i = first; i < n && lines.length - 1 < room; i++) {
     const selected = i === sel;
-    items[i]!.forEach((l, j) => {
+    item(i).forEach((l, j) => {
       const line = [seg(j === 0 && selected ? `${g.focus} ` : '  ', 'accent'), ...l];
       lines.push(selected && p.focused ? line.map((s) => ({ ...s, tone: 'selected' })) : line);
     });
