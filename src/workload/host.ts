@@ -264,6 +264,7 @@ function runLive(
   heartbeat: Heartbeat,
 ): void {
   const { engine, k } = sim;
+  sim.recordEvents = true; // '.' says which event it ran
   let { speed, paused } = opts;
   let inspect = opts.inspect ?? null;
   let stepOne = false;

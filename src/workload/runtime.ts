@@ -106,6 +106,8 @@ export class Simulation {
   /** the task pid of each actor's process */
   private readonly pids = new Map<Proc, number>();
   private readonly inCall = new Set<number>();
+  /** live runs only: what the event that ran last did, for the TUI's `.` (lastEvent) */
+  recordEvents = false;
   /** the event that ran last: the actor it resumed (undefined: a timer) and its system calls */
   private lastProc: Proc | undefined;
   private readonly lastCalls: { name: string; ret?: string }[] = [];
@@ -137,6 +139,7 @@ export class Simulation {
 
   /** A system call ran (ret undefined: it sleeps in the kernel) in the current event. */
   noteCall(name: string, ret?: string): void {
+    if (!this.recordEvents) return;
     const last = this.lastCalls[this.lastCalls.length - 1];
     if (last?.name === name && last.ret === undefined) last.ret = ret;
     else this.lastCalls.push(ret === undefined ? { name } : { name, ret });
