@@ -182,7 +182,10 @@ export class Kernel {
     }
     this.cpus = m.cpus ?? DEFAULT_CPUS;
     if (!Number.isInteger(this.cpus) || this.cpus < 1 || this.cpus > 1024)
-      throw new ConfigError(`cpus must be an integer from 1 to 1024, not ${m.cpus}`);
+      throw new ConfigError(
+        // a string quoted, so that the message's location points at it (workload/errors.ts)
+        `cpus must be an integer from 1 to 1024, not ${typeof m.cpus === 'string' ? `'${m.cpus}'` : m.cpus}`,
+      );
     this.alloc = new PageAlloc(
       basePfn,
       endPfn,

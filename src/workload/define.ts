@@ -116,8 +116,6 @@ export function checkMachine(m: unknown): MachineSpec {
     );
   }
   checkKeys(m, MACHINE_KEYS, 'machine');
-  if (m.cpus !== undefined && (!Number.isInteger(m.cpus) || (m.cpus as number) < 1))
-    fail('machine.cpus must be a positive integer');
   if (m.cma !== undefined && !Array.isArray(m.cma)) fail('machine.cma must be an array of areas');
   for (const a of (m.cma ?? []) as unknown[]) {
     if (!isObject(a) || typeof a.name !== 'string')

@@ -47,6 +47,21 @@ catalogue('the machine and main: load errors at the value (exit 2)', [
     "cmascope: w.ts:4:98: ConfigError: heap 'h': unknown type 'secure' (cma, secure-region or tee-protected)",
   ),
   ...checkAndRun(
+    'cpus 0',
+    machineWith("memory: '256MiB', cpus: 0"),
+    'cmascope: w.ts:2:16: ConfigError: cpus must be an integer from 1 to 1024, not 0',
+  ),
+  ...checkAndRun(
+    "cpus '4', a string",
+    machineWith("memory: '256MiB', cpus: '4'"),
+    "cmascope: w.ts:4:38: ConfigError: cpus must be an integer from 1 to 1024, not '4'",
+  ),
+  ...checkAndRun(
+    'cpus 2.5',
+    machineWith("memory: '256MiB', cpus: 2.5"),
+    'cmascope: w.ts:2:16: ConfigError: cpus must be an integer from 1 to 1024, not 2.5',
+  ),
+  ...checkAndRun(
     "a CMA area named ''",
     machineWith("memory: '256MiB', cma: [{ name: '', size: '32MiB' }]"),
     "cmascope: w.ts:4:46: ConfigError: a CMA area needs a name: got ''",
