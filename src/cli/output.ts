@@ -14,6 +14,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { getSystemErrorMap } from 'node:util';
 import { UsageError } from './usage.js';
 
 export interface Output {
@@ -22,6 +23,16 @@ export interface Output {
   commit(): void;
   /** The run failed or was interrupted: FILE stays as it was. */
   discard(): void;
+}
+
+/**
+ * 'ENOENT: no such file or directory' of a failed system call, without the path it was given:
+ * that path is the temporary file, which the user never named.
+ */
+export function systemError(e: unknown): string {
+  const errno = (e as NodeJS.ErrnoException).errno;
+  const known = errno === undefined ? undefined : getSystemErrorMap().get(errno);
+  return known ? `${known[0]}: ${known[1]}` : (e as Error).message;
 }
 
 /** Writes to stdout fail through its 'error' event (main.ts); to a file, they throw. */
@@ -48,8 +59,8 @@ export function target(
 }
 
 /** True when `path` (as -o would write it) is one of `files` (absolute paths). */
-export function namesOneOf(path: string, files: readonly string[]): boolean {
-  const { file } = target(path);
+export function namesOneOf(path: string, files: readonly string[], flag = '-o'): boolean {
+  const { file } = target(path, flag);
   return files.some((f) => {
     try {
       return realpathSync(f) === file;
@@ -67,7 +78,7 @@ export function fileOutput(path: string, flag = '-o'): Output {
   try {
     fd = openSync(temp || t.file, temp ? 'wx' : 'w', t.mode ?? 0o666);
   } catch (e) {
-    throw new UsageError(`cannot write ${flag} ${path}: ${(e as Error).message}`);
+    throw new UsageError(`cannot write ${flag} ${path}: ${systemError(e)}`);
   }
   let open = true;
   const close = () => {

@@ -73,7 +73,7 @@ function outputFiles(a: RunCommandArgs): [string, string][] {
   if (a.trace !== undefined && a.trace !== '-') named.push(['--trace', a.trace]);
   if (a.dmesg !== undefined && a.dmesg !== '-') named.push(['--dmesg', a.dmesg]);
   for (const [i, [flag, path]] of named.entries()) {
-    const same = named.slice(0, i).find(([, p]) => namesOneOf(path, [resolve(p)]));
+    const same = named.slice(0, i).find(([, p]) => namesOneOf(path, [resolve(p)], flag));
     if (same) throw new UsageError(`${flag} ${path} is also ${same[0]}: choose another file`);
   }
   const stdout = [a.trace === '-' && '--trace -', a.dmesg === '-' && '--dmesg -'].filter(Boolean);
@@ -129,7 +129,7 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
   const conditions = a.failOn.map(parseCondition);
   const named = outputFiles(a);
   for (const [flag, path] of named)
-    if (namesOneOf(path, [file]))
+    if (namesOneOf(path, [file], flag))
       throw new UsageError(`${flag} ${path} is the workload itself: choose another output file`);
   Object.assign(req, recordRequest(a));
   warnOddOptions(a);
@@ -169,7 +169,7 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
   const run = startRun(req, {
     watchdogMs: parseDuration(a.watchdog, '--watchdog') / 1e6,
     onMessage: (m) => {
-      const imported = m.type === 'loaded' && named.find(([, p]) => namesOneOf(p, m.inputs));
+      const imported = m.type === 'loaded' && named.find(([f, p]) => namesOneOf(p, m.inputs, f));
       if (imported) {
         refused = `${imported[0]} ${imported[1]} is a file the workload imports: choose another output file`;
         void run.stop();

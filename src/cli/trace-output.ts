@@ -5,7 +5,7 @@
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ftraceHeader } from '../kernel/observe/ftrace.js';
-import { fileOutput, type Output, stdoutOutput, target } from './output.js';
+import { fileOutput, type Output, stdoutOutput, systemError, target } from './output.js';
 import { UsageError } from './usage.js';
 
 export interface TraceOutput {
@@ -35,7 +35,7 @@ export function traceOutput(path: string): TraceOutput {
     fd = openSync(body, 'wx+', 0o600);
   } catch (e) {
     out.discard();
-    throw new UsageError(`cannot write --trace ${path}: ${(e as Error).message}`);
+    throw new UsageError(`cannot write --trace ${path}: ${systemError(e)}`);
   }
   let entries = 0;
   let open = true;

@@ -98,8 +98,22 @@ catalogue('-o never loses the file it names', [
     files: { 'w.ts': SMALL },
     args: ['run', 'w.ts', '-o', 'no/such/dir/out.json'],
     exit: 2,
-    stderr:
-      /^cmascope: cannot write -o no\/such\/dir\/out\.json: ENOENT: no such file or directory/,
+    // the error names the user's path, not the temporary file beside it
+    stderr: 'cmascope: cannot write -o no/such/dir/out.json: ENOENT: no such file or directory',
+  },
+  {
+    name: '--trace naming a directory is refused by its own name',
+    files: { 'w.ts': SMALL },
+    args: ['run', 'w.ts', '--trace', '.'],
+    exit: 2,
+    stderr: 'cmascope: --trace . is a directory',
+  },
+  {
+    name: '--trace in a directory that does not exist is refused before the run',
+    files: { 'w.ts': SMALL },
+    args: ['run', 'w.ts', '--trace', 'no/such/dir/t.txt'],
+    exit: 2,
+    stderr: 'cmascope: cannot write --trace no/such/dir/t.txt: ENOENT: no such file or directory',
   },
   {
     name: '-o /dev/full: the write error in one line, exit 1',
