@@ -66,10 +66,6 @@ export interface Serving {
  */
 export async function serve(text: string, current: () => Snapshot | undefined): Promise<Serving> {
   const { host, port } = parseServe(text);
-  if (!isLoopback(host))
-    process.stderr.write(
-      `cmascope: note: --serve ${text} is reachable from other machines: anyone who can reach ${host} can read the metrics\n`,
-    );
   const server = metricsServer(current);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -81,6 +77,11 @@ export async function serve(text: string, current: () => Snapshot | undefined): 
     const why = LISTEN_ERRORS[e.code ?? ''] ?? e.message;
     throw new UsageError(`cannot serve on ${host}:${port} (--serve ${text}): ${why}`);
   });
+  // said once listening: an address that fails gets its error alone, on the first line
+  if (!isLoopback(host))
+    process.stderr.write(
+      `cmascope: note: --serve ${text} is reachable from other machines: anyone who can reach ${host} can read the metrics\n`,
+    );
   process.stderr.write(`cmascope: serving ${url(host, (server.address() as AddressInfo).port)}\n`);
   return {
     close: () =>

@@ -30,6 +30,12 @@ const failOn = (cond: string, value: string) =>
 
 catalogue('run options: --seed, --policy, --set, --fail-on', [
   ...['abc', '-1', '1.5', '1e30', '', '99999999999999999999', '0x10'].map(seed),
+  // the note about a host beyond loopback comes only once it listens: the error stands alone
+  run(
+    '--serve on an address this machine does not have (TEST-NET-1)',
+    ['--serve', '192.0.2.1:9464'],
+    'cmascope: cannot serve on 192.0.2.1:9464 (--serve 192.0.2.1:9464): no such address on this machine',
+  ),
   ...['__proto__', 'constructor', 'toString', 'hasOwnProperty'].map((key) =>
     run(
       `--policy ${key}=x`,
