@@ -1,0 +1,181 @@
+// The workload `cmascope import` writes: a readable TypeScript file that boots a model of the
+// captured device (device.ts machineOf, kernel-model.md §1.9), spawns the processes that hold
+// locked or pinned memory, and asks the question: a cma_alloc of `size` from `area`. Every value
+// cites the capture line it came from.
+import { type Device, machineOf } from './device.js';
+
+/** How long the processes have to lock and pin their memory before the question. */
+export const SETTLE = '1s';
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+const mib = (bytes: number) =>
+  bytes % (1 << 20) === 0 ? `'${bytes / (1 << 20)}MiB'` : `${bytes} /* bytes */`;
+const list = (xs: readonly number[]) => `[${xs.join(', ')}]`;
+
+/** The processes the workload spawns: those with locked or pinned memory. */
+export const spawned = (d: Device) => d.processes.filter((p) => p.lckKb > 0 || p.pinKb > 0);
+
+/** The generated workload's source. `file`: the capture's name, as the comments cite it. */
+export function writeWorkload(d: Device, name: string): string {
+  const m = machineOf(d);
+  const layout = m.layout!;
+  const zones = d.zones.filter((z) => z.present.value > 0);
+  const o: string[] = [];
+  const area = d.cma[0]?.name ?? '';
+  o.push(
+    `// A model of the device captured in ${d.file}, written by \`cmascope import\`. Each value cites`,
+    `// the capture line it came from. Kernel ${d.release.value} (${d.release.at}), modelled as ${d.version}.`,
+  );
+  if (d.versionWarning) o.push(`// WARNING: ${d.versionWarning}.`);
+  o.push(
+    '//',
+    '// The question: will a cma_alloc of `size` from `area` succeed on this device, now?',
+    `//   cmascope run ${name}.ts --set area=${area || 'NAME'} --set size=64MiB`,
+    '//   cmascope compare device.ts --set size=16MiB --set size=64MiB   (a sweep)',
+    '//',
+    '// What the capture cannot tell is a param with a documented default (below). The model has one',
+    '// Normal zone and an optional Movable one: the zones below are merged into them, in place.',
+    `import { defineWorkload } from 'cmascope';`,
+    '',
+    '/**',
+    ' * The processes of the capture (/proc/<pid>/status, limits): VmRSS, VmLck and VmPin in kB,',
+    ' * RLIMIT_MEMLOCK in bytes. Resident memory is already in use at boot (the layout below); the',
+    ' * processes with locked or pinned memory are spawned to lock and pin it again.',
+    ' */',
+    'const processes = [',
+  );
+  for (const p of d.processes) {
+    const lim =
+      p.memlock === undefined
+        ? ''
+        : `, memlock: ${p.memlock === 'unlimited' ? "'unlimited'" : p.memlock}`;
+    o.push(
+      `  { pid: ${p.pid}, name: ${JSON.stringify(p.name)}, uid: ${p.uid}, rssKb: ${p.rssKb}, lckKb: ${p.lckKb}, pinKb: ${p.pinKb}${lim} }, // ${p.at}`,
+    );
+  }
+  o.push('];', '');
+  o.push(
+    'export default defineWorkload({',
+    `  name: ${JSON.stringify(name)},`,
+    `  description: ${JSON.stringify(`The device captured in ${d.file} (${d.release.value}): will a cma_alloc succeed?`)},`,
+    `  kernel: { version: '${d.version}' },`,
+    '  params: {',
+    `    area: ${JSON.stringify(area)}, // the CMA area to allocate from${area ? '' : ' (the device has none)'}`,
+    "    size: '16MiB', // the allocation: one cma_alloc through the area's DMA-BUF heap",
+    "    pinVia: 'io_uring', // how VmPin is pinned: io_uring fixed buffers ('rdma': a memory region)",
+    '    lockFirst: true, // lock the VmLck memory before pinning VmPin (the capture has no order)',
+    '  },',
+    '  machine: {',
+  );
+  o.push(
+    `    // zones (/proc/zoneinfo): ${zones.map((z) => `${z.zone} pfn ${hex(z.startPfn?.value ?? 0)}+${z.spanned.value} (${z.spanned.at})`).join('; ')}`,
+  );
+  o.push(
+    `    memory: ${mib(m.memory as number)}, // pfn ${hex(d.basePfn)} to ${hex(d.endPfn)}: the zones' span`,
+  );
+  if (m.dramBase !== undefined) o.push(`    dramBase: ${hex(m.dramBase as number)},`);
+  if (m.movable !== undefined)
+    o.push(`    movable: ${mib(m.movable as number)}, // the Movable zone`);
+  const managed = zones
+    .filter((z) => z.zone !== 'Movable')
+    .map((z) => z.managed.at)
+    .join(', ');
+  o.push(
+    `    reserved: ${mib(m.reserved as number)}, // the span less the managed pages (${managed})`,
+  );
+  o.push(
+    `    minFree: ${mib(m.minFree as number)}, // WMARK_MIN: the zones' min (${d.minPages.at})`,
+  );
+  if (m.cma?.length) {
+    o.push('    cma: [');
+    for (const [i, c] of m.cma.entries()) {
+      const dc = d.cma[i]!;
+      const base = c.base === undefined ? '' : `, base: ${hex(c.base as number)}`;
+      const opb = c.orderPerBit ? `, orderPerBit: ${c.orderPerBit}` : '';
+      const at = [dc.count.at, dc.basePfn?.at, dc.orderPerBit.at].filter(Boolean).join(', ');
+      o.push(
+        `      { name: ${JSON.stringify(c.name)}, size: ${mib(c.size as number)}${base}${opb} }, // ${at}`,
+      );
+    }
+    o.push('    ],');
+  }
+  o.push(
+    '    // the state at boot (kernel-model.md §1.9): /proc/pagetypeinfo and the CMA bitmaps',
+    '    layout: {',
+  );
+  const blocks = d.pagetypeinfo.blocks.map((b) => b.at).join(', ');
+  const pbs = Object.entries(layout.pageblocks ?? {});
+  o.push(`      // pageblocks per type, the rest Movable (${blocks || 'no table'})`);
+  o.push(`      pageblocks: { ${pbs.map(([k, v]) => `${k}: ${v}`).join(', ')} },`);
+  o.push('      // free blocks per order 0..10, summed over the zones');
+  o.push('      free: {');
+  for (const [t, counts] of Object.entries(layout.free)) {
+    const at = d.pagetypeinfo.free.filter((r) => r.type === t).map((r) => r.at);
+    o.push(`        ${t}: ${list(counts!)}, // ${at.join(', ')}`);
+  }
+  o.push('      },');
+  if (layout.cmaAllocated) {
+    o.push("      // the bitmaps' allocated runs [page offset, pages]: pages a CMA client holds");
+    o.push('      cmaAllocated: {');
+    for (const [n, runs] of Object.entries(layout.cmaAllocated)) {
+      const at = d.cma.find((c) => c.name === n)?.allocated?.at;
+      o.push(
+        `        ${JSON.stringify(n)}: [${runs.map(([a, b]) => `[${a}, ${b}]`).join(', ')}], // ${at}`,
+      );
+    }
+    o.push('      },');
+  }
+  o.push('    },', '  },');
+  o.push(
+    '  *main(sys, params) {',
+    '    const pids: number[] = [];',
+    '    for (const proc of processes) {',
+    '      if (proc.lckKb === 0 && proc.pinKb === 0) continue;',
+    "      const memlock = proc.memlock ?? '8MiB';",
+    '      const pid = sys.spawn(proc.name, { uid: proc.uid, memlock }, function* (p) {',
+    '        const lock = function* () {',
+    '          if (proc.lckKb === 0) return;',
+    '          const buf = yield* p.mmapAnon(proc.lckKb * 1024, { locked: true }); // VmLck',
+    "          if (typeof buf === 'string') return p.log('VmLck ' + proc.lckKb + ' kB: ' + buf);",
+    '          yield* p.touch(buf);',
+    '        };',
+    '        const pin = function* () {',
+    '          if (proc.pinKb === 0) return;',
+    '          const buf = yield* p.mmapAnon(proc.pinKb * 1024); // VmPin',
+    "          if (typeof buf === 'string') return p.log('VmPin ' + proc.pinKb + ' kB: ' + buf);",
+    '          yield* p.touch(buf);',
+    "          if (params.pinVia === 'rdma') {",
+    "            const ctx = yield* p.open('/dev/infiniband/uverbs0');",
+    "            if (typeof ctx === 'string') return p.log('VmPin: ' + ctx);",
+    '            const mr = yield* p.rdmaRegMr(ctx, buf);',
+    "            if (typeof mr === 'string') p.log('VmPin ' + proc.pinKb + ' kB: ' + mr);",
+    '            return;',
+    '          }',
+    '          const ring = yield* p.ioUringSetup();',
+    "          if (typeof ring === 'string') return p.log('VmPin: ' + ring);",
+    '          const r = yield* p.ioUringRegisterBuffers(ring, [buf]);',
+    "          if (typeof r === 'string') p.log('VmPin ' + proc.pinKb + ' kB: ' + r);",
+    '        };',
+    '        if (params.lockFirst) {',
+    '          yield* lock();',
+    '          yield* pin();',
+    '        } else {',
+    '          yield* pin();',
+    '          yield* lock();',
+    '        }',
+    "        yield p.sleep('1h'); // holds its memory until the run ends",
+    '      });',
+    '      pids.push(pid);',
+    '    }',
+    `    yield sys.sleep('${SETTLE}');`,
+    '    const t0 = sys.now();',
+    '    const fd = yield* sys.dmaHeapAlloc(params.area, params.size);',
+    "    sys.record('cma_alloc', typeof fd === 'string' ? fd : 'ok');",
+    "    sys.record('alloc_ms', (sys.now() - t0) / 1e6);",
+    '    for (const pid of pids) sys.kill(pid);',
+    '  },',
+    '});',
+    '',
+  );
+  return o.join('\n');
+}
