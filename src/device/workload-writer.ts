@@ -2,6 +2,7 @@
 // captured device (device.ts machineOf, kernel-model.md §1.9), spawns the processes that hold
 // locked or pinned memory, and asks the question: a cma_alloc of `size` from `area`. Every value
 // cites the capture line it came from.
+import { basename } from 'node:path';
 import { type Device, machineOf } from './device.js';
 
 /** How long the processes have to lock and pin their memory before the question. */
@@ -11,27 +12,36 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 const mib = (bytes: number) =>
   bytes % (1 << 20) === 0 ? `'${bytes / (1 << 20)}MiB'` : `${bytes} /* bytes */`;
 const list = (xs: readonly number[]) => `[${xs.join(', ')}]`;
+/** A single-quoted string literal. */
+const q = (text: string) => `'${text.replace(/[\\']/g, '\\$&')}'`;
 
 /** The processes the workload spawns: those with locked or pinned memory. */
 export const spawned = (d: Device) => d.processes.filter((p) => p.lckKb > 0 || p.pinKb > 0);
 
 /** The generated workload's source. `file`: the capture's name, as the comments cite it. */
 export function writeWorkload(d: Device, name: string): string {
+  // the comments cite the capture by its name, without the directory it was imported from
+  const file = basename(d.file);
+  const cite = (...at: (string | undefined)[]) =>
+    at
+      .filter((a) => a !== undefined)
+      .map((a) => a.split(d.file).join(file))
+      .join(', ');
   const m = machineOf(d);
   const layout = m.layout!;
   const zones = d.zones.filter((z) => z.present.value > 0);
   const o: string[] = [];
   const area = d.cma[0]?.name ?? '';
   o.push(
-    `// A model of the device captured in ${d.file}, written by \`cmascope import\`. Each value cites`,
-    `// the capture line it came from. Kernel ${d.release.value} (${d.release.at}), modelled as ${d.version}.`,
+    `// A model of the device captured in ${file}, written by \`cmascope import\`. Each value cites`,
+    `// the capture line it came from. Kernel ${d.release.value} (${cite(d.release.at)}), modelled as ${d.version}.`,
   );
   if (d.versionWarning) o.push(`// WARNING: ${d.versionWarning}.`);
   o.push(
     '//',
     '// The question: will a cma_alloc of `size` from `area` succeed on this device, now?',
     `//   cmascope run ${name}.ts --set area=${area || 'NAME'} --set size=64MiB`,
-    '//   cmascope compare device.ts --set size=16MiB --set size=64MiB   (a sweep)',
+    `//   cmascope compare ${name}.ts --set size=64MiB --policy cmaRetry=upstream --policy cmaRetry=android`,
     '//',
     '// What the capture cannot tell is a param with a documented default (below). The model has one',
     '// Normal zone and an optional Movable one: the zones below are merged into them, in place.',
@@ -40,7 +50,8 @@ export function writeWorkload(d: Device, name: string): string {
     '/**',
     ' * The processes of the capture (/proc/<pid>/status, limits): VmRSS, VmLck and VmPin in kB,',
     ' * RLIMIT_MEMLOCK in bytes. Resident memory is already in use at boot (the layout below); the',
-    ' * processes with locked or pinned memory are spawned to lock and pin it again.',
+    ' * processes with locked or pinned memory are spawned to lock and pin it again, on pages',
+    ' * allocated anew: MemFree at the question is lower than captured by their VmLck + VmPin.',
     ' */',
     'const processes = [',
   );
@@ -50,17 +61,17 @@ export function writeWorkload(d: Device, name: string): string {
         ? ''
         : `, memlock: ${p.memlock === 'unlimited' ? "'unlimited'" : p.memlock}`;
     o.push(
-      `  { pid: ${p.pid}, name: ${JSON.stringify(p.name)}, uid: ${p.uid}, rssKb: ${p.rssKb}, lckKb: ${p.lckKb}, pinKb: ${p.pinKb}${lim} }, // ${p.at}`,
+      `  { pid: ${p.pid}, name: ${q(p.name)}, uid: ${p.uid}, rssKb: ${p.rssKb}, lckKb: ${p.lckKb}, pinKb: ${p.pinKb}${lim} }, // ${cite(p.at)}`,
     );
   }
   o.push('];', '');
   o.push(
     'export default defineWorkload({',
-    `  name: ${JSON.stringify(name)},`,
-    `  description: ${JSON.stringify(`The device captured in ${d.file} (${d.release.value}): will a cma_alloc succeed?`)},`,
+    `  name: ${q(name)},`,
+    `  description: ${q(`The device captured in ${file} (${d.release.value}): will a cma_alloc succeed?`)},`,
     `  kernel: { version: '${d.version}' },`,
     '  params: {',
-    `    area: ${JSON.stringify(area)}, // the CMA area to allocate from${area ? '' : ' (the device has none)'}`,
+    `    area: ${q(area)}, // the CMA area to allocate from${area ? '' : ' (the device has none)'}`,
     "    size: '16MiB', // the allocation: one cma_alloc through the area's DMA-BUF heap",
     "    pinVia: 'io_uring', // how VmPin is pinned: io_uring fixed buffers ('rdma': a memory region)",
     '    lockFirst: true, // lock the VmLck memory before pinning VmPin (the capture has no order)',
@@ -68,7 +79,7 @@ export function writeWorkload(d: Device, name: string): string {
     '  machine: {',
   );
   o.push(
-    `    // zones (/proc/zoneinfo): ${zones.map((z) => `${z.zone} pfn ${hex(z.startPfn?.value ?? 0)}+${z.spanned.value} (${z.spanned.at})`).join('; ')}`,
+    `    // zones (/proc/zoneinfo): ${zones.map((z) => `${z.zone} pfn ${hex(z.startPfn?.value ?? 0)}+${z.spanned.value} (${cite(z.spanned.at)})`).join('; ')}`,
   );
   o.push(
     `    memory: ${mib(m.memory as number)}, // pfn ${hex(d.basePfn)} to ${hex(d.endPfn)}: the zones' span`,
@@ -78,13 +89,13 @@ export function writeWorkload(d: Device, name: string): string {
     o.push(`    movable: ${mib(m.movable as number)}, // the Movable zone`);
   const managed = zones
     .filter((z) => z.zone !== 'Movable')
-    .map((z) => z.managed.at)
+    .map((z) => cite(z.managed.at))
     .join(', ');
   o.push(
     `    reserved: ${mib(m.reserved as number)}, // the span less the managed pages (${managed})`,
   );
   o.push(
-    `    minFree: ${mib(m.minFree as number)}, // WMARK_MIN: the zones' min (${d.minPages.at})`,
+    `    minFree: ${mib(m.minFree as number)}, // WMARK_MIN: the zones' min (${cite(...d.minPages.at.split(', '))})`,
   );
   if (m.cma?.length) {
     o.push('    cma: [');
@@ -92,10 +103,8 @@ export function writeWorkload(d: Device, name: string): string {
       const dc = d.cma[i]!;
       const base = c.base === undefined ? '' : `, base: ${hex(c.base as number)}`;
       const opb = c.orderPerBit ? `, orderPerBit: ${c.orderPerBit}` : '';
-      const at = [dc.count.at, dc.basePfn?.at, dc.orderPerBit.at].filter(Boolean).join(', ');
-      o.push(
-        `      { name: ${JSON.stringify(c.name)}, size: ${mib(c.size as number)}${base}${opb} }, // ${at}`,
-      );
+      const at = cite(dc.count.at, dc.basePfn?.at, dc.orderPerBit.at);
+      o.push(`      { name: ${q(c.name)}, size: ${mib(c.size as number)}${base}${opb} }, // ${at}`);
     }
     o.push('    ],');
   }
@@ -103,25 +112,23 @@ export function writeWorkload(d: Device, name: string): string {
     '    // the state at boot (kernel-model.md §1.9): /proc/pagetypeinfo and the CMA bitmaps',
     '    layout: {',
   );
-  const blocks = d.pagetypeinfo.blocks.map((b) => b.at).join(', ');
+  const blocks = cite(...d.pagetypeinfo.blocks.map((b) => b.at));
   const pbs = Object.entries(layout.pageblocks ?? {});
   o.push(`      // pageblocks per type, the rest Movable (${blocks || 'no table'})`);
   o.push(`      pageblocks: { ${pbs.map(([k, v]) => `${k}: ${v}`).join(', ')} },`);
   o.push('      // free blocks per order 0..10, summed over the zones');
   o.push('      free: {');
   for (const [t, counts] of Object.entries(layout.free)) {
-    const at = d.pagetypeinfo.free.filter((r) => r.type === t).map((r) => r.at);
-    o.push(`        ${t}: ${list(counts!)}, // ${at.join(', ')}`);
+    const at = cite(...d.pagetypeinfo.free.filter((r) => r.type === t).map((r) => r.at));
+    o.push(`        ${t}: ${list(counts!)}, // ${at}`);
   }
   o.push('      },');
   if (layout.cmaAllocated) {
     o.push("      // the bitmaps' allocated runs [page offset, pages]: pages a CMA client holds");
     o.push('      cmaAllocated: {');
     for (const [n, runs] of Object.entries(layout.cmaAllocated)) {
-      const at = d.cma.find((c) => c.name === n)?.allocated?.at;
-      o.push(
-        `        ${JSON.stringify(n)}: [${runs.map(([a, b]) => `[${a}, ${b}]`).join(', ')}], // ${at}`,
-      );
+      const at = cite(d.cma.find((c) => c.name === n)?.allocated?.at);
+      o.push(`        ${q(n)}: [${runs.map(([a, b]) => `[${a}, ${b}]`).join(', ')}], // ${at}`);
     }
     o.push('      },');
   }
