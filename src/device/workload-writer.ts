@@ -75,8 +75,18 @@ export function writeWorkload(d: Device, name: string): string {
     "    size: '16MiB', // the allocation: one cma_alloc through the area's DMA-BUF heap",
     "    pinVia: 'io_uring', // how VmPin is pinned: io_uring fixed buffers ('rdma': a memory region)",
     '    lockFirst: true, // lock the VmLck memory before pinning VmPin (the capture has no order)',
+    "    // where the free blocks lie, which pagetypeinfo does not say: 'top' (the highest pfns of",
+    "    // their pageblocks, as allocating lowest first leaves them) or 'spread' (the most fragmented)",
+    "    arrange: 'top',",
+    ...(area
+      ? [
+          '    // pages of `area` in use that hold a pin the capture cannot name (a TEE or driver pin;',
+          '    // page_owner would tell), spread evenly over the movable pages in use there',
+          '    cmaPinnedPages: 0,',
+        ]
+      : []),
     '  },',
-    '  machine: {',
+    '  machine: (params) => ({',
   );
   o.push(
     `    // zones (/proc/zoneinfo): ${zones.map((z) => `${z.zone} pfn ${hex(z.startPfn?.value ?? 0)}+${z.spanned.value} (${cite(z.spanned.at)})`).join('; ')}`,
@@ -111,6 +121,7 @@ export function writeWorkload(d: Device, name: string): string {
   o.push(
     '    // the state at boot (kernel-model.md §1.9): /proc/pagetypeinfo and the CMA bitmaps',
     '    layout: {',
+    "      arrange: params.arrange as 'top' | 'spread',",
   );
   const blocks = cite(...d.pagetypeinfo.blocks.map((b) => b.at));
   const pbs = Object.entries(layout.pageblocks ?? {});
@@ -132,7 +143,11 @@ export function writeWorkload(d: Device, name: string): string {
     }
     o.push('      },');
   }
-  o.push('    },', '  },');
+  if (area)
+    o.push(
+      '      cmaPinned: params.cmaPinnedPages ? { [params.area]: params.cmaPinnedPages } : {},',
+    );
+  o.push('    },', '  }),');
   o.push(
     '  *main(sys, params) {',
     '    const pids: number[] = [];',

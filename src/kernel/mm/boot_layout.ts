@@ -32,9 +32,23 @@ export interface BootLayout {
   free: Partial<Record<LayoutFreeType, number[]>>;
   /** per CMA area, the bitmap's allocated runs as [page offset in the area, pages] */
   cmaAllocated?: Record<string, [number, number][]>;
+  /**
+   * per CMA area, pages in use that hold a pin nobody in the model owns (a TEE or driver pin the
+   * capture cannot name), spread evenly over the area's movable pages in use
+   */
+  cmaPinned?: Record<string, number>;
+  /** where the free blocks lie (default 'top') */
+  arrange?: LayoutArrange;
 }
 
-export const LAYOUT_KEYS = ['pageblocks', 'free', 'cmaAllocated'] as const;
+export const LAYOUT_KEYS = ['pageblocks', 'free', 'cmaAllocated', 'cmaPinned', 'arrange'] as const;
+
+/**
+ * Where the free blocks lie, which /proc/pagetypeinfo does not say: at the highest pfns of their
+ * type ('top', as allocating the lowest pfns first leaves a machine), or evenly spaced among the
+ * pages in use ('spread', the most fragmented).
+ */
+export type LayoutArrange = 'top' | 'spread';
 export const LAYOUT_PAGEBLOCK_TYPES: readonly LayoutPageblockType[] = [
   'Unmovable',
   'Reclaimable',
@@ -69,6 +83,11 @@ export function applyLayout(
   end: number,
 ): void {
   const kind = a.pages.kind;
+  const arrange = layout.arrange ?? 'top';
+  if (arrange !== 'top' && arrange !== 'spread')
+    throw new ConfigError(
+      `machine.layout.arrange must be 'top' or 'spread', not '${String(arrange)}'`,
+    );
   markCmaAllocated(a, areas, layout.cmaAllocated ?? {});
   assignPageblocks(a, layout.pageblocks ?? {}, first);
   // every managed page in use, by its pageblock's type; the free blocks are carved out below
@@ -100,13 +119,19 @@ export function applyLayout(
       if (kind[pb << PAGEBLOCK_ORDER] === PageKind.GCMA) continue;
       pbs.push(pb);
     }
-    carve(a, name, pbs, counts);
+    carve(a, name, pbs, counts, arrange);
   }
-  // the movable pages in use belong to one anonymous object that migration can move (§3.1)
-  let left = 0;
-  for (let pfn = first; pfn < end; pfn++) if (kind[pfn] === PageKind.ANON) left++;
-  if (left === 0) return;
-  const obj = rmap.create(ObjKind.ANON, left, 'boot');
+  ownBootPages(a, rmap, first, end);
+  pinInCma(a, areas, layout.cmaPinned ?? {});
+}
+
+/** The movable pages in use belong to one anonymous object that migration can move (§3.1). */
+function ownBootPages(a: PageAlloc, rmap: Rmap, first: number, end: number): void {
+  const kind = a.pages.kind;
+  let n = 0;
+  for (let pfn = first; pfn < end; pfn++) if (kind[pfn] === PageKind.ANON) n++;
+  if (n === 0) return;
+  const obj = rmap.create(ObjKind.ANON, n, 'boot');
   obj.users = 1;
   let i = 0;
   for (let pfn = first; pfn < end; pfn++) {
@@ -114,7 +139,25 @@ export function applyLayout(
     obj.pages[i] = pfn;
     rmap.setOwner(pfn, obj, i++);
   }
-  obj.nrResident = left;
+  obj.nrResident = n;
+}
+
+/** Pins on `n` in-use movable pages of each named area, evenly spaced (§3.2: they cannot move). */
+function pinInCma(a: PageAlloc, areas: readonly CmaArea[], pinned: Record<string, number>): void {
+  for (const [name, n] of Object.entries(pinned)) {
+    const area = areas.find((c) => c.name === name);
+    if (!area) throw new ConfigError(`machine.layout.cmaPinned: unknown CMA area '${name}'`);
+    count(n, `machine.layout.cmaPinned.${name}`);
+    const inUse: number[] = [];
+    for (let pfn = area.basePfn; pfn < area.basePfn + area.count; pfn++)
+      if (a.pages.kind[pfn] === PageKind.ANON) inUse.push(pfn);
+    if (n > inUse.length)
+      throw new ConfigError(
+        `machine.layout.cmaPinned.${name}: ${n} pinned pages, but the area has ${inUse.length} movable pages in use`,
+      );
+    for (let i = 0; i < n; i++)
+      a.pages.addPins(inUse[Math.floor(((i + 0.5) * inUse.length) / n)]!, 1);
+  }
 }
 
 /** The CMA bitmap's allocated runs: bits set, pages handed to a client (§2.2). */
@@ -170,14 +213,25 @@ function assignPageblocks(
   }
 }
 
+/** `n` of `list`, evenly spaced (n <= list.length). */
+const evenly = <T>(list: readonly T[], n: number): T[] =>
+  Array.from({ length: n }, (_, i) => list[Math.floor(((i + 0.5) * list.length) / n)]!);
+
 /**
  * Free `counts[o]` blocks of each order o in the pageblocks `pbs` (ascending) of one type. The
  * blocks form a buddy tree: an order-10 node is a pair of pageblocks (a pageblock without its pair
  * is an order-9 node); each node is free, in use, or split in two. A free node's buddy is never a
  * free node of its order (they would have merged, §1.4), so it is split or in use; splitting only
- * as many nodes as the orders below need leaves the rest in use.
+ * as many nodes as the orders below need leaves the rest in use. `arrange` says where the free
+ * nodes go among the candidates of each order: the highest first ('top'), or evenly spaced.
  */
-function carve(a: PageAlloc, name: string, pbs: number[], counts: readonly number[]): void {
+function carve(
+  a: PageAlloc,
+  name: string,
+  pbs: number[],
+  counts: readonly number[],
+  arrange: LayoutArrange,
+): void {
   // split[o]: nodes of order o to split so that the orders below fit (each split node gives a
   // pair of buddies: one of them may be free, the other split further)
   const split = new Array<number>(NR_PAGE_ORDERS).fill(0);
@@ -197,34 +251,44 @@ function carve(a: PageAlloc, name: string, pbs: number[], counts: readonly numbe
     for (let p = pfn; p < pfn + (1 << order); p++) if (kind[p] === PageKind.CMA) return false;
     return true;
   };
+  const pick = <T>(list: T[], n: number): T[] =>
+    n === 0 ? [] : arrange === 'spread' ? evenly(list, n) : list.slice(list.length - n);
   for (let o = MAX_PAGE_ORDER; o >= 0; o--) {
     if (o === PAGEBLOCK_ORDER) nodes = [...nodes, ...lone].sort((x, y) => x - y);
     const size = 1 << o;
-    const freed = new Set<number>();
-    let want = counts[o]!;
+    const present = new Set(nodes);
+    // one candidate per pair of buddies (order 10 never merges; a lone pageblock's buddy is of
+    // another type): the upper one if it may be free, else the lower
+    const cands: number[] = [];
     for (const pfn of nodes) {
-      if (want === 0) break;
       const buddy = pfn ^ size;
-      // order 10 never merges; a lone pageblock's buddy is of another type
-      if (o < MAX_PAGE_ORDER && freed.has(buddy)) continue;
-      if (!usable(pfn, o)) continue;
-      freed.add(pfn);
-      a.layoutFree(pfn, o);
-      want--;
+      const paired = o < MAX_PAGE_ORDER && present.has(buddy);
+      if (!paired) {
+        if (usable(pfn, o)) cands.push(pfn);
+      } else if (pfn < buddy) {
+        if (usable(buddy, o)) cands.push(buddy);
+        else if (usable(pfn, o)) cands.push(pfn);
+      }
     }
-    if (want > 0)
+    cands.sort((x, y) => x - y);
+    const want = counts[o]!;
+    if (want > cands.length)
       throw new ConfigError(
-        `machine.layout.free.${name}: ${want} of the ${counts[o]} free order-${o} blocks do not fit in the ${pbs.length} ${name} pageblocks`,
+        `machine.layout.free.${name}: ${want - cands.length} of the ${want} free order-${o} blocks do not fit in the ${pbs.length} ${name} pageblocks`,
       );
+    const freed = new Set(pick(cands, want));
+    for (const pfn of freed) a.layoutFree(pfn, o);
     if (o === 0) break;
-    // split the first nodes not freed (those without a client's page first), the rest stay in use
+    // split nodes not freed (those without a client's page first), the rest stay in use
     const rest = nodes.filter((p) => !freed.has(p));
     const clean = rest.filter((p) => usable(p, o));
-    const order =
-      clean.length === rest.length ? rest : [...clean, ...rest.filter((p) => !usable(p, o))];
+    const n = Math.min(split[o]!, rest.length);
+    const chosen =
+      n <= clean.length
+        ? pick(clean, n)
+        : [...clean, ...rest.filter((p) => !usable(p, o)).slice(0, n - clean.length)];
     const next: number[] = [];
-    for (const pfn of order.slice(0, split[o]).sort((x, y) => x - y))
-      next.push(pfn, pfn + (size >> 1));
+    for (const pfn of chosen.sort((x, y) => x - y)) next.push(pfn, pfn + (size >> 1));
     nodes = next;
   }
 }
