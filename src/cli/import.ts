@@ -3,7 +3,7 @@
 // row equal; 1: one differs; 2: the capture is malformed or the options wrong).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseBundle } from '../device/bundle.js';
 import { checkBoot, checkProcesses, formatCheck } from '../device/check.js';
 import { type Device, machineOf, readDevice } from '../device/device.js';
@@ -12,7 +12,7 @@ import { Kernel } from '../kernel/kernel.js';
 import { parseDuration } from '../sim/units.js';
 import { startRun } from '../workload/loader.js';
 import { workloadFailed } from './options.js';
-import { fileOutput, stdoutOutput, systemError } from './output.js';
+import { fileOutput, namesOneOf, stdoutOutput, systemError } from './output.js';
 import { UsageError } from './usage.js';
 
 export interface ImportArgs {
@@ -36,6 +36,8 @@ const nameOf = (a: ImportArgs): string =>
   a.name ?? (a.output ? basename(a.output).replace(/\.[cm]?ts$/, '') : 'device');
 
 export async function importCommand(a: ImportArgs): Promise<number> {
+  if (a.output !== undefined && namesOneOf(a.output, [resolve(a.capture)]))
+    throw new UsageError(`-o ${a.output} is the capture itself: choose another output file`);
   const d = load(a.capture);
   if (d.versionWarning) process.stderr.write(`cmascope: warning: ${d.versionWarning}\n`);
   const source = writeWorkload(d, nameOf(a));

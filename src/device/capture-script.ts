@@ -52,9 +52,10 @@ else
   echo '==> /sys/kernel/debug/cma <== (missing)'
 fi
 
-# processes: who they are, what they hold resident, locked and pinned, and their memlock limit
+# processes: who they are (and whether they have CAP_IPC_LOCK), what they hold resident, locked
+# and pinned, and their memlock limit
 for d in /proc/[0-9]*; do
-  s=$(grep -E '^(Name|Uid|VmRSS|VmLck|VmPin):' "$d/status" 2>/dev/null) || continue
+  s=$(grep -E '^(Name|Uid|CapEff|VmRSS|VmLck|VmPin):' "$d/status" 2>/dev/null) || continue
   echo "==> $d/status <=="
   printf '%s\\n' "$s"
   l=$(grep '^Max locked memory' "$d/limits" 2>/dev/null) && { echo "==> $d/limits <=="; printf '%s\\n' "$l"; }

@@ -72,13 +72,19 @@ export function checkBoot(d: Device, k: Kernel): CheckRow[] {
     rows.push(exact(`pagetypeinfo ${t}`, counts.join(' '), modelFree(k, mt).join(' ')));
   }
   const mi = meminfo(k);
-  const freeKb = sumRows(d.buddyinfo).reduce((s, c, o) => s + (c << o), 0) * 4;
+  // the free pages pagetypeinfo lists, which the model boots with
+  const freeKb =
+    sumRows(
+      Object.entries(d.free)
+        .filter(([t]) => t !== 'Isolate')
+        .map(([, counts]) => ({ counts })),
+    ).reduce((s, c, o) => s + c * 2 ** o, 0) * 4;
   for (const key of ['MemTotal', 'MemFree', 'CmaTotal', 'CmaFree'] as const) {
     const c = d.meminfo.get(key);
     if (!c) continue;
     const row = exact(`meminfo ${key} kB`, c.value, mi[key]);
     if (key === 'MemFree' && row.status !== 'equal' && mi.MemFree === freeKb)
-      row.status = `note: meminfo was read apart from buddyinfo, which sums to ${freeKb} kB (the model's)`;
+      row.status = `note: meminfo was read apart from pagetypeinfo, which sums to ${freeKb} kB`;
     if (key === 'CmaFree' && row.status !== 'equal')
       row.status =
         'note: meminfo was read apart from pagetypeinfo; the model has its CMA free blocks';

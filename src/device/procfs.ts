@@ -47,6 +47,8 @@ export interface ProcessInfo {
   rssKb: number;
   lckKb: number;
   pinKb: number;
+  /** CAP_IPC_LOCK (bit 14) in CapEff: locks and pins without the memlock limit */
+  capIpcLock: boolean;
   /** RLIMIT_MEMLOCK soft limit in bytes, or 'unlimited'; undefined without a limits file */
   memlock?: number | 'unlimited';
   at: string;
@@ -198,7 +200,10 @@ export function parseBitmap(b: Bundle, s: Section): Cited<Uint32Array> {
   return { value: words, at: b.where(s, 0) };
 }
 
-/** /proc/<pid>/status, reduced by the capture to Name, Uid, VmRSS, VmLck and VmPin. */
+/** CAP_IPC_LOCK, capability 14 (include/uapi/linux/capability.h). */
+const CAP_IPC_LOCK = 14n;
+
+/** /proc/<pid>/status, reduced by the capture to Name, Uid, CapEff, VmRSS, VmLck and VmPin. */
 export function parseStatus(b: Bundle, s: Section, pid: number): ProcessInfo | undefined {
   const f: Record<string, string> = {};
   s.lines.forEach((line, i) => {
@@ -214,6 +219,11 @@ export function parseStatus(b: Bundle, s: Section, pid: number): ProcessInfo | u
     return Number(m[1]);
   };
   const uid = /^(\d+)/.exec(f.Uid ?? '');
+  const capIdx = s.lines.findIndex((l) => l.startsWith('CapEff:'));
+  if (f.CapEff !== undefined && !/^[0-9a-f]{1,16}$/.test(f.CapEff))
+    throw b.error(s, capIdx, `expected 'CapEff: HEX', got '${f.CapEff}'`);
+  const capIpcLock =
+    f.CapEff !== undefined && ((BigInt(`0x${f.CapEff}`) >> CAP_IPC_LOCK) & 1n) === 1n;
   return {
     pid,
     name: f.Name ?? String(pid),
@@ -221,6 +231,7 @@ export function parseStatus(b: Bundle, s: Section, pid: number): ProcessInfo | u
     rssKb: kb('VmRSS'),
     lckKb: kb('VmLck'),
     pinKb: kb('VmPin'),
+    capIpcLock,
     at: b.where(s, 0),
   };
 }

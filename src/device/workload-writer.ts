@@ -49,9 +49,10 @@ export function writeWorkload(d: Device, name: string): string {
     '',
     '/**',
     ' * The processes of the capture (/proc/<pid>/status, limits): VmRSS, VmLck and VmPin in kB,',
-    ' * RLIMIT_MEMLOCK in bytes. Resident memory is already in use at boot (the layout below); the',
-    ' * processes with locked or pinned memory are spawned to lock and pin it again, on pages',
-    ' * allocated anew: MemFree at the question is lower than captured by their VmLck + VmPin.',
+    ' * CAP_IPC_LOCK (from CapEff), RLIMIT_MEMLOCK in bytes. Resident memory is already in use at',
+    ' * boot (the layout below); the processes with locked or pinned memory are spawned to lock and',
+    ' * pin it again, on pages allocated anew: MemFree at the question is lower than captured by',
+    ' * their VmLck + VmPin.',
     ' */',
     'const processes = [',
   );
@@ -61,7 +62,7 @@ export function writeWorkload(d: Device, name: string): string {
         ? ''
         : `, memlock: ${p.memlock === 'unlimited' ? "'unlimited'" : p.memlock}`;
     o.push(
-      `  { pid: ${p.pid}, name: ${q(p.name)}, uid: ${p.uid}, rssKb: ${p.rssKb}, lckKb: ${p.lckKb}, pinKb: ${p.pinKb}${lim} }, // ${cite(p.at)}`,
+      `  { pid: ${p.pid}, name: ${q(p.name)}, uid: ${p.uid}, rssKb: ${p.rssKb}, lckKb: ${p.lckKb}, pinKb: ${p.pinKb}, capIpcLock: ${p.capIpcLock}${lim} }, // ${cite(p.at)}`,
     );
   }
   o.push('];', '');
@@ -154,7 +155,8 @@ export function writeWorkload(d: Device, name: string): string {
     '    for (const proc of processes) {',
     '      if (proc.lckKb === 0 && proc.pinKb === 0) continue;',
     "      const memlock = proc.memlock ?? '8MiB';",
-    '      const pid = sys.spawn(proc.name, { uid: proc.uid, memlock }, function* (p) {',
+    '      const cred = { uid: proc.uid, capIpcLock: proc.capIpcLock, memlock };',
+    '      const pid = sys.spawn(proc.name, cred, function* (p) {',
     '        const lock = function* () {',
     '          if (proc.lckKb === 0) return;',
     '          const buf = yield* p.mmapAnon(proc.lckKb * 1024, { locked: true }); // VmLck',

@@ -105,7 +105,7 @@ describe.each([
     expect([r.code, r.stderr]).toEqual([0, '']);
     const src = readFileSync(out, 'utf8');
     expect(src).toMatch(new RegExp(`// .*${file}:\\d+`));
-    expect(src).toContain("kernel: { version: '" + version + "' }");
+    expect(src).toContain(`kernel: { version: '${version}' }`);
     const small = await cmascope(['run', out, '--set', 'size=64MiB', '-f', 'json'], {
       timeoutMs: 60_000,
     });

@@ -67,10 +67,19 @@ describe('readDevice', () => {
       ]),
     ).toEqual([['reserved', 0x70000, 32768, 2048, 30720, [[0, 2048]]]]);
     expect(
-      d.processes.map((p) => [p.pid, p.name, p.uid, p.rssKb, p.lckKb, p.pinKb, p.memlock]),
+      d.processes.map((p) => [
+        p.pid,
+        p.name,
+        p.uid,
+        p.rssKb,
+        p.lckKb,
+        p.pinKb,
+        p.capIpcLock,
+        p.memlock,
+      ]),
     ).toEqual([
-      [1, 'init', 0, 2048, 0, 0, 8388608],
-      [412, 'camera-hal', 1047, 40960, 1024, 2048, 67108864],
+      [1, 'init', 0, 2048, 0, 0, true, 8388608],
+      [412, 'camera-hal', 1047, 40960, 1024, 2048, false, 67108864],
     ]); // kthreadd has no VmRSS: no mm, not a process to model
   });
 
@@ -91,7 +100,7 @@ describe('readDevice', () => {
       `dev.txt:${line}: /proc/412/status: expected 'VmLck: N kB', got '1 MB'`,
     );
     const lines = FIXTURE.split('\n');
-    const words = lines.findIndex((l) => l === '==> /sys/kernel/debug/cma/reserved/bitmap <==') + 2;
+    const words = lines.indexOf('==> /sys/kernel/debug/cma/reserved/bitmap <==') + 2;
     lines[words - 1] = '1 2 3';
     expect(() => readDevice(parseBundle(lines.join('\n'), 'dev.txt'))).toThrow(
       `dev.txt:${words}: /sys/kernel/debug/cma/reserved/bitmap: 3 words cannot hold the area's 32768 bits`,

@@ -37,8 +37,9 @@ function freeBlocks(k: Kernel): Record<string, number[]> {
     for (let mt = 0; mt < MT.ISOLATE; mt++)
       for (let o = 0; o < NR_PAGE_ORDERS; o++)
         for (const _ of k.alloc.freeBlocks(z, mt, o)) {
-          const row = (out[MT_NAMES[mt]!] ??= new Array<number>(NR_PAGE_ORDERS).fill(0));
-          row[o]!++;
+          const name = MT_NAMES[mt]!;
+          out[name] ??= new Array<number>(NR_PAGE_ORDERS).fill(0);
+          out[name][o]!++;
         }
   return out;
 }

@@ -50,6 +50,13 @@ catalogue('import refuses a malformed capture', [
       'cmascope: machine.layout.free.CMA: 10 of the 40 free order-10 blocks do not fit in the 64 CMA pageblocks',
   },
   {
+    name: '-o naming the capture itself',
+    files: { 'dev.txt': GOOD },
+    args: ['import', 'dev.txt', '-o', './dev.txt'],
+    exit: 2,
+    stderr: 'cmascope: -o ./dev.txt is the capture itself: choose another output file',
+  },
+  {
     name: 'a capture that does not exist',
     args: ['import', 'nothing.txt'],
     exit: 2,
