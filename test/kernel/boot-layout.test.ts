@@ -5,6 +5,7 @@ import { MT, MT_NAMES, NR_PAGE_ORDERS } from '../../src/kernel/config.js';
 import { Kernel, type MachineSpec } from '../../src/kernel/kernel.js';
 import type { BootLayout } from '../../src/kernel/mm/boot_layout.js';
 import { PageKind } from '../../src/kernel/mm/page.js';
+import { actor, simP } from '../fidelity/actors.js';
 import { checkInvariants } from './invariants.js';
 
 const LAYOUT: BootLayout = {
@@ -44,8 +45,15 @@ function freeBlocks(k: Kernel): Record<string, number[]> {
   return out;
 }
 
-describe.each(['top', 'spread'] as const)('machine.layout, arrange=%s', (arrange) => {
-  const k = new Kernel({ machine: machine({ ...LAYOUT, arrange }) }, { now: 0 });
+describe.each([
+  ['top', 'lowest-pfn'],
+  ['spread', 'lowest-pfn'],
+  ['top', 'kernel'],
+] as const)('machine.layout, arrange=%s, placement=%s', (arrange, placement) => {
+  const k = new Kernel(
+    { machine: machine({ ...LAYOUT, arrange }), policies: { placement } },
+    { now: 0 },
+  );
 
   it('boots with exactly the free blocks of the layout, each on its pageblock type', () => {
     expect(freeBlocks(k)).toEqual(LAYOUT.free);
@@ -93,5 +101,28 @@ describe('machine.layout errors', () => {
     expect(boot({ free: {}, cmaPinned: { svp: 20000 } })).toThrow(
       'machine.layout.cmaPinned.svp: 20000 pinned pages, but the area has 16384 movable pages in use',
     );
+  });
+});
+
+describe('a machine booted in a layout runs on', () => {
+  // 40 MiB must take the pages between the bitmap runs' end (4160) and the area's end (16384)
+  it('migrates the boot pages out of the way of a cma_alloc, an unnamed pin blocks it', () => {
+    for (const [pinned, expected] of [
+      [0, 'ok'],
+      [1, 'ENOMEM'],
+    ] as const) {
+      const sim = simP({
+        machine: machine({ ...LAYOUT, arrange: 'spread', cmaPinned: { svp: pinned } }),
+      });
+      let got = '';
+      actor(sim, 'client', {}, function* (p) {
+        const fd = yield* p.dmaHeapAlloc('svp', '40MiB');
+        got = typeof fd === 'string' ? fd : 'ok';
+      });
+      sim.engine.run();
+      expect(got).toBe(expected);
+      expect(sim.k.vm.pgmigrate_success).toBeGreaterThan(0);
+      checkInvariants(sim.k);
+    }
   });
 });
