@@ -83,6 +83,8 @@ export function checkBoot(d: Device, k: Kernel): CheckRow[] {
     const c = d.meminfo.get(key);
     if (!c) continue;
     const row = exact(`meminfo ${key} kB`, c.value, mi[key]);
+    if (key === 'MemTotal' && d.unreservedPages && mi.MemTotal - c.value === d.unreservedPages * 4)
+      row.status = `note: ${d.unreservedPages} unmanaged pages lie above a CMA area's base; the model reserves only below it, so it manages them (in use)`;
     if (key === 'MemFree' && row.status !== 'equal' && mi.MemFree === freeKb)
       row.status = `note: meminfo was read apart from pagetypeinfo, which sums to ${freeKb} kB`;
     if (key === 'CmaFree' && row.status !== 'equal')

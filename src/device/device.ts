@@ -66,6 +66,11 @@ export interface Device {
   endPfn: number;
   movablePages: number;
   reservedPages: number;
+  /**
+   * pages neither managed nor reservable: the model reserves memory at the bottom of the span
+   * only, below the lowest CMA area; the rest of the unmanaged pages are managed, in use
+   */
+  unreservedPages: number;
   minPages: Cited<number>;
 }
 
@@ -209,9 +214,16 @@ export function readDevice(b: Bundle): Device {
     basePfn,
     endPfn,
     movablePages,
-    reservedPages: endPfn - movablePages - basePfn - managedNormal,
+    reservedPages: 0,
+    unreservedPages: 0,
     minPages: { value: minSum, at: normal.map((z) => z.min.at).join(', ') },
   };
+  // holes and memory the kernel keeps: at the bottom of the span, up to the lowest CMA area
+  const unmanaged = endPfn - movablePages - basePfn - managedNormal;
+  const cmaBases = device.cma.flatMap((c) => (c.basePfn ? [c.basePfn.value] : []));
+  const room = Math.min(unmanaged, ...cmaBases.map((p) => p - basePfn));
+  device.reservedPages = Math.max(0, room);
+  device.unreservedPages = unmanaged - device.reservedPages;
   if (`${major}.${minor}` !== version)
     device.versionWarning = `the device runs ${text}; the model has 6.4 and 6.18, and ${version} is the nearest`;
   return device;

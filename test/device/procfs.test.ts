@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBundle } from '../../src/device/bundle.js';
-import { allocatedRuns, nearestVersion, readDevice } from '../../src/device/device.js';
+import { checkBoot } from '../../src/device/check.js';
+import { allocatedRuns, machineOf, nearestVersion, readDevice } from '../../src/device/device.js';
+import { Kernel } from '../../src/kernel/kernel.js';
 import { ROOT } from '../cli/cli.js';
 
 const FIXTURE = readFileSync(join(ROOT, 'test/fixtures/captures/arm64-6.18-cma.txt'), 'utf8');
@@ -114,5 +116,29 @@ describe('readDevice', () => {
     expect(() => parseBundle('# cmascope capture v1\noops\n', 'd.txt')).toThrow(
       "d.txt:2: a line before the first '==> PATH <==' header",
     );
+  });
+});
+
+describe('a CMA area below the memory the kernel keeps', () => {
+  it('reserves only below the area and notes the pages it manages instead', () => {
+    // the area moved to 0x41000: 4096 pages above DRAM's base, below 16384 unmanaged pages
+    const low = FIXTURE.replace(
+      /(==> \/sys\/kernel\/debug\/cma\/reserved\/base_pfn <==\n)\d+/,
+      `$1${0x41000}`,
+    );
+    const d = readDevice(parseBundle(low, 'dev.txt'));
+    expect([d.reservedPages, d.unreservedPages]).toEqual([4096, 12288]);
+    const k = new Kernel({ machine: machineOf(d), version: d.version }, { now: 0 });
+    const rows = checkBoot(d, k);
+    expect(
+      rows.filter((r) => r.status !== 'equal').map((r) => [r.what, r.capture, r.model, r.status]),
+    ).toEqual([
+      [
+        'meminfo MemTotal kB',
+        '983040',
+        '1032192',
+        "note: 12288 unmanaged pages lie above a CMA area's base; the model reserves only below it, so it manages them (in use)",
+      ],
+    ]);
   });
 });
