@@ -39,7 +39,7 @@ export async function importCommand(a: ImportArgs): Promise<number> {
   if (a.output !== undefined && namesOneOf(a.output, [resolve(a.capture)]))
     throw new UsageError(`-o ${a.output} is the capture itself: choose another output file`);
   const d = load(a.capture);
-  if (d.versionWarning) process.stderr.write(`cmascope: warning: ${d.versionWarning}\n`);
+  for (const w of d.warnings) process.stderr.write(`cmascope: warning: ${w}\n`);
   const source = writeWorkload(d, nameOf(a));
   if (!a.check) {
     const out = a.output === undefined ? stdoutOutput : fileOutput(a.output);

@@ -56,7 +56,15 @@ export function checkBoot(d: Device, k: Kernel): CheckRow[] {
   if (buddy.status !== 'equal' && buddy.model === byType)
     buddy.status = "note: buddyinfo was read apart from pagetypeinfo, whose sum is the model's";
   rows.push(buddy);
-  for (const [t, counts] of Object.entries(d.free)) {
+  if (d.pagetypeinfoMissing)
+    rows.push({
+      what: 'pagetypeinfo',
+      capture: 'missing',
+      model: '-',
+      status:
+        "note: not in the capture (root only); the free blocks are buddyinfo's, split by CmaFree",
+    });
+  for (const [t, counts] of d.pagetypeinfoMissing ? [] : Object.entries(d.free)) {
     const mt = MT_NAMES.indexOf(t);
     if (mt < 0 || mt === MT.ISOLATE) {
       const n = counts.reduce((s, c) => s + c, 0);
@@ -86,7 +94,7 @@ export function checkBoot(d: Device, k: Kernel): CheckRow[] {
     if (key === 'MemTotal' && d.unreservedPages && mi.MemTotal - c.value === d.unreservedPages * 4)
       row.status = `note: ${d.unreservedPages} unmanaged pages lie above a CMA area's base; the model reserves only below it, so it manages them (in use)`;
     if (key === 'MemFree' && row.status !== 'equal' && mi.MemFree === freeKb)
-      row.status = `note: meminfo was read apart from pagetypeinfo, which sums to ${freeKb} kB`;
+      row.status = `note: meminfo was read apart from ${d.pagetypeinfoMissing ? 'buddyinfo' : 'pagetypeinfo'}, which sums to ${freeKb} kB`;
     if (key === 'CmaFree' && row.status !== 'equal')
       row.status =
         'note: meminfo was read apart from pagetypeinfo; the model has its CMA free blocks';

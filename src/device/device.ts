@@ -51,8 +51,10 @@ export interface Device {
   file: string;
   release: Cited<string>;
   version: KernelVersion;
-  /** why the version differs from the release, or undefined */
-  versionWarning?: string;
+  /** what the import had to guess: another kernel version, a missing pagetypeinfo */
+  warnings: string[];
+  /** pagetypeinfo was not in the capture (root only since 5.4): its rows come from buddyinfo */
+  pagetypeinfoMissing: boolean;
   zones: ZoneInfo[];
   meminfo: Map<string, Cited<number>>;
   buddyinfo: FreeRow[];
@@ -150,6 +152,36 @@ function readCma(b: Bundle, meminfo: Map<string, Cited<number>>): DeviceCma[] {
   return out;
 }
 
+/**
+ * Without pagetypeinfo: buddyinfo's free blocks, summed over zones, as CMA blocks (the largest
+ * first, up to `cmaPages`) and Movable ones.
+ */
+function splitBuddyinfo(buddy: FreeRow[], cmaPages: number): FreeRow[] {
+  const total = buddy.reduce(
+    (s, r) => s.map((v, o) => v + r.counts[o]!),
+    new Array<number>(NR_PAGE_ORDERS).fill(0),
+  );
+  const cma = new Array<number>(NR_PAGE_ORDERS).fill(0);
+  let left = cmaPages;
+  for (let o = MAX_PAGE_ORDER; o >= 0; o--) {
+    cma[o] = Math.min(total[o]!, Math.floor(left / 2 ** o));
+    left -= cma[o]! * 2 ** o;
+  }
+  const at = buddy.map((r) => r.at).join(', ');
+  const row = (type: string, counts: number[]): FreeRow => ({
+    zone: 'all',
+    type,
+    counts,
+    capped: [],
+    at,
+  });
+  const movable = row(
+    'Movable',
+    total.map((c, o) => c - cma[o]!),
+  );
+  return cmaPages > 0 ? [movable, row('CMA', cma)] : [movable];
+}
+
 /** Free blocks per type summed over zones; a count pagetypeinfo capped comes from buddyinfo. */
 function freeByType(pt: PagetypeInfo, buddy: FreeRow[]): Record<string, number[]> {
   const out: Record<string, number[]> = {};
@@ -182,10 +214,11 @@ export function readDevice(b: Bundle): Device {
   const meminfo = parseMeminfo(b, b.need('/proc/meminfo', 'MemTotal and MemFree'));
   const zones = parseZoneinfo(b, b.need('/proc/zoneinfo', 'the memory and its zones'));
   const buddyinfo = parseBuddyinfo(b, b.need('/proc/buddyinfo', 'the free blocks per order'));
-  const pagetypeinfo = parsePagetypeinfo(
-    b,
-    b.need('/proc/pagetypeinfo', 'the free blocks per migratetype'),
-  );
+  const pt = b.get('/proc/pagetypeinfo');
+  const cmaFree = meminfo.get('CmaFree')?.value ?? 0;
+  const pagetypeinfo = pt
+    ? parsePagetypeinfo(b, pt)
+    : { free: splitBuddyinfo(buddyinfo, cmaFree / 4), blocks: [] };
   const populated = zones.filter((z) => z.present.value > 0 && z.startPfn);
   if (populated.length === 0)
     throw new BundleError(`${b.file}: /proc/zoneinfo has no zone with pages`);
@@ -204,6 +237,8 @@ export function readDevice(b: Bundle): Device {
     file: b.file,
     release: { value: text, at: uname.at },
     version,
+    warnings: [],
+    pagetypeinfoMissing: !pt,
     zones,
     meminfo,
     buddyinfo,
@@ -225,7 +260,13 @@ export function readDevice(b: Bundle): Device {
   device.reservedPages = Math.max(0, room);
   device.unreservedPages = unmanaged - device.reservedPages;
   if (`${major}.${minor}` !== version)
-    device.versionWarning = `the device runs ${text}; the model has 6.4 and 6.18, and ${version} is the nearest`;
+    device.warnings.push(
+      `the device runs ${text}; the model has 6.4 and 6.18, and ${version} is the nearest`,
+    );
+  if (!pt)
+    device.warnings.push(
+      `no /proc/pagetypeinfo in ${b.file} (it is root only): buddyinfo's free blocks are taken as Movable, but for CmaFree's worth in CMA, the largest first`,
+    );
   return device;
 }
 

@@ -36,7 +36,7 @@ export function writeWorkload(d: Device, name: string): string {
     `// A model of the device captured in ${file}, written by \`cmascope import\`. Each value cites`,
     `// the capture line it came from. Kernel ${d.release.value} (${cite(d.release.at)}), modelled as ${d.version}.`,
   );
-  if (d.versionWarning) o.push(`// WARNING: ${d.versionWarning}.`);
+  for (const w of d.warnings) o.push(`// WARNING: ${w}.`);
   o.push(
     '//',
     '// The question: will a cma_alloc of `size` from `area` succeed on this device, now?',

@@ -23,11 +23,11 @@ describe('nearestVersion', () => {
 
   it('warns when the release is not a modelled version', () => {
     const d = readDevice(parseBundle(FIXTURE.replace('6.18.2-rpi', '6.6.31-v8+'), 'dev.txt'));
-    expect([d.version, d.versionWarning]).toEqual([
+    expect([d.version, ...d.warnings]).toEqual([
       '6.4',
       'the device runs 6.6.31-v8+; the model has 6.4 and 6.18, and 6.4 is the nearest',
     ]);
-    expect(readDevice(parseBundle(FIXTURE, 'dev.txt')).versionWarning).toBeUndefined();
+    expect(readDevice(parseBundle(FIXTURE, 'dev.txt')).warnings).toEqual([]);
   });
 });
 
@@ -140,5 +140,24 @@ describe('a CMA area below the memory the kernel keeps', () => {
         "note: 12288 unmanaged pages lie above a CMA area's base; the model reserves only below it, so it manages them (in use)",
       ],
     ]);
+  });
+});
+
+describe('a capture without pagetypeinfo (root only since 5.4)', () => {
+  it("boots from buddyinfo: CmaFree's worth of its largest blocks in CMA, the rest Movable", () => {
+    const noPt = FIXTURE.replace('==> /proc/pagetypeinfo <==', '==> /proc/pagetypeinfo.x <==');
+    const d = readDevice(parseBundle(noPt, 'dev.txt'));
+    expect(d.warnings).toEqual([
+      "no /proc/pagetypeinfo in dev.txt (it is root only): buddyinfo's free blocks are taken as Movable, but for CmaFree's worth in CMA, the largest first",
+    ]);
+    // CmaFree 104576 kB = 26144 pages: 25 order-10 blocks, 1 order-9, 4 order-3 (the fixture's own)
+    expect(d.free).toEqual({
+      Movable: [170, 70, 10, 0, 0, 0, 0, 0, 0, 3, 150],
+      CMA: [0, 0, 0, 4, 0, 0, 0, 0, 0, 1, 25],
+    });
+    const k = new Kernel({ machine: machineOf(d), version: d.version }, { now: 0 });
+    const rows = checkBoot(d, k);
+    expect(rows.filter((r) => r.status !== 'equal').map((r) => r.what)).toEqual(['pagetypeinfo']);
+    expect(rows.find((r) => r.what === 'meminfo CmaFree kB')!.status).toBe('equal');
   });
 });

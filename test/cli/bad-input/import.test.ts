@@ -26,15 +26,27 @@ catalogue('import refuses a malformed capture', [
       /^cmascope: dev\.txt:\d+: \/proc\/buddyinfo: expected the order-0 count as a number, got 'x70'$/,
   },
   {
-    name: 'a capture without pagetypeinfo',
+    name: 'a capture without buddyinfo',
     files: {
-      'dev.txt': GOOD.replace('==> /proc/pagetypeinfo <==', '==> /proc/pagetypeinfo.old <=='),
+      'dev.txt': GOOD.replace('==> /proc/buddyinfo <==', '==> /proc/buddyinfo.old <=='),
       'device.ts': KEEP,
     },
     args: ['import', '--check', 'dev.txt'],
     exit: 2,
+    stderr: 'cmascope: dev.txt: no /proc/buddyinfo in the capture: the free blocks per order',
+  },
+  {
+    name: 'a buddyinfo the device did not let the capture read',
+    files: {
+      'dev.txt': GOOD.replace(
+        /==> \/proc\/buddyinfo <==\n.*\n/,
+        '==> /proc/buddyinfo <== (missing)\n',
+      ),
+    },
+    args: ['import', 'dev.txt'],
+    exit: 2,
     stderr:
-      'cmascope: dev.txt: no /proc/pagetypeinfo in the capture: the free blocks per migratetype',
+      /^cmascope: dev\.txt:\d+: \/proc\/buddyinfo is missing on the device: the free blocks per order$/,
   },
   {
     name: 'free blocks that cannot fit in their pageblocks',
