@@ -245,8 +245,8 @@ await cli
           type: 'number',
           describe: 'also read trace_pipe for this many seconds (events you enabled)',
         })
-        .example('$0 capture | adb shell sh -s > dev.txt', 'capture an Android device')
-        .example('$0 capture -o capture.sh && ssh host sh -s < capture.sh > dev.txt', 'over ssh'),
+        .example('$0 capture -o capture.sh', 'then: adb shell sh -s < capture.sh')
+        .example('$0 capture --page-owner 16MiB', 'with the first 16 MiB of page_owner'),
     (a) => guarded(() => captureCommand(a as unknown as CaptureArgs)),
   )
   .command(
