@@ -62,6 +62,10 @@ export const LAYOUT_FREE_TYPES: readonly LayoutFreeType[] = [
   'CMA',
 ];
 
+/** `n` of `list`, evenly spaced (n <= list.length). */
+const evenly = <T>(list: readonly T[], n: number): T[] =>
+  Array.from({ length: n }, (_, i) => list[Math.floor(((i + 0.5) * list.length) / n)]!);
+
 const mtOf = (name: string): MT => MT_NAMES.indexOf(name) as MT;
 
 const count = (v: unknown, what: string): number => {
@@ -155,8 +159,7 @@ function pinInCma(a: PageAlloc, areas: readonly CmaArea[], pinned: Record<string
       throw new ConfigError(
         `machine.layout.cmaPinned.${name}: ${n} pinned pages, but the area has ${inUse.length} movable pages in use`,
       );
-    for (let i = 0; i < n; i++)
-      a.pages.addPins(inUse[Math.floor(((i + 0.5) * inUse.length) / n)]!, 1);
+    for (const pfn of evenly(inUse, n)) a.pages.addPins(pfn, 1);
   }
 }
 
@@ -212,10 +215,6 @@ function assignPageblocks(
       throw new ConfigError(`machine.layout.pageblocks: no room for ${n} more ${name} pageblocks`);
   }
 }
-
-/** `n` of `list`, evenly spaced (n <= list.length). */
-const evenly = <T>(list: readonly T[], n: number): T[] =>
-  Array.from({ length: n }, (_, i) => list[Math.floor(((i + 0.5) * list.length) / n)]!);
 
 /**
  * Free `counts[o]` blocks of each order o in the pageblocks `pbs` (ascending) of one type. The
