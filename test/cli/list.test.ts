@@ -80,6 +80,8 @@ describe.concurrent('per-command examples in --help (issue #14 item 9)', () => {
     ['watch', 'cmascope watch workloads/'],
     ['check', 'cmascope check w.ts'],
     ['compare', 'cmascope compare --merge s1.jsonl'],
+    ['capture', 'cmascope capture -o capture.sh'],
+    ['import', 'cmascope import --check dev.txt'],
   ])('%s --help ends with its own examples', async (command, example) => {
     const r = await cmascope([command, '--help']);
     expect(r.code).toBe(0);
