@@ -1,9 +1,10 @@
 // The page allocator against a reference buddy allocator in C (bench/refbuddy.c): both
 // run the same order-0 alloc/free mix, driven by the same xorshift64 sequence; ours under
 // placement=kernel (the kernel's LIFO lists, like refbuddy's) and under lowest-pfn.
+
 import { join } from 'node:path';
+import { bootKernel } from '../src/kernel/boot.js';
 import type { Policies } from '../src/kernel/config.js';
-import { Kernel } from '../src/kernel/kernel.js';
 import { GFP_HIGHUSER_MOVABLE } from '../src/kernel/mm/gfp.js';
 import { PageKind } from '../src/kernel/mm/page.js';
 import type { PageAlloc } from '../src/kernel/mm/page_alloc.js';
@@ -146,7 +147,7 @@ function harnessLoop(n: number, stream: Int32Array): number {
 }
 
 const boot = (memory: string, placement: Policies['placement']) =>
-  new Kernel({ policies: { placement }, machine: { memory, minFree: 0 } }, { now: 0 });
+  bootKernel({ policies: { placement }, machine: { memory, minFree: 0 } }, { now: 0 });
 
 function runRef(bin: string, pages: number, ops: number): [number, number] {
   const r = runRefbuddy(bin, pages, ops);

@@ -15,8 +15,6 @@ import {
   PAGEBLOCK_ORDER,
   type Policies,
 } from './config.js';
-import { createHeap, type DmaHeap, HEAP_TYPES, type HeapSpec } from './drivers/dma-buf/heaps.js';
-import { type TeeConfig, TeeDevice } from './drivers/tee/tee_shm.js';
 import { applyLayout, type BootLayout } from './mm/boot_layout.js';
 import { CmaArea } from './mm/cma.js';
 import type { Inode } from './mm/mmap.js';
@@ -44,7 +42,8 @@ export interface CmaAreaSpec {
   gcma?: boolean;
 }
 
-export interface MachineSpec {
+/** The memory of the machine; its devices are DeviceSpec (boot.ts). */
+export interface MemorySpec {
   memory: string | number;
   /** physical address where DRAM starts (4 MiB aligned), default 0 */
   dramBase?: string | number;
@@ -57,16 +56,13 @@ export interface MachineSpec {
   /** CPUs, default 4: a task runs on CPU pid % cpus (the per-CPU page lists of policy pcp=on) */
   cpus?: number;
   cma?: CmaAreaSpec[];
-  /** DMA-BUF heaps; default: one CMA heap per area, named after it (§5.5) */
-  heaps?: HeapSpec[];
-  /** the TEE driver and secure world (C30); default: both accept registrations */
-  tee?: Partial<TeeConfig>;
   /** boot in this state rather than with all managed memory free (§1.9, `cmascope import`) */
   layout?: BootLayout;
 }
 
-export interface KernelSpec {
-  machine: MachineSpec;
+/** What the core boots from; boot.ts's KernelSpec adds the devices. */
+export interface CoreSpec {
+  machine: MemorySpec;
   version?: KernelVersion;
   policies?: Partial<Policies>;
   seed?: number;
@@ -122,8 +118,6 @@ export class Kernel {
   readonly cma: CmaArea[] = [];
   /** who holds page references, for blame and the long-term label */
   readonly pins: PinRegistry;
-  readonly tee: TeeDevice;
-  readonly heaps = new Map<string, DmaHeap>();
   readonly tasks = new Map<number, Task>();
   /** named files (memfds have none) */
   readonly inodes = new Map<string, Inode>();
@@ -151,7 +145,7 @@ export class Kernel {
   private pendingNs = 0;
 
   constructor(
-    spec: KernelSpec,
+    spec: CoreSpec,
     private readonly clock: Clock,
   ) {
     this.version = spec.version ?? '6.18';
@@ -218,19 +212,6 @@ export class Kernel {
         z.managedPages,
         lowWmarkPages(z.minWatermark, share, z.managedPages),
       );
-    }
-    this.tee = new TeeDevice({ registerOps: true, dynamicShm: true, ...m.tee });
-    for (const h of m.heaps ??
-      this.cma.map((c): HeapSpec => ({ name: c.name, type: 'cma', area: c.name }))) {
-      if (this.heaps.has(h.name)) throw new ConfigError(`duplicate DMA-BUF heap name '${h.name}'`);
-      if (!HEAP_TYPES.includes(h.type)) {
-        throw new ConfigError(
-          `heap '${h.name}': unknown type '${h.type}' (${HEAP_TYPES.slice(0, -1).join(', ')} or ${HEAP_TYPES.at(-1)})`,
-        );
-      }
-      const area = this.cmaByName(h.area);
-      if (!area) throw new ConfigError(`heap '${h.name}': unknown CMA area '${h.area}'`);
-      this.heaps.set(h.name, createHeap(h, area));
     }
   }
 

@@ -8,10 +8,16 @@ import { PageKind, PG_CLEANCACHE, PG_PIN_LONGTERM } from '../kernel/mm/page.js';
 import type { Blocker, Failure } from '../kernel/observe/blame.js';
 import { cmaDebugfs, cmaSysfs, meminfo, vmstat } from '../kernel/observe/procfs.js';
 import type { LabelTally } from '../kernel/observe/tally.js';
-import type { LogLine } from '../workload/runtime.js';
 import { type JsonValue, jsonValue } from './json-value.js';
 
 export const SCHEMA = 'cmascope/1';
+
+/** a line the workload logged (ctx.log): when, by whom */
+export interface LogLine {
+  t: number;
+  pid: number;
+  msg: string;
+}
 /** failures and log lines kept in a snapshot: the first ones (they explain the rest) */
 export const MAX_LIST = 1000;
 

@@ -12,7 +12,6 @@ import { MAX_LIST, type RunInfo, snapshot } from '../metrics/snapshot.js';
 import { view } from '../metrics/view.js';
 import { parseDuration } from '../sim/units.js';
 import { System } from './api.js';
-import type { Bundle } from './bundle.js';
 import {
   checkMachine,
   checkWorkload,
@@ -22,10 +21,10 @@ import {
 } from './define.js';
 import { installDeterminismGuards } from './determinism.js';
 import { locate, locateQuoted, workloadError } from './errors.js';
-import type { ControlMessage, HostMessage, LiveOptions, RunRequest } from './protocol.js';
+import type { ControlMessage, HostMessage, LiveOptions, Start } from './protocol.js';
 import { Simulation } from './runtime.js';
 import { spool } from './spool.js';
-import { type Beats, Heartbeat } from './watchdog.js';
+import { Heartbeat } from './watchdog.js';
 
 /** Without a duration or --until, a run stops here even if actors are still sleeping. */
 const DEFAULT_LIMIT_NS = 24 * 3600e9;
@@ -70,14 +69,6 @@ function parseParam(def: Params, key: string, raw: string): string | number | bo
     return raw === 'true';
   }
   return raw;
-}
-
-/** What the main thread sends first: the run, the workload bundled there (bundle.ts), and the
- * watchdog's shared counters (watchdog.ts). */
-export interface Start {
-  req: RunRequest;
-  bundle: Bundle;
-  beats: Beats;
 }
 
 async function main({ req, bundle, beats }: Start): Promise<void> {

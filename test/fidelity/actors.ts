@@ -1,7 +1,8 @@
 // Workload-level fixtures for the fidelity cases of the pinning layer (kernel-model.md §7.C–G): a
 // Simulation on platform P, one-line actors, and readers of the state a case asserts on.
+import type { KernelSpec } from '../../src/kernel/boot.js';
 import type { Errno, KernelVersion, Policies } from '../../src/kernel/config.js';
-import type { Kernel, KernelSpec } from '../../src/kernel/kernel.js';
+import type { Kernel } from '../../src/kernel/kernel.js';
 import type { Task } from '../../src/kernel/task.js';
 import { PAGE_SIZE } from '../../src/sim/units.js';
 import { type Buf, System } from '../../src/workload/api.js';

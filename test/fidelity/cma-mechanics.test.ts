@@ -1,9 +1,11 @@
 // The mechanics of kernel-model.md §1 and §2 beyond the §7 cases: the bitmap with order_per_bit and an
 // unaligned base, the window step, the early exits and their counters, the CMA-first threshold,
 // the watermark, isolation accounting, merging at a CMA boundary and the trace formats.
+
 import { describe, expect, it } from 'vitest';
+import { bootKernel } from '../../src/kernel/boot.js';
 import { type KernelVersion, MT } from '../../src/kernel/config.js';
-import { Kernel } from '../../src/kernel/kernel.js';
+import type { Kernel } from '../../src/kernel/kernel.js';
 import { cmaAlloc, cmaRelease } from '../../src/kernel/mm/cma.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../../src/kernel/mm/gfp.js';
 import { populatePage, releasePage } from '../../src/kernel/mm/memory.js';
@@ -28,7 +30,7 @@ const BASE = 0xe0200;
 function opb2(version: KernelVersion = '6.18'): { k: Kernel; clock: TestClock } {
   const clock: TestClock = { now: 0 };
   const dram = 0xde000; // 4 MiB aligned; 8704 non-CMA pages below BASE
-  const k = new Kernel(
+  const k = bootKernel(
     {
       version,
       policies: LOWEST_PFN,
@@ -219,7 +221,7 @@ describe('§1.6: the CMA-first test is NR_FREE_CMA_PAGES > NR_FREE_PAGES / 2', (
 describe('§1.7: the watermark counts free CMA pages only with ALLOC_CMA', () => {
   it('unmovable allocations stop at free_noncma = min; movable ones go on', () => {
     const clock: TestClock = { now: 0 };
-    const k = new Kernel(
+    const k = bootKernel(
       {
         policies: LOWEST_PFN,
         machine: {
@@ -304,7 +306,7 @@ describe('§2.3–§2.4: which errors end cma_alloc', () => {
 
 describe('§1.7: default WMARK_MIN (init_per_zone_wmark_min, __setup_per_zone_wmarks)', () => {
   const mins = (machine: ConstructorParameters<typeof Kernel>[0]['machine']) =>
-    new Kernel({ machine }, { now: 0 }).alloc.zones.map((z) => z.minWatermark);
+    bootKernel({ machine }, { now: 0 }).alloc.zones.map((z) => z.minWatermark);
 
   it('min_free_kbytes comes from managed pages: reserved memory is not counted', () => {
     // 1 GiB - 96 MiB managed: int_sqrt(950272 kB * 16) = 3899 kB = 974 pages

@@ -3,7 +3,7 @@
 // protected heap's dynamic pool (C31). Upstream TEE (FOLL_PIN|FOLL_WRITE, no accounting).
 import { describe, expect, it } from 'vitest';
 import { ERRNO } from '../../src/kernel/config.js';
-import { TEE_SHM_USER_MAPPED } from '../../src/kernel/drivers/tee/tee_shm.js';
+import { TEE_SHM_USER_MAPPED, teeDevice } from '../../src/kernel/drivers/tee/tee_shm.js';
 import type { Kernel } from '../../src/kernel/kernel.js';
 import { VM_READ, VM_WRITE } from '../../src/kernel/mm/mmap.js';
 import { NO_OWNER, PageKind } from '../../src/kernel/mm/page.js';
@@ -99,7 +99,7 @@ describe.each(VERSIONS)('C28 on %s: process exit', (version) => {
       out.pinnedBefore = pinsOn(k, out.pfns as number[]).filter((n) => n === 1).length;
       p.kill(a.pid);
       out.pinnedAfter = pinsOn(k, out.pfns as number[]).filter((n) => n > 0).length;
-      out.shms = k.tee.shms.size;
+      out.shms = teeDevice(k).shms.size;
     });
     s.run();
     expect(out.pinnedBefore).toBe(4096);
@@ -130,7 +130,7 @@ describe.each(VERSIONS)('C28 on %s: process exit', (version) => {
       yield p.sleep('1s');
       out.stateLater = a.state;
       out.pinnedLater = pinsOn(k, out.pfns as number[]).filter((n) => n > 0).length;
-      out.shmsLater = k.tee.shms.size;
+      out.shmsLater = teeDevice(k).shms.size;
     });
     s.run();
     expect(out.stateAtKill).toBe('running');
@@ -204,11 +204,13 @@ describe.each(VERSIONS)('C29 on %s: TEE_IOC_SHM_ALLOC limits', (version) => {
       out.eight = yield* p.teeShmAlloc(tee, '8MiB');
       const four = ok(yield* p.teeShmAlloc(tee, '4MiB'));
       const one = ok(yield* p.teeShmAlloc(tee, '1MiB'));
-      const pfns = [four, one].flatMap((shm) => k.tee.shms.get(shm.id)!.pfns);
+      const pfns = [four, one].flatMap((shm) => teeDevice(k).shms.get(shm.id)!.pfns);
       out.pages = pfns.length;
       out.anyCma = pfns.some(inCma);
       out.kinds = new Set(pfns.map((pfn) => k.alloc.pages.kind[pfn]));
-      out.contiguous = k.tee.shms.get(four.id)!.pfns.every((pfn, i, a) => pfn === a[0]! + i);
+      out.contiguous = teeDevice(k)
+        .shms.get(four.id)!
+        .pfns.every((pfn, i, a) => pfn === a[0]! + i);
       out.freeCma = freeCma(k);
       out.acct = [p.task.mm.lockedVm, p.task.mm.pinnedVm, p.task.user.lockedVm];
       out.pins = k.vm.nr_foll_pin_acquired;
@@ -224,7 +226,7 @@ describe.each(VERSIONS)('C29 on %s: TEE_IOC_SHM_ALLOC limits', (version) => {
     expect(out.acct).toEqual([0, 0, 0]);
     expect(out.pins).toBe(0);
     expect(typeof (out.mmap as Buf).addr).toBe('number');
-    expect(s.k.tee.shms.size).toBe(0); // freed at exit
+    expect(teeDevice(s.k).shms.size).toBe(0); // freed at exit
   });
 
   it('4 MiB needs a free order-10 non-CMA block (Fn = 1000: -ENOMEM, as C2)', () => {
@@ -268,7 +270,9 @@ describe.each(VERSIONS)('C30 on %s: TEE_IOC_SHM_REGISTER argument errors', (vers
       if (typeof rc !== 'string') return;
       // a failed registration leaves nothing pinned and no shm behind
       expect(k.vm.nr_foll_pin_acquired).toBe(k.vm.nr_foll_pin_released);
-      expect([...k.tee.shms.values()].filter((x) => x.flags & TEE_SHM_USER_MAPPED)).toEqual([]);
+      expect([...teeDevice(k).shms.values()].filter((x) => x.flags & TEE_SHM_USER_MAPPED)).toEqual(
+        [],
+      );
       expect(k.pins.all().next().done).toBe(true);
     });
     s.run();

@@ -1,7 +1,9 @@
 // TEE shm details beyond §7.E: the 6.4 pool allocator's power-of-two rounding, registration of
 // unaligned and zero-length ranges, and shm references across dup, fork and invokes (kernel-model.md §5.1,
 // §5.3; drivers/tee/optee/core.c optee_pool_op_alloc_helper, tee_shm.c register_shm_helper).
+
 import { describe, expect, it } from 'vitest';
+import { teeDevice } from '../../src/kernel/drivers/tee/tee_shm.js';
 import { Buf } from '../../src/workload/api.js';
 import { counters, delta, ok, pfnsOf, pinsOn, processA, touched, VERSIONS } from './actors.js';
 
@@ -19,7 +21,7 @@ describe('TEE_IOC_SHM_ALLOC of 12 KiB', () => {
       const free = k.alloc.freeCounts()[0];
       const shm = ok(yield* p.teeShmAlloc(tee, '12KiB'));
       out.used = free - k.alloc.freeCounts()[0];
-      out.pfns = k.tee.shms.get(shm.id)!.pfns.length;
+      out.pfns = teeDevice(k).shms.get(shm.id)!.pfns.length;
       ok(yield* p.close(shm));
       out.after = free - k.alloc.freeCounts()[0];
     });
@@ -40,7 +42,7 @@ describe.each(VERSIONS)('TEE_IOC_SHM_REGISTER ranges on %s', (version) => {
       const shm = ok(yield* p.teeShmRegister(tee, new Buf(buf.addr + 100, 4096)));
       out.d = delta(k, before);
       out.pins = pinsOn(k, pfnsOf(p.task, buf));
-      out.n = k.tee.shms.get(shm.id)!.pfns.length;
+      out.n = teeDevice(k).shms.get(shm.id)!.pfns.length;
     });
     expect(out.n).toBe(2);
     expect(out.pins).toEqual([1, 1, 0, 0]);

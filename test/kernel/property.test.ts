@@ -6,8 +6,10 @@
 //
 // FC_SEED=<n> replays a reported failure; FC_RUNS=<n> runs more sequences (mind the 60 s test
 // timeout: about 3000 fit).
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bootKernel } from '../../src/kernel/boot.js';
 import {
   CMA_RETRY_SLEEP_NS,
   type KernelVersion,
@@ -16,7 +18,7 @@ import {
   PAGEBLOCK_ORDER,
   type Policies,
 } from '../../src/kernel/config.js';
-import { Kernel } from '../../src/kernel/kernel.js';
+import type { Kernel } from '../../src/kernel/kernel.js';
 import { type CmaAllocOutcome, cmaAlloc, cmaRelease } from '../../src/kernel/mm/cma.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_USER } from '../../src/kernel/mm/gfp.js';
 import { faultPage, releasePage } from '../../src/kernel/mm/memory.js';
@@ -61,7 +63,7 @@ const variantArb: fc.Arbitrary<Variant> = fc.record({
 /** 64 MiB at pfn 0, CMA 'a' 8 MiB (order_per_bit 0) and 'b' 4 MiB, optional 8 MiB ZONE_MOVABLE. */
 function boot(v: Variant): { k: Kernel; clock: TestClock } {
   const clock: TestClock = { now: 0 };
-  const k = new Kernel(
+  const k = bootKernel(
     {
       version: v.version,
       seed: v.seed,
@@ -525,7 +527,7 @@ function smallMachine(
   reservedMiB = 2,
 ): { k: Kernel; clock: TestClock; a: ReturnType<Kernel['cmaByName']> & {} } {
   const clock: TestClock = { now: 0 };
-  const k = new Kernel(
+  const k = bootKernel(
     {
       version,
       policies,
@@ -743,7 +745,7 @@ function kernelMachine(version: KernelVersion, memory: string, cma: string[] = [
     ...(cma.length ? { reserved: '1MiB' } : {}),
     cma: cma.map((size, i) => ({ name: `c${i}`, size })),
   };
-  return new Kernel({ version, policies: { placement: 'kernel' }, machine }, { now: 0 });
+  return bootKernel({ version, policies: { placement: 'kernel' }, machine }, { now: 0 });
 }
 
 /** Order-0 user pages faulted into one anon object, and freed by pfn. */
@@ -835,7 +837,7 @@ describe.each(['6.18', '6.4'] as const)('placement=kernel %s: claim or steal (§
    */
   function fragmented(placement: Policies['placement'], kernelPages: boolean) {
     const machine = { memory: '4MiB', dramBase: 0, minFree: 0 };
-    const k = new Kernel({ version, policies: { placement }, machine }, { now: 0 });
+    const k = bootKernel({ version, policies: { placement }, machine }, { now: 0 });
     const u = userPages(k);
     for (let i = 0; i < 1024; i++) {
       if (kernelPages) k.alloc.allocPages(0, GFP_KERNEL, PageKind.KERNEL);

@@ -262,26 +262,6 @@ function gcmaTake(k: Kernel, cma: CmaArea, pfn: number, count: number): ContigRe
   return { ret: 0, finPfn: -1, migrated: 0 };
 }
 
-/**
- * cleancache put: a clean page-cache page that is dropped keeps a copy in a free GCMA page, if
- * any area has one. Returns whether it was kept.
- */
-export function cleancachePut(k: Kernel): boolean {
-  const { pages } = k.alloc;
-  for (const cma of k.cma) {
-    if (!cma.gcma) continue;
-    for (let i = 0; i < cma.count; i++) {
-      const pfn = cma.basePfn + ((cma.cleancacheCursor + i) % cma.count);
-      if (pages.kind[pfn] === PageKind.GCMA && !(pages.flags[pfn]! & PG_CLEANCACHE)) {
-        pages.flags[pfn]! |= PG_CLEANCACHE;
-        cma.cleancacheCursor = (pfn - cma.basePfn + 1) % cma.count;
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
 /** cma_release(): false if the pages are not in the area (§2.5). */
 export function cmaRelease(k: Kernel, cma: CmaArea, pfn: number, count: number): boolean {
   if (!cma.contains(pfn) || pfn + count > cma.basePfn + cma.count) return false;

@@ -8,7 +8,7 @@ import {
   RECLAIM_PAGE_NS,
 } from '../cost.js';
 import type { Kernel } from '../kernel.js';
-import { cleancachePut } from './cma.js';
+import { cleancachePut } from './cleancache.js';
 import { __GFP_MOVABLE, __GFP_RETRY_MAYFAIL, GFP_KERNEL, GFP_USER } from './gfp.js';
 import { migratePages } from './migrate.js';
 import { PageKind, PG_DIRTY, PG_MLOCKED } from './page.js';

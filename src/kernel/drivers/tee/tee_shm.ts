@@ -62,7 +62,7 @@ export class TeeShm {
 }
 
 /** The TEE device: its shm idr and its configuration. */
-export class TeeDevice {
+class TeeDevice {
   readonly shms = new Map<number, TeeShm>();
   constructor(readonly config: TeeConfig) {}
 
@@ -72,6 +72,21 @@ export class TeeDevice {
     while (this.shms.has(id)) id++;
     return id;
   }
+}
+
+/** Each kernel's TEE device, probed at boot (boot.ts): the driver's own state, as in the kernel. */
+const devices = new WeakMap<Kernel, TeeDevice>();
+
+/** optee_probe(): the device of `k`, with what the secure world accepts. */
+export function teeProbe(k: Kernel, config: TeeConfig): void {
+  devices.set(k, new TeeDevice(config));
+}
+
+/** The TEE device of `k` (its shms, for the tests and the invariant checks). */
+export function teeDevice(k: Kernel): TeeDevice {
+  const dev = devices.get(k);
+  if (!dev) throw new Error('the TEE driver was not probed (boot with bootKernel)');
+  return dev;
 }
 
 /** open("/dev/tee0"): a context fd. */
@@ -88,7 +103,7 @@ const shmOf = new WeakMap<File, TeeShm>();
 /** tee_shm_put(): the last reference releases the shm (tee_shm_release, §5.3). */
 function shmPut(k: Kernel, shm: TeeShm): void {
   if (--shm.refs > 0) return;
-  k.tee.shms.delete(shm.id);
+  teeDevice(k).shms.delete(shm.id);
   if (shm.flags & TEE_SHM_USER_MAPPED) {
     // optee_shm_unregister, then release_registered_pages → unpin_user_pages
     if (shm.holder) k.pins.remove(shm.holder);
@@ -101,7 +116,7 @@ function shmPut(k: Kernel, shm: TeeShm): void {
 }
 
 function installShm(k: Kernel, task: Task, shm: TeeShm): { fd: number; id: number } {
-  k.tee.shms.set(shm.id, shm);
+  teeDevice(k).shms.set(shm.id, shm);
   const file = new File('tee_shm', () => {
     shm.fdClosed = true;
     shmPut(k, shm);
@@ -157,7 +172,7 @@ export function* teeShmRegister(
   if (!ctx) return -ERRNO.EBADF;
   if (flags !== 0) return -ERRNO.EINVAL;
   if (addr < 0 || addr + length > TASK_SIZE) return -ERRNO.EFAULT; // access_ok
-  if (!k.tee.config.registerOps) return -ERRNO.ENOTSUPP;
+  if (!teeDevice(k).config.registerOps) return -ERRNO.ENOTSUPP;
   // 6.8+: iov_iter_npages() of an empty iterator is 0, -ENOMEM at any address (§5.1). 6.4 spans
   // rounddown(addr)..roundup(addr + len): one page for an unaligned empty range; none for an
   // aligned one, which optee_shm_register() refuses (`!num_pages`: -EINVAL)
@@ -182,12 +197,12 @@ export function* teeShmRegister(
   const badType = task.mm.vmas.some(
     (v) => v.end > start && v.start < start + numPages && v.memtype !== 'normal',
   );
-  if (badType || !k.tee.config.dynamicShm) {
+  if (badType || !teeDevice(k).config.dynamicShm) {
     if (after) uncharge(after);
     return fail(-ERRNO.EINVAL);
   }
   const shm = new TeeShm(
-    k.tee.allocId(),
+    teeDevice(k).allocId(),
     ctx,
     TEE_SHM_USER_MAPPED | TEE_SHM_DYNAMIC,
     pfns,
@@ -238,7 +253,13 @@ export function teeShmAlloc(
     return -ERRNO.ENOMEM;
   }
   const pfns = Array.from({ length: pages }, (_, i) => pfn + i);
-  const shm = new TeeShm(k.tee.allocId(), ctx, TEE_SHM_DYNAMIC | TEE_SHM_POOL, pfns, task.pid);
+  const shm = new TeeShm(
+    teeDevice(k).allocId(),
+    ctx,
+    TEE_SHM_DYNAMIC | TEE_SHM_POOL,
+    pfns,
+    task.pid,
+  );
   ctx.refs++;
   return installShm(k, task, shm);
 }
@@ -274,7 +295,7 @@ export function* teeInvoke(
   if (!ctx) return -ERRNO.EBADF;
   const held: TeeShm[] = [];
   for (const id of shmIds) {
-    const shm = k.tee.shms.get(id);
+    const shm = teeDevice(k).shms.get(id);
     if (!shm || shm.ctx !== ctx) {
       for (const h of held) shmPut(k, h);
       return -ERRNO.EINVAL;
