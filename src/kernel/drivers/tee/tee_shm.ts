@@ -5,6 +5,7 @@ import type { Sleep } from '../../../sim/engine.js';
 import { sleep } from '../../../sim/engine.js';
 import { bytesToPages, getOrder, PAGE_SIZE, pageSpan } from '../../../sim/units.js';
 import { ERRNO } from '../../config.js';
+import { features } from '../../features.js';
 import { File } from '../../fs/file.js';
 import type { Kernel } from '../../kernel.js';
 import { __GFP_ZERO, GFP_KERNEL } from '../../mm/gfp.js';
@@ -176,7 +177,7 @@ export function* teeShmRegister(
   // 6.8+: iov_iter_npages() of an empty iterator is 0, -ENOMEM at any address (§5.1). 6.4 spans
   // rounddown(addr)..roundup(addr + len): one page for an unaligned empty range; none for an
   // aligned one, which optee_shm_register() refuses (`!num_pages`: -EINVAL)
-  if (length === 0 && k.version !== '6.4') return -ERRNO.ENOMEM;
+  if (length === 0 && features(k.version).teeShmIovIter) return -ERRNO.ENOMEM;
   const [start, numPages] = pageSpan(addr, length);
   if (numPages === 0) return -ERRNO.EINVAL;
   const before = teeCharge(k, task, numPages, 'before');
@@ -235,7 +236,7 @@ export function teeShmAlloc(
   const gfp = GFP_KERNEL | __GFP_ZERO;
   let pages = bytesToPages(size);
   let pfn: number;
-  if (k.version === '6.4') {
+  if (!features(k.version).teeShmAllocExact) {
     // 6.4 optee_pool_op_alloc_helper: alloc_pages(get_order(size)), size PAGE_SIZE << order (§5.1)
     const order = getOrder(size);
     pages = 1 << order;
