@@ -3,7 +3,7 @@
 // Kernel-level failure is a result, never an exception.
 import { bootKernel, type KernelSpec } from '../kernel/boot.js';
 
-import { type Errno, errnoName, MLOCK_LIMIT } from '../kernel/config.js';
+import { ERRNO, type Errno, errnoName, MLOCK_LIMIT } from '../kernel/config.js';
 import { exitTask, forkTask, spawnTask } from '../kernel/fork.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { SysResult } from '../kernel/syscalls.js';
@@ -65,7 +65,7 @@ function* runCall(sim: Simulation, call: Call<unknown>): Generator<Sleep, unknow
       }
     } finally {
       // the actor was ended mid-call: let the kernel path release what it holds (its finally)
-      if (!done) gen.return(-4);
+      if (!done) gen.return(-ERRNO.EINTR);
     }
   }
   k.currentPid = task.pid;
