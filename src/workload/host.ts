@@ -10,6 +10,7 @@ import { MLOCK_LIMIT } from '../kernel/config.js';
 import { procDetail } from '../metrics/proc-detail.js';
 import { MAX_LIST, type RunInfo, snapshot } from '../metrics/snapshot.js';
 import { view } from '../metrics/view.js';
+import { Realtime } from '../sim/realtime.js';
 import { parseDuration } from '../sim/units.js';
 import { System } from './api.js';
 import {
@@ -256,20 +257,19 @@ function runLive(
 ): void {
   const { engine, k } = sim;
   sim.recordEvents = true; // '.' says which event it ran
-  let { speed, paused } = opts;
+  let { paused } = opts;
+  const pacer = new Realtime(
+    () => performance.now(),
+    () => engine.now,
+    opts.speed,
+  );
   let inspect = opts.inspect ?? null;
   let stepOne = false;
   let toFailure = false;
-  let anchorWall = performance.now();
-  let anchorSim = engine.now;
   let lastFrame = -Infinity;
   /** what the last frame showed; a frame that would show the same is not sent (paused runs) */
   let shown = { events: -1, now: -1 };
   let timer: NodeJS.Timeout | undefined;
-  const reanchor = () => {
-    anchorWall = performance.now();
-    anchorSim = engine.now;
-  };
   const finished = () => engine.peekTime() > limit;
   const publish = (step?: string) => {
     // a run that ends with events still pending ends at its limit, as runBatch's does: however
@@ -282,7 +282,7 @@ function runLive(
       frame: {
         snapshot: snapshot(k, run, engine.now),
         view: view(k, opts.mapCells, opts.traceLines),
-        speed,
+        speed: pacer.speed,
         paused,
         finished: finished(),
         events: engine.eventsRun,
@@ -314,14 +314,11 @@ function runLive(
         if (k.failures.length > before || finished()) {
           toFailure = false;
           paused = true;
-          reanchor();
+          pacer.sync();
           publish();
         }
       } else if (!paused && !finished()) {
-        const target =
-          speed === Infinity
-            ? limit
-            : Math.min(limit, anchorSim + (performance.now() - anchorWall) * 1e6 * speed);
+        const target = pacer.speed === Infinity ? limit : Math.min(limit, pacer.due());
         slice(() => engine.peekTime() <= target);
         clockTo = target;
       }
@@ -349,15 +346,15 @@ function runLive(
   const nextTick = (): number => {
     if (stepOne || toFailure) return 0;
     if (paused || finished()) return PAUSED_MS;
-    if (speed === Infinity) return 0;
+    if (pacer.speed === Infinity) return 0;
     const now = performance.now();
-    const nextEvent = anchorWall + (engine.peekTime() - anchorSim) / (1e6 * speed);
+    const nextEvent = pacer.wallAt(engine.peekTime());
     const nextFrame = lastFrame + 1000 / opts.refreshHz;
     return Math.max(1, Math.min(nextEvent, nextFrame) - now);
   };
   parentPort!.on('message', (m: ControlMessage) => {
     if (m.type === 'inspect') inspect = m.pid;
-    else if (m.type === 'speed') speed = m.speed;
+    else if (m.type === 'speed') pacer.speed = m.speed;
     else if (m.type === 'pause') paused = m.paused;
     else if (m.type === 'step') {
       stepOne = true;
@@ -366,7 +363,7 @@ function runLive(
       toFailure = true;
       paused = false;
     }
-    reanchor();
+    pacer.sync();
     lastFrame = -Infinity;
     shown = { events: -1, now: -1 }; // show the new pacing even when paused
     clearTimeout(timer);
