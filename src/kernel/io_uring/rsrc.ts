@@ -101,11 +101,12 @@ export function* ioUringRegisterBuffers(
       return failRegister(k, ring, rc);
     }
     // io_buffer_account_pin(): after the pin, which has already moved the pages out of CMA (C18)
-    const charge = chargeIoUring(task, n, ring.user, ring.mmAccount);
-    if (typeof charge === 'number') {
+    const r = chargeIoUring(task, n, ring.user, ring.mmAccount);
+    if (!r.ok) {
       unpinUserPages(k, pfns);
-      return failRegister(k, ring, charge);
+      return failRegister(k, ring, r.errno);
     }
+    const charge = r.charge;
     bufs.push({
       held: hold(k, task, 'io_uring', i, pfns, FOLL_PIN | FOLL_WRITE | FOLL_LONGTERM),
       charge,

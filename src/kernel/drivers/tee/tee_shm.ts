@@ -14,6 +14,7 @@ import { VM_IO, VM_PFNMAP, VM_READ, VM_SHARED, VM_WRITE } from '../../mm/mmap.js
 import { PageKind } from '../../mm/page.js';
 import {
   type Charge,
+  type ChargeResult,
   chargeIoUring,
   chargeRdma,
   chargeVfio,
@@ -142,7 +143,7 @@ function teeCharge(
   task: Task,
   pages: number,
   when: 'before' | 'after',
-): Charge | number | undefined {
+): ChargeResult | undefined {
   switch (k.policies.teeAccounting) {
     case 'rdma':
       return when === 'before' ? chargeRdma(task, pages, 'tee_shm') : undefined;
@@ -180,8 +181,9 @@ export function* teeShmRegister(
   if (length === 0 && features(k.version).teeShmIovIter) return -ERRNO.ENOMEM;
   const [start, numPages] = pageSpan(addr, length);
   if (numPages === 0) return -ERRNO.EINVAL;
-  const before = teeCharge(k, task, numPages, 'before');
-  if (typeof before === 'number') return before;
+  const tried = teeCharge(k, task, numPages, 'before');
+  if (tried && !tried.ok) return tried.errno;
+  const before = tried?.charge;
   const pfns: number[] = [];
   const pinFlags = registerPinFlags(k);
   const rc = pinUserPagesFast(k, task.mm, start, numPages, pinFlags, pfns);
@@ -192,8 +194,9 @@ export function* teeShmRegister(
     return errno;
   };
   if (rc !== numPages) return fail(rc < 0 ? rc : -ERRNO.ENOMEM); // a partial pin is -ENOMEM
-  const after = teeCharge(k, task, numPages, 'after');
-  if (typeof after === 'number') return fail(after);
+  const late = teeCharge(k, task, numPages, 'after');
+  if (late && !late.ok) return fail(late.errno);
+  const after = late?.charge;
   // optee_shm_register: optee_check_mem_type, then OPTEE_MSG_CMD_REGISTER_SHM (§5.2)
   const badType = task.mm.vmas.some(
     (v) => v.end > start && v.start < start + numPages && v.memtype !== 'normal',
