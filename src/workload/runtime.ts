@@ -6,6 +6,7 @@ import { bootKernel, type KernelSpec } from '../kernel/boot.js';
 import { ERRNO, type Errno, errnoName, MLOCK_LIMIT } from '../kernel/config.js';
 import { exitTask, forkTask, spawnTask } from '../kernel/fork.js';
 import type { Kernel } from '../kernel/kernel.js';
+import { recordFailure } from '../kernel/observe/failures.js';
 import type { SysResult } from '../kernel/syscalls.js';
 import type { Task } from '../kernel/task.js';
 import type { LogLine } from '../metrics/snapshot.js';
@@ -71,7 +72,7 @@ function* runCall(sim: Simulation, call: Call<unknown>): Generator<Sleep, unknow
   k.currentPid = task.pid;
   let out: unknown;
   if (typeof r === 'number' && r < 0) {
-    k.fail(call.name, r);
+    recordFailure(k, call.name, r);
     const name = errnoName(r);
     sim.noteCall(call.name, name);
     out = name;

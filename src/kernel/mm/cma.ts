@@ -6,6 +6,7 @@ import { GCMA_ATTEMPT_NS, GCMA_PAGE_NS } from '../cost.js';
 import { features } from '../features.js';
 import type { Kernel } from '../kernel.js';
 import type { CmaWindow } from '../observe/blame.js';
+import { recordFailure } from '../observe/failures.js';
 import { KERN_DEFAULT, KERN_ERR, KERN_INFO } from '../observe/printk.js';
 import { bitmapFindNextZeroAreaOff, findNextBit, setBits } from './bitmap.js';
 import { __GFP_NORETRY } from './gfp.js';
@@ -181,7 +182,12 @@ export function* cmaAlloc(
       cma.allocPagesFail += count;
       if (ret) {
         const windows = { tried: out.windows, first: out.firstFailed, last: out.lastFailed };
-        k.fail('cma_alloc', ret, { area: cma.name, count, windows, blockingPfns: out.busyPfns });
+        recordFailure(k, 'cma_alloc', ret, {
+          area: cma.name,
+          count,
+          windows,
+          blockingPfns: out.busyPfns,
+        });
       }
     }
     out.errno = ret;
