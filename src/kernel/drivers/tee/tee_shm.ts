@@ -205,13 +205,8 @@ export function* teeShmRegister(
     if (after) uncharge(after);
     return fail(-ERRNO.EINVAL);
   }
-  const shm = new TeeShm(
-    teeDevice(k).allocId(),
-    ctx,
-    TEE_SHM_USER_MAPPED | TEE_SHM_DYNAMIC,
-    pfns,
-    task.pid,
-  );
+  const id = teeDevice(k).allocId();
+  const shm = new TeeShm(id, ctx, TEE_SHM_USER_MAPPED | TEE_SHM_DYNAMIC, pfns, task.pid);
   shm.charge = before ?? after;
   if (shm.charge) shm.charge.by.id = shm.id;
   ctx.refs++;
@@ -257,13 +252,8 @@ export function teeShmAlloc(
     return -ERRNO.ENOMEM;
   }
   const pfns = Array.from({ length: pages }, (_, i) => pfn + i);
-  const shm = new TeeShm(
-    teeDevice(k).allocId(),
-    ctx,
-    TEE_SHM_DYNAMIC | TEE_SHM_POOL,
-    pfns,
-    task.pid,
-  );
+  const id = teeDevice(k).allocId();
+  const shm = new TeeShm(id, ctx, TEE_SHM_DYNAMIC | TEE_SHM_POOL, pfns, task.pid);
   ctx.refs++;
   return installShm(k, task, shm);
 }
