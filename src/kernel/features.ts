@@ -34,6 +34,11 @@ const SINCE = {
   teeShmIovIter: '6.8',
   /** 6.8 (Nov 2023): TEE_IOC_SHM_ALLOC takes alloc_pages_exact() (§5.1) */
   teeShmAllocExact: '6.8',
+  /** 6.7 PCP high auto-tuning: high_min/high_max, alloc_factor, free_count (§1.4) */
+  pcpHighAuto: '6.7',
+  /** __rmqueue_claim() claims a fallback block or tries the next order; 6.4's
+   * steal_suitable_fallback() took the stolen block's smallest page instead (§1.5) */
+  rmqueueClaim: '6.18',
 } as const;
 
 export type Feature = keyof typeof SINCE;

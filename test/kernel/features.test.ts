@@ -6,7 +6,7 @@ describe('features(version)', () => {
   it('has none of the later features on 6.4 and all of them on 6.18', () => {
     expect(Object.entries(features('6.4')).filter(([, on]) => on)).toEqual([]);
     expect(Object.entries(features('6.18')).filter(([, on]) => !on)).toEqual([]);
-    expect(Object.keys(features('6.18'))).toHaveLength(12);
+    expect(Object.keys(features('6.18'))).toHaveLength(14);
   });
 
   it('names what cma_alloc() does differently', () => {
