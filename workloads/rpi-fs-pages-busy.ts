@@ -46,8 +46,10 @@ import { defineWorkload } from 'cmascope';
 //   buffers      vc4 buffer objects of `bufferBytes` the GPU then allocates
 //
 // Expected outcome (the same under placement=kernel and pcp=on):
-//   buffers_ok = 64 of 64, no failure, no kernel message; the file and anon pages in the windows
-//   were reclaimed or migrated (vmstat pgmigrate_success, the clean cache dropped)
+//   buffers_ok = 64 of 64, no failure, no kernel message, every test_pages_isolated ret=success;
+//   the clean page cache in the windows was dropped and the rest migrated (pgmigrate_success =
+//   8512 with placement=lowest-pfn, 143 with placement=kernel and pcp=on, which leave fewer pages
+//   in the buffers' windows)
 export default defineWorkload({
   name: 'rpi-fs-pages-busy',
   description:

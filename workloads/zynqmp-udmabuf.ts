@@ -45,7 +45,9 @@ import { defineWorkload } from 'cmascope';
 //
 // Expected outcome (the same under teePin/teeAccounting, placement=kernel and pcp=on):
 //   udmabuf_probe = ENOMEM: one cma_alloc of 524288 pages, EBUSY after one window whose fin_pfn
-//   is the logger's page (blame: daq via o_direct); the boot pages in the window were migrated out
+//   is the logger's page (blame: daq via o_direct: pfn 0x80c000 with placement=lowest-pfn,
+//   0x873c33 with placement=kernel and pcp=on); the boot services' 24576 anonymous pages in the
+//   window were migrated and their clean page cache dropped
 //   With --set ioMs=0: udmabuf_probe = ok
 export default defineWorkload({
   name: 'zynqmp-udmabuf',
