@@ -19,8 +19,8 @@ import { defineWorkload } from 'cmascope';
 //
 // What the model shows. Boot-time memory lands in the region by the CMA-first rule (the region is
 // more than half of free memory, §1.6), so at t = 29 s the region holds movable pages. A data
-// logger has a 4 KiB O_DIRECT write in flight from a buffer in the region: a short-term pin
-// (FOLL_GET in 6.4, FOLL_PIN in 6.18). That is the workload's assumption for the page the report
+// logger has a 4 KiB O_DIRECT write in flight from a buffer in the region: a short-term
+// reference on its page (FOLL_GET in 6.4, a FOLL_PIN pin in 6.18). That is the workload's assumption for the page the report
 // does not name; it is the simplest holder the model reproduces faithfully, and `--set ioMs=0`
 // removes it. alloc_contig_range() migrates every other page of the window, test_pages_isolated()
 // stops at the pinned one, and as the request is the whole area no second window exists: one page
