@@ -3,7 +3,9 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { FORMATS, type Format } from '../metrics/exporters.js';
+import { type CaptureArgs, captureCommand } from './capture.js';
 import { type CompareArgs, compareCommand } from './compare.js';
+import { type ImportArgs, importCommand } from './import.js';
 import { listCommand } from './list.js';
 import { runOptions } from './options.js';
 import { type RunCommandArgs, runCommand } from './run.js';
@@ -228,6 +230,44 @@ await cli
         )
         .example('$0 compare --merge s1.jsonl s2.jsonl s3.jsonl s4.jsonl', 'the table of all four'),
     (a) => guarded(() => compareCommand(a as unknown as CompareArgs)),
+  )
+  .command(
+    'capture',
+    "print a read-only sh script that captures a device's memory state (for import)",
+    (y) =>
+      y
+        .option('output', { alias: 'o', type: 'string', describe: 'write the script here' })
+        .option('page-owner', {
+          type: 'string',
+          describe: 'also keep this much of /sys/kernel/debug/page_owner (e.g. 16MiB)',
+        })
+        .option('trace', {
+          type: 'number',
+          describe: 'also read trace_pipe for this many seconds (events you enabled)',
+        })
+        .example('$0 capture -o capture.sh', 'then: adb shell sh -s < capture.sh')
+        .example('$0 capture --page-owner 16MiB', 'with the first 16 MiB of page_owner'),
+    (a) => guarded(() => captureCommand(a as unknown as CaptureArgs)),
+  )
+  .command(
+    'import <capture>',
+    'write a workload that boots a model of a captured device, or --check it',
+    (y) =>
+      y
+        .positional('capture', { type: 'string', demandOption: true })
+        .option('output', { alias: 'o', type: 'string', describe: 'write the workload here' })
+        .option('check', {
+          type: 'boolean',
+          default: false,
+          describe: 'compare the model booted from the capture with the capture (exit 1: differs)',
+        })
+        .option('name', { type: 'string', describe: "the workload's name (default: from -o)" })
+        .example('$0 import dev.txt -o device.ts', 'then: cmascope run device.ts --set size=64MiB')
+        .example(
+          '$0 import --check dev.txt',
+          'buddyinfo, pagetypeinfo, meminfo, CMA: capture vs model',
+        ),
+    (a) => guarded(() => importCommand(a as unknown as ImportArgs)),
   )
   .example('$0 tui --speed 10', 'the live TUI on the default workload, 10× real time')
   .example('$0 run workloads/secure-playback.ts --policy teePin=v2-longterm', 'the v2 patch')

@@ -43,6 +43,8 @@ export const COMMANDS = [
   'run',
   'check',
   'compare',
+  'capture',
+  'import',
   'list',
   'workloads',
   'completion',

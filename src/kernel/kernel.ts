@@ -17,6 +17,7 @@ import {
 } from './config.js';
 import { createHeap, type DmaHeap, HEAP_TYPES, type HeapSpec } from './drivers/dma-buf/heaps.js';
 import { type TeeConfig, TeeDevice } from './drivers/tee/tee_shm.js';
+import { applyLayout, type BootLayout } from './mm/boot_layout.js';
 import { CmaArea } from './mm/cma.js';
 import type { Inode } from './mm/mmap.js';
 import { PageKind } from './mm/page.js';
@@ -63,6 +64,8 @@ export interface MachineSpec {
   heaps?: HeapSpec[];
   /** the TEE driver and secure world (C30); default: both accept registrations */
   tee?: Partial<TeeConfig>;
+  /** boot in this state rather than with all managed memory free (§1.9, `cmascope import`) */
+  layout?: BootLayout;
 }
 
 export interface KernelSpec {
@@ -202,7 +205,7 @@ export class Kernel {
     this.rmap = new Rmap(this.alloc.pages);
     this.pins = new PinRegistry(this.alloc.pages);
     this.placeCmaAreas(m.cma ?? [], basePfn, movableStart);
-    this.boot(basePfn, endPfn, movableStart);
+    this.boot(basePfn, endPfn, movableStart, m.layout);
     // __setup_per_zone_wmarks(), once the zones' managed pages are known
     const [normal, movable] = this.alloc.zones;
     normal!.minWatermark =
@@ -281,7 +284,12 @@ export class Kernel {
   }
 
   /** memblock_free_all() and cma_activate_area(): everything not reserved joins the buddy. */
-  private boot(basePfn: number, endPfn: number, movableStart: number): void {
+  private boot(
+    basePfn: number,
+    endPfn: number,
+    movableStart: number,
+    layout: BootLayout | undefined,
+  ): void {
     const a = this.alloc;
     const reservedEnd = basePfn + this.reservedPages;
     a.pages.kind.fill(PageKind.KERNEL, basePfn, reservedEnd);
@@ -294,6 +302,13 @@ export class Kernel {
       ) {
         a.pbMt[pb] = MT.CMA; // init_cma_reserved_pageblock()
       }
+    }
+    if (layout) {
+      // a captured state (§1.9): the same managed pages, in use but for the layout's free blocks
+      for (const z of a.zones) z.managedPages = z.endPfn - Math.max(z.startPfn, reservedEnd);
+      for (const c of this.cma) if (c.gcma) a.zoneOf(c.basePfn).managedPages -= c.count;
+      applyLayout(a, this.rmap, this.cma, layout, reservedEnd, endPfn);
+      return;
     }
     // free in runs that do not cross a zone or a CMA boundary
     const cuts = [reservedEnd, movableStart, endPfn];

@@ -8,6 +8,7 @@ import {
 import type { HeapSpec } from '../kernel/drivers/dma-buf/heaps.js';
 import type { TeeConfig } from '../kernel/drivers/tee/tee_shm.js';
 import type { CmaAreaSpec, MachineSpec } from '../kernel/kernel.js';
+import { LAYOUT_KEYS } from '../kernel/mm/boot_layout.js';
 import type { Task as EngineTask } from '../sim/engine.js';
 import type { System } from './api.js';
 import { isGeneratorFunction } from './args.js';
@@ -82,6 +83,7 @@ const MACHINE_KEYS: { readonly [K in keyof MachineSpec]-?: true } = {
   cma: true,
   heaps: true,
   tee: true,
+  layout: true,
 };
 const AREA_KEYS: { readonly [K in keyof CmaAreaSpec]-?: true } = {
   name: true,
@@ -136,6 +138,11 @@ export function checkMachine(m: unknown): MachineSpec {
     checkKeys(m.tee, TEE_KEYS, 'machine.tee');
     for (const [key, v] of Object.entries(m.tee))
       if (typeof v !== 'boolean') fail(`machine.tee.${key} must be true or false`);
+  }
+  if (m.layout !== undefined) {
+    if (!isObject(m.layout) || !isObject(m.layout.free))
+      fail('machine.layout must be an object { free, pageblocks?, cmaAllocated? }');
+    checkKeys(m.layout, Object.fromEntries(LAYOUT_KEYS.map((k) => [k, true])), 'machine.layout');
   }
   return m as unknown as MachineSpec;
 }

@@ -770,6 +770,15 @@ export class PageAlloc implements PcpBuddy {
     for (let p = start; p < end; p += PAGEBLOCK_NR_PAGES) this.freeOneBlock(p, PAGEBLOCK_ORDER);
   }
 
+  /**
+   * Boot in a captured state (boot_layout.ts, §1.9): the pages [pfn, pfn + 2^order) become a free
+   * block on their pageblock's list, unmerged; the caller keeps its buddy in use or split.
+   */
+  layoutFree(pfn: number, order: number): void {
+    this.pages.kind.fill(PageKind.FREE, pfn, pfn + (1 << order));
+    this.addToFreeList(this.zoneOf(pfn), pfn, order, this.pbMt[pfn >> PAGEBLOCK_ORDER]!);
+  }
+
   /** Free counters summed over zones: [nr_free_pages, nr_free_cma]. */
   freeCounts(): [number, number] {
     let free = 0;

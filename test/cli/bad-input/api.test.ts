@@ -93,7 +93,7 @@ export default defineWorkload({
   ...checkAndRun(
     'a misspelt machine key',
     machineWith("memory: '512MiB', reseved: '64MiB'"),
-    "cmascope: w.ts:2:16: TypeError: machine: unknown key 'reseved' (memory, dramBase, movable, reserved, minFree, cpus, cma, heaps, tee)",
+    "cmascope: w.ts:2:16: TypeError: machine: unknown key 'reseved' (memory, dramBase, movable, reserved, minFree, cpus, cma, heaps, tee, layout)",
   ),
   ...checkAndRun(
     'a misspelt CMA area key',
