@@ -7,10 +7,10 @@
 // rmqueue_bulk() to the tail, alloc from the head, free to the head, free_pcppages_bulk() from
 // the tails round robin from the freeing list on; 6.4's free_factor and free_high; 6.18's
 // free_count, alloc_factor, pcp->high moving between high_min and high_max (nr_pcp_alloc,
-// nr_pcp_high) and PCPF_PREV_FREE_HIGH_ORDER. Not modelled: the THP list (order
-// pageblock_order), ZONE_RECLAIM_ACTIVE and ZONE_BELOW_HIGH (the model has no kswapd: a zone
-// counts as above its high watermark), decay_pcp_high() (the vmstat worker), PCPF_FREE_HIGH_BATCH
-// (set from the cache size: taken as unset), drain_zone_pages() of NUMA.
+// nr_pcp_high), PCPF_PREV_FREE_HIGH_ORDER and the 6.16+ free_high threshold. Not modelled: the
+// THP list (order pageblock_order), ZONE_RECLAIM_ACTIVE and ZONE_BELOW_HIGH (the model has no
+// kswapd: a zone counts as above its high watermark), decay_pcp_high() (the vmstat worker),
+// PCPF_FREE_HIGH_BATCH (set from the cache size: taken as unset), drain_zone_pages() of NUMA.
 
 import type { KernelVersion } from '../config.js';
 import { FreeLists } from './free_list.js';
@@ -189,7 +189,10 @@ export class PerCpuPages {
       this.allocFactor[p]! >>= 1;
       freeHigh = false;
       if (order !== 0) {
-        freeHigh = this.freeFactor[p]! >= batch && this.prevFreeHighOrder[p] === 1;
+        // free_count >= batch + high_min / 2 since c544a952ba61 (6.16; before: >= batch)
+        freeHigh =
+          this.freeFactor[p]! >= batch + (this.highMin[zone]! >> 1) &&
+          this.prevFreeHighOrder[p] === 1;
         this.prevFreeHighOrder[p] = 1;
       } else {
         this.prevFreeHighOrder[p] = 0;
