@@ -116,26 +116,44 @@ export class PerCpuPages {
   ): number {
     const p = zone * this.cpus + cpu;
     this.freeFactor[p]! >>= 1; // 6.4: free_factor >>= 1; 6.18: free_count >>= 1
-    const { lists } = this;
     const l = p * NR_PCP_LISTS + orderToPindex(mt, order);
-    if (lists.head(l) < 0) {
-      const batch = this.nrPcpAlloc(p, zone, order);
-      let n = 0;
-      for (; n < batch; n++) {
-        const pfn = buddy.rmqueueBulkOne(zone, order, mt, cma);
-        if (pfn < 0) break;
-        lists.add(l, pfn, order, true);
-      }
-      this.count[p]! += n << order;
-      if (n === 0) return -1;
-      this.refills++;
+    let pfn = this.lists.shift(l);
+    if (pfn < 0) {
+      pfn = this.rmqueueBulk(buddy, p, zone, l, order, mt, cma);
+      if (pfn < 0) return -1;
     } else {
       this.hits++;
     }
-    const pfn = lists.head(l);
-    lists.del(l, pfn);
     this.count[p]! -= 1 << order;
     return pfn;
+  }
+
+  /**
+   * rmqueue_bulk() into the empty list l of (zone, cpu) p, to the tail; its head taken off, or -1
+   * when the buddy had no page. Out of rmqueue() so that the hit path stays small enough to be
+   * inlined into the page allocator's.
+   */
+  private rmqueueBulk(
+    buddy: PcpBuddy,
+    p: number,
+    zone: number,
+    l: number,
+    order: number,
+    mt: number,
+    cma: boolean,
+  ): number {
+    const { lists } = this;
+    const batch = this.nrPcpAlloc(p, zone, order);
+    let n = 0;
+    for (; n < batch; n++) {
+      const pfn = buddy.rmqueueBulkOne(zone, order, mt, cma);
+      if (pfn < 0) break;
+      lists.add(l, pfn, order, true);
+    }
+    this.count[p]! += n << order;
+    if (n === 0) return -1;
+    this.refills++;
+    return lists.shift(l);
   }
 
   /**
