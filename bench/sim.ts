@@ -50,7 +50,7 @@ export const simBench: Bench = {
     const perS = n / ((performance.now() - t0) / 1000);
     log(`  ndjson: ${n} snapshots, ${(bytes / n).toFixed(0)} bytes each`);
     // allocations of orders 0-3 served from a per-CPU list without refilling it first
-    const pcp = once({ pcp: 'on' }).sim.k.alloc.pcp!;
+    const pcp = once({ placement: 'kernel', pcp: 'on' }).sim.k.alloc.pcp!;
     log(`  pcp=on: ${pcp.hits} list hits, ${pcp.refills} refills`);
     return [
       {

@@ -28,6 +28,14 @@ export interface TestClock {
 }
 
 /**
+ * Platform P's policies (§7.0): Fn and Fc are the free counts of the cases' arithmetic, exact only
+ * while no free page waits on a per-CPU list (those are outside NR_FREE_PAGES and
+ * NR_FREE_CMA_PAGES, §1.4, and a cma_release() frees through them): P has none, pcp=off, under
+ * either placement. A case overrides it by naming pcp.
+ */
+export const PLATFORM_P: KernelSpec['policies'] = { pcp: 'off' };
+
+/**
  * Platform P (§7.0): 'svp' at B with 65536 pages, and `fn` free non-CMA pages just below it,
  * min watermark 0 so that Fn is exactly the free non-CMA count.
  */
@@ -36,7 +44,11 @@ export function platformP(
 ): { k: Kernel; clock: TestClock } {
   const clock: TestClock = { now: 0 };
   const k = bootKernel(
-    { version: opts.version ?? '6.18', policies: opts.policies ?? {}, machine: machineP(opts.fn) },
+    {
+      version: opts.version ?? '6.18',
+      policies: { ...PLATFORM_P, ...opts.policies },
+      machine: machineP(opts.fn),
+    },
     clock,
   );
   return { k, clock };
@@ -67,9 +79,10 @@ export const freeCounts = (k: Kernel) => {
 
 /**
  * The policies of a case whose numbers are exact lowest-PFN positions (§1.4): pinned, so that
- * they hold whatever the default placement is.
+ * they hold whatever the default placement is; on platform P's terms (no per-CPU lists, whose
+ * refills would take a batch of pages at a time).
  */
-export const LOWEST_PFN: KernelSpec['policies'] = { placement: 'lowest-pfn' };
+export const LOWEST_PFN: KernelSpec['policies'] = { ...PLATFORM_P, placement: 'lowest-pfn' };
 
 export const traceLines = (k: Kernel, name?: TraceName) =>
   k.trace

@@ -27,11 +27,12 @@ import { defineWorkload } from 'cmascope';
 //   bufferMiB    the camera's buffer
 //
 // Expected outcome (no TEE here: the same under every teePin / teeAccounting):
-//   gcma=false   camera_alloc = ok, alloc_ms = 319, pgmigrate_success = 14472: at t = 19 s 'media'
-//                holds 22664 movable pages (anon and page cache), of which the window's clean
-//                cache is dropped and the rest migrated
+//   gcma=false   camera_alloc = ok, alloc_ms = 158, pgmigrate_success = 6591: at t = 19 s 'media'
+//                holds 23599 movable pages (anon and page cache), of which the window's clean
+//                cache is dropped and the rest migrated (the kernel's lists hand out the area's
+//                highest pageblocks first: most of them lie above the window)
 //   gcma=true    camera_alloc = ok, alloc_ms = 67, pgmigrate_success = 0: at t = 19 s 'media' holds
-//                32768 pages of dropped clean cache (pages_by_state.movable), evicted by the
+//                30626 pages of dropped clean cache (pages_by_state.movable), evicted by the
 //                allocation; apps and page cache never entered the area
 export default defineWorkload({
   name: 'cache-churn',

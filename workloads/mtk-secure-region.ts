@@ -10,9 +10,10 @@ import { defineWorkload } from 'cmascope';
 // CMA-first rule puts the tail of their memory into the region, until free normal memory and free
 // CMA are about equal. A DRM client then opens the TEE, allocates libteec's 1 MiB command buffer
 // (TEE_IOC_SHM_ALLOC: unmovable, never CMA), which leaves free CMA above free normal memory, so the
-// small buffer it touches next lands in the region (at offset 16544, pfn 0x840a0, right after the
-// apps' pages). It registers that buffer (one page by default) with TEE_IOC_SHM_REGISTER and keeps
-// it for its session. At t = 5 s playback starts: the decoder allocates its frame buffers.
+// small buffer it touches next lands in the region (at offset 80560, pfn 0x93ab0, below the apps'
+// pages: the kernel's lists hand out the region's highest pageblocks first). It registers that
+// buffer (one page by default) with TEE_IOC_SHM_REGISTER and keeps it for its session. At t = 5 s
+// playback starts: the decoder allocates its frame buffers.
 //
 // Parameters:
 //   appsMiB      background apps' resident anonymous memory (what pushes pages into the region)
@@ -22,10 +23,10 @@ import { defineWorkload } from 'cmascope';
 //
 // Expected outcome (playback_start is the first buffer, i.e. the whole-region cma_alloc):
 //   teePin=upstream            tee_register = ok, playback_start = ENOMEM, frames_ok = 0: the single
-//                              window fails on pfn 0x840a0 (blame: drm-client via tee_shm) after
-//                              migrating the apps' 16544 pages (region_alloc_ms = 336)
+//                              window fails on pfn 0x93ab0 (blame: drm-client via tee_shm) after
+//                              migrating the apps' 17455 pages (region_alloc_ms = 370)
 //   teePin=v2-longterm         tee_register = ok (the page migrated out first), playback_start = ok,
-//                              frames_ok = 16, region_alloc_ms = 356
+//                              frames_ok = 16, region_alloc_ms = 374
 //   teePin=v2-longterm, teeAccounting=io_uring
 //                              the same as v2: the 4 KiB registration is charged (locked_vm = 1
 //                              page) and fits the 8 MiB RLIMIT_MEMLOCK

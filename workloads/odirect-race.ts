@@ -22,7 +22,7 @@ import { defineWorkload } from 'cmascope';
 //   bufferMiB    the secure video buffer
 //
 // Expected outcome (the same under every teePin / teeAccounting):
-//   cmaRetry=upstream (default)   playback_start = ENOMEM after one pass (alloc_ms = 561), while the
+//   cmaRetry=upstream (default)   playback_start = ENOMEM after one pass (alloc_ms = 841), while the
 //                                 write is in flight (io_in_flight_at_result = true);
 //                                 blame: recorder via o_direct
 //   cmaRetry=android              playback_start = ok (alloc_ms = 1129): passes 100 ms apart fail

@@ -49,8 +49,8 @@ export const DEFAULT_POLICIES: Policies = {
   teeAccounting: 'none',
   cmaRetry: 'upstream',
   cmaEligibility: 'movable',
-  placement: 'lowest-pfn',
-  pcp: 'off',
+  placement: 'kernel',
+  pcp: 'on',
   pinsLongtermByDefault: false,
 };
 

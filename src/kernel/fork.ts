@@ -38,6 +38,7 @@ export function forkTask(k: Kernel, parent: Task, comm = parent.comm): Task | un
     mm,
     parent.files.fork(),
   );
+  child.cpu = parent.cpu; // copy_process() copies the affinity mask
   if (!parent.mm.fork(mm, `anon:${child.pid}`)) {
     child.files.closeAll();
     mm.exit();

@@ -52,7 +52,10 @@ export interface MemorySpec {
   reserved?: string | number;
   /** WMARK_MIN of the normal zone; default from min_free_kbytes = sqrt(16 * lowmem kB) (§1.7) */
   minFree?: string | number;
-  /** CPUs, default 4: a task runs on CPU pid % cpus (the per-CPU page lists of policy pcp=on) */
+  /**
+   * CPUs, default 4: a task runs on CPU pid % cpus unless spawned with `{ cpu }` (the per-CPU
+   * page lists of policy pcp=on)
+   */
   cpus?: number;
   cma?: CmaAreaSpec[];
   /** boot in this state rather than with all managed memory free (§1.9, `cmascope import`) */
@@ -133,7 +136,7 @@ export class Kernel {
   /** memlock refusals since boot by [uid, counter, subsystem] */
   readonly memlockDenials = new LabelTally();
   private pid = 0;
-  /** CPUs of the machine: a task runs on CPU pid % cpus */
+  /** CPUs of the machine: a task runs on CPU pid % cpus unless pinned (Task.cpu) */
   readonly cpus: number;
   currentFatal = false;
   /** pages the kernel reserved at boot */
@@ -303,10 +306,10 @@ export class Kernel {
     return this.pid;
   }
 
-  /** The task now running; its CPU is pid % cpus (the per-CPU page lists it uses). */
+  /** The task now running; its CPU (the per-CPU page lists it uses) is its pin, else pid % cpus. */
   set currentPid(pid: number) {
     this.pid = pid;
-    this.alloc.cpu = pid % this.cpus;
+    this.alloc.cpu = this.tasks.get(pid)?.cpu ?? pid % this.cpus;
   }
 
   /** totalram_pages(): the pages managed by the buddy allocator (MemTotal). */

@@ -33,6 +33,8 @@ export class Task {
   memlockDenied = 0;
   /** the last refusal, until the failure it causes is recorded (observe/failures.ts) */
   memlockDenial?: { errno: number; blame: MemlockBlame };
+  /** the CPU spawn's `cpu` pinned the task to (fork copies it, as the affinity mask), else pid % cpus */
+  cpu: number | undefined = undefined;
 
   constructor(
     readonly pid: number,

@@ -380,8 +380,11 @@ export class Process {
 
 /** `sys`: the simulation, for the workload's main actor (itself a process named after the workload). */
 export class System extends Process {
-  /** Start a process. Its body gets `p`; it exits, closing its files, when the body returns. */
-  spawn(comm: string, cred: Credentials, body: Actor): number {
+  /**
+   * Start a process. Its body gets `p`; it exits, closing its files, when the body returns. It
+   * runs on CPU `opts.cpu` (the per-CPU page lists it uses), by default pid % cpus.
+   */
+  spawn(comm: string, cred: Credentials, body: Actor, opts?: { cpu?: number }): number {
     expectString(comm, 'spawn expects a process name');
     if (cred === undefined)
       throw argError('spawn expects credentials { uid, capIpcLock, memlock }', cred);
@@ -392,7 +395,11 @@ export class System extends Process {
     });
     if (uid !== undefined) expectId(uid, 'spawn: uid must be an integer from 0 to 2^32 - 1');
     expectFunction(body, 'spawn expects a generator function as its body');
-    return this.sim.spawn(comm, cred, (t) => body(new Process(this.sim, t))).pid;
+    const { cpu } = expectOptions(opts, 'spawn', { cpu: 'number' });
+    const { cpus } = this.sim.k;
+    if (cpu !== undefined && (!Number.isInteger(cpu) || cpu < 0 || cpu >= cpus))
+      throw argError(`spawn: cpu must be an integer from 0 to ${cpus - 1} (cpus: ${cpus})`, cpu);
+    return this.sim.spawn(comm, cred, (t) => body(new Process(this.sim, t)), cpu).pid;
   }
 
   /** SIGKILL: closes every fd of the process (so its TEE shms are unpinned, C28). */

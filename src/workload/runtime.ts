@@ -175,13 +175,19 @@ export class Simulation {
   }
 
   /** A new task running `body` from now on; it exits (closing its files) when `body` returns. */
-  spawn(comm: string, cred: Credentials, body: (task: Task) => EngineTask<unknown>): Task {
+  spawn(
+    comm: string,
+    cred: Credentials,
+    body: (task: Task) => EngineTask<unknown>,
+    cpu?: number,
+  ): Task {
     const memlock = cred.memlock ?? MLOCK_LIMIT;
     const task = spawnTask(this.k, comm, {
       uid: cred.uid ?? 0,
       capIpcLock: cred.capIpcLock ?? false,
       rlimitMemlock: memlock === 'unlimited' ? Infinity : parseSize(memlock, 'RLIMIT_MEMLOCK'),
     });
+    task.cpu = cpu;
     this.start(task, body);
     return task;
   }

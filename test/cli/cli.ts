@@ -12,7 +12,7 @@ export const fixture = (name: string): string => `test/cli/fixtures/${name}`;
 export const workload = (name: string): string => `workloads/${name}.ts`;
 /** the bundled workloads, as messages list them */
 export const BUNDLED =
-  'cache-churn, io-uring-memlock, mtk-secure-region, odirect-race, secure-playback';
+  'cache-churn, io-uring-memlock, mtk-secure-region, odirect-race, rpi-fs-pages-busy, rpi-vc4-storm, secure-playback, zynqmp-udmabuf';
 
 export interface CliResult {
   code: number | null;

@@ -215,7 +215,7 @@ describe('across seeds (issue #14 item 8)', () => {
     ]);
     expect(failing.code).toBe(0);
     expect(failing.stdout).toContain('    failing seeds: 1..3,5 (of 4)\n');
-    expect(failing.stdout).toContain('t=1.611s)\n'); // printk-style, as run and the TUI print it
+    expect(failing.stdout).toContain('t=1.890s)\n'); // printk-style, as run and the TUI print it
     expect(failing.stderr.split('\n')[1]).toBe(
       'cmascope: note: every seed gave the same results in every variant: does the workload draw on sys.random()?',
     );

@@ -12,7 +12,10 @@ describe.concurrent('bundled workloads by name', () => {
       'io-uring-memlock           io_uring fixed buffers of three processes against a per-user RLIMIT_MEMLOCK',
       'mtk-secure-region          One pinned page anywhere in a 384 MiB whole-region secure heap stops secure playback',
       'odirect-race               An O_DIRECT write in flight against a 200 MiB CMA heap allocation',
+      'rpi-fs-pages-busy          Raspberry Pi page cache in CMA against vc4 buffers: 4.10-rc PFNs-busy runs, which 6.4 no longer has',
+      'rpi-vc4-storm              Raspberry Pi vc4 buffers fill a 64 MiB CMA area: every frame logs alloc failed, req-size: 2040 pages, ret: -12',
       'secure-playback (default)  A TEE client keeps 64 MiB registered while the player allocates a 200 MiB secure buffer',
+      'zynqmp-udmabuf             ZynqMP: u-dma-buf asks for a whole 2 GiB shared-dma-pool region at once and fails on one page',
     ]);
     expect((await cmascope(['workloads'])).stdout).toBe(r.stdout);
   });

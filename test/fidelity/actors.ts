@@ -7,7 +7,7 @@ import type { Task } from '../../src/kernel/task.js';
 import { PAGE_SIZE } from '../../src/sim/units.js';
 import { type Buf, System } from '../../src/workload/api.js';
 import { type Credentials, Simulation } from '../../src/workload/runtime.js';
-import { B, CMA_PAGES, machineP } from '../helpers.js';
+import { B, CMA_PAGES, machineP, PLATFORM_P } from '../helpers.js';
 
 export const VERSIONS = ['6.18', '6.4'] as const satisfies readonly KernelVersion[];
 
@@ -39,7 +39,7 @@ export function simP(
 ): Simulation {
   return new Simulation({
     version: opts.version ?? '6.18',
-    policies: opts.policies ?? {},
+    policies: { ...PLATFORM_P, ...opts.policies },
     machine: opts.machine ?? machineP(opts.fn),
   });
 }

@@ -4,14 +4,18 @@ import { describe, expect, it } from 'vitest';
 import type { KernelVersion, Policies } from '../../src/kernel/config.js';
 import { type Buf, type Shm, System } from '../../src/workload/api.js';
 import { Simulation } from '../../src/workload/runtime.js';
-import { B, CMA_PAGES, machineP } from '../helpers.js';
+import { B, CMA_PAGES, machineP, PLATFORM_P } from '../helpers.js';
 import { VERSION_PLACEMENTS } from './actors.js';
 
 const inCma = (pfn: number) => pfn >= B && pfn < B + CMA_PAGES;
 
 /** Platform P with process A (uid 1000, 8 MiB memlock) touching 64 MiB, then registering it. */
 function seed(version: KernelVersion, policies: Partial<Policies>) {
-  const sim = new Simulation({ version, policies, machine: machineP() });
+  const sim = new Simulation({
+    version,
+    policies: { ...PLATFORM_P, ...policies },
+    machine: machineP(),
+  });
   const k = sim.k;
   const log: Record<string, unknown> = {};
   let buf: Buf | undefined;

@@ -148,3 +148,26 @@ describe.each(['6.4', '6.18'] as const)('pcp=on %s: drain_all_pages()', (version
     checkInvariants(k);
   });
 });
+
+describe('pcp=on 6.18: free_high after consecutive high-order frees', () => {
+  it('needs free_count >= batch + high_min / 2 (c544a952ba61, 6.16)', () => {
+    const { k, a, count } = machine('6.18');
+    // eight order-1 UNMOVABLE blocks: each empty-list refill takes max(3 >> 1, 2) = 2 blocks,
+    // raising pcp->high by 3 (16 -> 28); the allocations leave free_count 0 and the lists empty
+    const blocks: number[] = [];
+    for (let i = 0; i < 8; i++) blocks.push(a.allocPages(1, GFP_KERNEL, PageKind.KERNEL));
+    expect(count()).toBe(0);
+    // free_frozen_page_commit(): free_high = free_count >= 3 + 16 / 2 = 11 and the previous free
+    // was of an order above 0; free_count grows by 2 per free (0, 2, ..., 10 before the sixth),
+    // and count stays below pcp->high: the six blocks stay on the list
+    for (let i = 0; i < 6; i++) a.freePages(blocks[i]!, 1);
+    expect(count()).toBe(12);
+    // the seventh sees free_count 12: nr_pcp_high() returns 0 and nr_pcp_free() takes
+    // min(count, batch << CONFIG_PCP_BATCH_SCALE_MAX) = 14: the lists empty
+    a.freePages(blocks[6]!, 1);
+    expect(count()).toBe(0);
+    a.freePages(blocks[7]!, 1);
+    expect(count()).toBe(0);
+    checkInvariants(k);
+  });
+});

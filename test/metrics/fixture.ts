@@ -8,7 +8,7 @@ import { exporter, type Format } from '../../src/metrics/exporters.js';
 import { type Snapshot, snapshot } from '../../src/metrics/snapshot.js';
 import { type Buf, type Shm, System } from '../../src/workload/api.js';
 import { Simulation } from '../../src/workload/runtime.js';
-import { machineP } from '../helpers.js';
+import { LOWEST_PFN, machineP } from '../helpers.js';
 
 export const WORKLOAD = 'exporters-fixture';
 export const SEED = 7;
@@ -32,7 +32,8 @@ export function run(
   const untilNs = opts.untilNs ?? 20 * S;
   const sim = new Simulation({
     version: opts.version ?? '6.18',
-    policies: opts.policies ?? { teePin: 'upstream' },
+    // C7 on platform P, its blocking page at B: the lowest-PFN placement, no per-CPU lists
+    policies: { ...LOWEST_PFN, ...(opts.policies ?? { teePin: 'upstream' }) },
     machine: machineP(),
     seed: SEED,
   });

@@ -98,13 +98,13 @@ describe('the TUI in a terminal', () => {
       expect(s).toContain(panel);
 
     press('>'); // run to the next failure, then pause there
-    s = await until('the failure', shows('pfn 0x3488c → drm-client[102] → tee_shm id 1'));
+    s = await until('the failure', shows('pfn 0x39000 → drm-client[102] → tee_shm id 1'));
     expect(s).toContain('playback_start=ENOMEM');
     expect(s).toContain('⏸ PAUSED');
-    expect(s).toContain('t=5.622s');
+    expect(s).toContain('t=5.902s');
     press('Enter');
     s = await until('the drill-down', shows('Failure details'));
-    expect(s).toContain('0x3488c       18572  s pinned short   drm-client[102] via tee_shm id 1');
+    expect(s).toContain('0x39000       36864  s pinned short   drm-client[102] via tee_shm id 1');
     press('Escape');
     s = await until('the drill-down to close', (x) => !x.includes('Failure details'));
     expect(s).toContain('▶ Failures');
@@ -115,8 +115,8 @@ describe('the TUI in a terminal', () => {
     );
     press('Tab', 'Tab', 'Tab'); // Failures → Trace → CMA → Processes
     press('j', 'j', 'Enter'); // drm-client's detail
-    s = await until('the process detail', shows('Pins  1 holder, 16384 pages, 8208 in CMA'));
-    expect(s).toContain('tee_shm        1    16384  short-term     8208');
+    s = await until('the process detail', shows('Pins  1 holder, 16384 pages, 8255 in CMA'));
+    expect(s).toContain('tee_shm        1    16384  short-term     8255');
     press('Escape');
     await until('the detail to close', (x) => !x.includes('Process details'));
     press('Tab', 'Tab', 'Tab'); // one read of all three: each moves the focus (Processes → Failures → Trace → CMA): each moves the focus (Failures → Trace → CMA)
@@ -149,9 +149,9 @@ describe('the TUI in a terminal', () => {
     const sample = (text: string, name: string) =>
       text.split('\n').find((l) => l.startsWith(`${name} `));
     press('>'); // run to the next failure, then pause there
-    await until('the failure', shows('t=5.622s'));
+    await until('the failure', shows('t=5.902s'));
     const m = await metrics();
-    expect(sample(m, 'cmascope_sim_time_seconds')).toMatch(/^cmascope_sim_time_seconds 5\.622\d*$/);
+    expect(sample(m, 'cmascope_sim_time_seconds')).toMatch(/^cmascope_sim_time_seconds 5\.902\d*$/);
     expect(sample(m, 'cmascope_vmstat_cma_alloc_fail_total')).toBe(
       'cmascope_vmstat_cma_alloc_fail_total 1',
     );

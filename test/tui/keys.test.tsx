@@ -89,7 +89,7 @@ describe('keys', () => {
     await press(KEYS.tab, KEYS.down, KEYS.down, KEYS.enter); // processes, third row: drm-client
     expect(session.controls).toEqual([{ type: 'inspect', pid: 102 }]);
     expect(screen()).toContain('Process details');
-    expect(screen()).toContain('tee_shm        1    16384  short-term     8208');
+    expect(screen()).toContain('tee_shm        1    16384  short-term     8255');
     await press(KEYS.escape);
     expect(session.controls.at(-1)).toEqual({ type: 'inspect', pid: null });
     expect(screen()).not.toContain('Process details');
@@ -103,7 +103,7 @@ describe('keys', () => {
     await tick();
     expect(screen()).toContain('paused at the next failure: enter for details');
     expect(screen()).toContain('▶ Failures (2)');
-    expect(screen()).toContain('▶ t=5.622s cma_alloc svp 51200 pages EBUSY');
+    expect(screen()).toContain('▶ t=5.902s cma_alloc svp 51200 pages EBUSY');
   });
 
   test('+ and - step the speed from 0.1× to max', async () => {
@@ -186,10 +186,10 @@ describe('keys', () => {
     await press(KEYS.enter);
     expect(screen()).toContain('Failure details');
     expect(screen()).toContain(
-      '0x3488c       18572  s pinned short   drm-client[102] via tee_shm id 1',
+      '0x39000       36864  s pinned short   drm-client[102] via tee_shm id 1',
     );
     await press(KEYS.down);
-    expect(screen()).toContain('Failure 2 of 2  t=5.622s  dma_heap_alloc  ENOMEM');
+    expect(screen()).toContain('Failure 2 of 2  t=5.902s  dma_heap_alloc  ENOMEM');
     await press(KEYS.escape);
     expect(screen()).not.toContain('Failure details');
     expect(screen()).toContain('▶ Failures (2)');
@@ -232,7 +232,7 @@ describe('keys', () => {
     );
     expect(out).toContain('  40 |     p.boom.x;');
     expect(out).toContain('ERROR');
-    expect(out).toContain('pfn 0x3488c → drm-client[102] → tee_shm id 1'); // still the last good frame
+    expect(out).toContain('pfn 0x39000 → drm-client[102] → tee_shm id 1'); // still the last good frame
     session.emit('started', { workload: 'secure-playback', description: '', reason: 'reload' });
     await tick();
     expect(screen()).not.toContain('Cannot read properties');

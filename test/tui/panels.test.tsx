@@ -75,17 +75,17 @@ describe('CMA panel', () => {
   test('the legend gives the glyph of every state and its page count', () => {
     const out = cma(up);
     expect(out).toContain(
-      '· free 57312  ▒ cma_client 0  ░ movable 16  s pinned short 8208  L pinned long 0  i isolated 0',
+      '· free 56783  ▒ cma_client 0  ░ movable 0  s pinned short 8255  L pinned long 0  i isolated 0',
     );
     expect(cma(up, ascii)).toContain(
-      '. free 57312  # cma_client 0  + movable 16  s pinned short 8208  L pinned long 0  i isolated 0',
+      '. free 56783  # cma_client 0  + movable 0  s pinned short 8255  L pinned long 0  i isolated 0',
     );
   });
 
   test('the bitmap free ranges (maxchunk, pages@offset) and the longest movable run beside them', () => {
-    // upstream: the whole bitmap is free, and pinned pages cut it to runs of at most 38756
+    // upstream: the whole bitmap is free, and pinned pages cut it to runs of at most 36864
     expect(cma(up)).toContain(
-      'bitmap free 1 range, maxchunk 65536 (256M)  movable run 38756 (151M)  65536@0',
+      'bitmap free 1 range, maxchunk 65536 (256M)  movable run 36864 (144M)  65536@0',
     );
     expect(cma(v2)).toContain(
       'bitmap free 1 range, maxchunk 14336 (56M)  movable run 14336 (56M)  14336@51200',
@@ -100,14 +100,14 @@ describe('CMA panel', () => {
     expect(v2Map).toMatch(/▒{50,}/);
     expect(v2Map).not.toMatch(/[sL]/);
     expect(cma(up)).toContain(
-      'svp  256M at 0x30000000 pfn 0x30000  free 224M  used 0  alloc ok 0 fail 51200  cell ≈ 168 pages',
+      'svp  256M at 0x30000000 pfn 0x30000  free 222M  used 0  alloc ok 0 fail 51200  cell ≈ 168 pages',
     );
   });
 
   test('the history chart of free CMA, with its labels', () => {
     const out = cma(up);
     expect(out).toContain('free CMA');
-    expect(out).toContain('now 224M');
+    expect(out).toContain('now 222M');
     expect(out).toMatch(/[⡀-⣿]/u);
     expect(cma(up, ascii)).not.toMatch(/[⠀-⣿]/u);
   });
@@ -147,25 +147,25 @@ describe('failures panel', () => {
   test('blame: blocking PFN → process → path', () => {
     const out = failures(up);
     expect(out).toContain(
-      '▶ t=5.622s cma_alloc svp 51200 pages EBUSY  pfn 0x3488c → drm-client[102] → tee_shm id 1',
+      '▶ t=5.902s cma_alloc svp 51200 pages EBUSY  pfn 0x39000 → drm-client[102] → tee_shm id 1',
     );
-    expect(out).toContain('  t=5.622s dma_heap_alloc ENOMEM  caller mediaserver[103]');
+    expect(out).toContain('  t=5.902s dma_heap_alloc ENOMEM  caller mediaserver[103]');
     expect(out).toContain('Failures (2)');
-    expect(failures(up, ascii)).toContain('pfn 0x3488c -> drm-client[102] -> tee_shm id 1');
+    expect(failures(up, ascii)).toContain('pfn 0x39000 -> drm-client[102] -> tee_shm id 1');
   });
 
   test.each([
     [
       100,
-      ['▶ t=5.622s cma_alloc svp 51200 pages EBUSY  pfn 0x3488c → drm-client[102] → tee_shm id 1'],
+      ['▶ t=5.902s cma_alloc svp 51200 pages EBUSY  pfn 0x39000 → drm-client[102] → tee_shm id 1'],
     ],
-    [80, ['▶ 5.622s cma_alloc svp EBUSY  pfn 0x3488c → drm-client[102] → tee_shm id 1']],
-    [70, ['▶ cma_alloc EBUSY  pfn 0x3488c → drm-client[102] → tee_shm id 1']],
+    [80, ['▶ 5.902s cma_alloc svp EBUSY  pfn 0x39000 → drm-client[102] → tee_shm id 1']],
+    [70, ['▶ cma_alloc EBUSY  pfn 0x39000 → drm-client[102] → tee_shm id 1']],
     [
       50,
       [
-        '▶ t=5.622s cma_alloc svp 51200 pages EBUSY',
-        '      pfn 0x3488c → drm-client[102]',
+        '▶ t=5.902s cma_alloc svp 51200 pages EBUSY',
+        '      pfn 0x39000 → drm-client[102]',
         '      → tee_shm id 1',
       ],
     ],
@@ -212,8 +212,8 @@ describe('failure drill-down', () => {
 
   test('the window tried, each blocking page with its holder, the page on the map', () => {
     const out = detail();
-    expect(out).toContain('Failure 1 of 2  t=5.622s  cma_alloc  EBUSY  caller mediaserver[103]');
-    expect(out).toContain('blame     pfn 0x3488c → drm-client[102] → tee_shm id 1');
+    expect(out).toContain('Failure 1 of 2  t=5.902s  cma_alloc  EBUSY  caller mediaserver[103]');
+    expect(out).toContain('blame     pfn 0x39000 → drm-client[102] → tee_shm id 1');
     expect(out).toContain(
       'request   51200 pages (200M) from svp [base pfn 0x30000, 65536 pages (256M)]',
     );
@@ -221,17 +221,17 @@ describe('failure drill-down', () => {
     // every window of the failure, from its record: none is lost to a trace tail
     const lines = out.split('\n').map((l) => l.slice(1, -1).trimEnd());
     const at = lines.indexOf(
-      'windows   57 failed windows, first [0x30000, 0x3c800) fin_pfn 0x3488c',
+      'windows   57 failed windows, first [0x30000, 0x3c800) fin_pfn 0x39000',
     );
     expect(lines.slice(at + 1, at + 3)).toEqual([
-      '          last [0x33800, 0x40000) fin_pfn 0x3488c',
+      '          last [0x33800, 0x40000) fin_pfn 0x39000',
       '          1 distinct blocking page (the fin_pfn of each failed window)',
     ]);
     expect(out).toContain('why       pinned without FOLL_LONGTERM (tee_shm)');
     expect(out).toContain(
       'holder    drm-client[102] uid 1000 now: pinned short 64M, long 0, in CMA 32M',
     );
-    expect(out).toContain('0x3488c       18572  s pinned short   drm-client[102] via tee_shm id 1');
+    expect(out).toContain('0x39000       36864  s pinned short   drm-client[102] via tee_shm id 1');
     expect(out).toContain('map of svp now, X = a blocking page');
     expect(out.match(/X/g)?.length).toBe(2); // the legend's and the page's
   });
@@ -375,7 +375,7 @@ test('trace panel: the newest lines, newest last', () => {
   );
   const lines = out.split('\n');
   expect(lines[3]).toContain(
-    '5.622553: cma:cma_alloc_finish: name=svp pfn=0x0 page=0000000000000000 count=51200 align=8 errorno=-16',
+    '5.902118: cma:cma_alloc_finish: name=svp pfn=0x0 page=0000000000000000 count=51200 align=8 errorno=-16',
   );
   const filtered = strip(
     render(
@@ -391,7 +391,7 @@ test('trace panel: the newest lines, newest last', () => {
     ).lastFrame(),
   );
   expect(filtered).toContain(
-    '[    5.622553] cma: __cma_alloc: svp: alloc failed, req-size: 51200 pages, ret: -16',
+    '[    5.902118] cma: __cma_alloc: svp: alloc failed, req-size: 51200 pages, ret: -16',
   );
   expect(filtered).toContain('filter "alloc failed"');
 });
@@ -413,11 +413,11 @@ test('status line: workload, kernel and policies, seed, preset, time, speed, sta
     );
   // 100 columns: the policies give way, the time, speed and state never do
   expect(status(up, 1)).toBe(
-    'secure-playback │ 6.18 teePin=upstream teeAccounting=none │ seed 1 · prese… t=5.622s │ 1× │ ⏸ PAUSED',
+    'secure-playback │ 6.18 teePin=upstream teeAccounting=none │ seed 1 · prese… t=5.902s │ 1× │ ⏸ PAUSED',
   );
   expect(status(v2, Infinity)).toMatch(/t=10\.000s │ max │ ■ FINISHED$/);
   expect(status({ ...up, paused: false }, 0.25, ascii)).toMatch(
-    /t=5\.622s \| 0\.25x \| > RUNNING$/,
+    /t=5\.902s \| 0\.25x \| > RUNNING$/,
   );
 });
 
@@ -473,7 +473,7 @@ describe('process detail (issue #14 item 10)', () => {
         'drm-client[102]  uid 1000  running  RSS 64M',
         'memlock   RLIMIT_MEMLOCK 8 MiB (2048 pages), CAP_IPC_LOCK no, 0 denied',
         // a TEE registration without FOLL_LONGTERM: short-term pins, half of them in CMA
-        'tee_shm        1    16384  short-term     8208',
+        'tee_shm        1    16384  short-term     8255',
         'Failures  0 of its own, 1 blocked by its pages',
         'Mappings (/proc/102/maps)  1',
         '7f0000000000-7f0004000000 rw-p 00000000 00:00 0',
@@ -486,7 +486,7 @@ describe('process detail (issue #14 item 10)', () => {
       );
       if (columns >= 100)
         expect(out).toContain(
-          '7f0000000000-7f0004000000 rw-p 00000000 00:00 0    16384    16384     8208  no',
+          '7f0000000000-7f0004000000 rw-p 00000000 00:00 0    16384    16384     8255  no',
         );
     },
   );

@@ -79,6 +79,22 @@ export class FreeLists {
     return false;
   }
 
+  /**
+   * The head of list l taken off it (list_first_entry + list_del), or -1 when l is empty: del() of
+   * the head without its general case, for the per-CPU lists' hot path.
+   */
+  shift(l: number): number {
+    const pfn = this.first[l]!;
+    if (pfn < 0) return -1;
+    const { link } = this;
+    this.order[pfn] = 0;
+    const n = link[2 * pfn]!;
+    this.first[l] = n;
+    if (n < 0) this.last[l] = -1;
+    else link[2 * n + 1] = -1;
+    return pfn;
+  }
+
   /** list_del() of pfn from list l (__del_page_from_free_list: __ClearPageBuddy); true when l is now empty. */
   del(l: number, pfn: number): boolean {
     const { link } = this;

@@ -7,10 +7,10 @@
 // rmqueue_bulk() to the tail, alloc from the head, free to the head, free_pcppages_bulk() from
 // the tails round robin from the freeing list on; 6.4's free_factor and free_high; 6.18's
 // free_count, alloc_factor, pcp->high moving between high_min and high_max (nr_pcp_alloc,
-// nr_pcp_high) and PCPF_PREV_FREE_HIGH_ORDER. Not modelled: the THP list (order
-// pageblock_order), ZONE_RECLAIM_ACTIVE and ZONE_BELOW_HIGH (the model has no kswapd: a zone
-// counts as above its high watermark), decay_pcp_high() (the vmstat worker), PCPF_FREE_HIGH_BATCH
-// (set from the cache size: taken as unset), drain_zone_pages() of NUMA.
+// nr_pcp_high), PCPF_PREV_FREE_HIGH_ORDER and the 6.16+ free_high threshold. Not modelled: the
+// THP list (order pageblock_order), ZONE_RECLAIM_ACTIVE and ZONE_BELOW_HIGH (the model has no
+// kswapd: a zone counts as above its high watermark), decay_pcp_high() (the vmstat worker),
+// PCPF_FREE_HIGH_BATCH (set from the cache size: taken as unset), drain_zone_pages() of NUMA.
 
 import type { KernelVersion } from '../config.js';
 import { features } from '../features.js';
@@ -121,26 +121,44 @@ export class PerCpuPages {
   ): number {
     const p = zone * this.cpus + cpu;
     this.freeFactor[p]! >>= 1; // 6.4: free_factor >>= 1; 6.18: free_count >>= 1
-    const { lists } = this;
     const l = p * NR_PCP_LISTS + orderToPindex(mt, order);
-    if (lists.head(l) < 0) {
-      const batch = this.nrPcpAlloc(p, zone, order);
-      let n = 0;
-      for (; n < batch; n++) {
-        const pfn = buddy.rmqueueBulkOne(zone, order, mt, cma);
-        if (pfn < 0) break;
-        lists.add(l, pfn, order, true);
-      }
-      this.count[p]! += n << order;
-      if (n === 0) return -1;
-      this.refills++;
+    let pfn = this.lists.shift(l);
+    if (pfn < 0) {
+      pfn = this.rmqueueBulk(buddy, p, zone, l, order, mt, cma);
+      if (pfn < 0) return -1;
     } else {
       this.hits++;
     }
-    const pfn = lists.head(l);
-    lists.del(l, pfn);
     this.count[p]! -= 1 << order;
     return pfn;
+  }
+
+  /**
+   * rmqueue_bulk() into the empty list l of (zone, cpu) p, to the tail; its head taken off, or -1
+   * when the buddy had no page. Out of rmqueue() so that the hit path stays small enough to be
+   * inlined into the page allocator's.
+   */
+  private rmqueueBulk(
+    buddy: PcpBuddy,
+    p: number,
+    zone: number,
+    l: number,
+    order: number,
+    mt: number,
+    cma: boolean,
+  ): number {
+    const { lists } = this;
+    const batch = this.nrPcpAlloc(p, zone, order);
+    let n = 0;
+    for (; n < batch; n++) {
+      const pfn = buddy.rmqueueBulkOne(zone, order, mt, cma);
+      if (pfn < 0) break;
+      lists.add(l, pfn, order, true);
+    }
+    this.count[p]! += n << order;
+    if (n === 0) return -1;
+    this.refills++;
+    return lists.shift(l);
   }
 
   /**
@@ -194,7 +212,10 @@ export class PerCpuPages {
       this.allocFactor[p]! >>= 1;
       freeHigh = false;
       if (order !== 0) {
-        freeHigh = this.freeFactor[p]! >= batch && this.prevFreeHighOrder[p] === 1;
+        // free_count >= batch + high_min / 2 since c544a952ba61 (6.16; before: >= batch)
+        freeHigh =
+          this.freeFactor[p]! >= batch + (this.highMin[zone]! >> 1) &&
+          this.prevFreeHighOrder[p] === 1;
         this.prevFreeHighOrder[p] = 1;
       } else {
         this.prevFreeHighOrder[p] = 0;

@@ -323,6 +323,30 @@ catalogue('a wrong argument: a TypeError at the call (exit 1)', [
     "TypeError: spawn: unknown option 'capIpcLok' (options: uid, capIpcLock, memlock)",
   ),
   atCall(
+    'spawn on CPU 4 of 4',
+    '',
+    "sys.spawn('w', {}, function* () {}, { cpu: 4 });",
+    'TypeError: spawn: cpu must be an integer from 0 to 3 (cpus: 4): got 4',
+  ),
+  atCall(
+    'spawn on CPU 1.5',
+    '',
+    "sys.spawn('w', {}, function* () {}, { cpu: 1.5 });",
+    'TypeError: spawn: cpu must be an integer from 0 to 3 (cpus: 4): got 1.5',
+  ),
+  atCall(
+    "spawn on CPU '1'",
+    '',
+    "sys.spawn('w', {}, function* () {}, { cpu: '1' });",
+    "TypeError: spawn: option cpu must be a number: got '1'",
+  ),
+  atCall(
+    'spawn with a misspelt option',
+    '',
+    "sys.spawn('w', {}, function* () {}, { cpus: 1 });",
+    "TypeError: spawn: unknown option 'cpus' (options: cpu)",
+  ),
+  atCall(
     "kill('100')",
     '',
     "sys.kill('100');",
