@@ -106,9 +106,11 @@ export type RunAs = <R extends object & { k?: never }>(
   body: Body<R>,
 ) => R & { k: Kernel };
 
+/** The `machine` fixture: boots a machine. */
+export type MachineFixture = (boot: Boot) => Machine;
+
 interface Fixtures {
-  /** boots a machine */
-  machine: (boot: Boot) => Machine;
+  machine: MachineFixture;
   runAs: RunAs;
 }
 

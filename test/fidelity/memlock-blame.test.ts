@@ -8,7 +8,7 @@ import { type Snapshot, snapshot } from '../../src/metrics/snapshot.js';
 import { textReport } from '../../src/metrics/text.js';
 import type { System } from '../../src/workload/api.js';
 import { ok, touched, VERSIONS } from './actors.js';
-import { type Boot, it, type Machine } from './fixture.js';
+import { it, type Machine, type MachineFixture } from './fixture.js';
 
 /** The final snapshot of the run as a consumer of `-f json` reads it. */
 function final(m: Machine): Snapshot {
@@ -124,7 +124,7 @@ describe.each(VERSIONS)('memlock blame on %s', (version) => {
   });
 
   const tee = (
-    machine: (boot: Boot) => Machine,
+    machine: MachineFixture,
     policies: Partial<Policies>,
     cred: { capIpcLock?: boolean } = {},
   ) => {
