@@ -313,7 +313,9 @@ describe('§2.3–§2.4: which errors end cma_alloc', () => {
 
 describe('§1.7: default WMARK_MIN (init_per_zone_wmark_min, __setup_per_zone_wmarks)', () => {
   const mins = (machine: MachineFixture, spec: KernelSpec['machine']) =>
-    machine({ version: '6.18', machine: spec }).k.alloc.zones.map((z) => z.minWatermark);
+    machine({ version: '6.18', policies: { pcp: 'on' }, machine: spec }).k.alloc.zones.map(
+      (z) => z.minWatermark,
+    );
 
   it('min_free_kbytes comes from managed pages: reserved memory is not counted', ({ machine }) => {
     // 1 GiB - 96 MiB managed: int_sqrt(950272 kB * 16) = 3899 kB = 974 pages

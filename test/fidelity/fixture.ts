@@ -1,7 +1,7 @@
 // The one fixture of the fidelity cases (vitest `test.extend`, like SimPy's `env` fixture): a
 // machine preset, platform P of kernel-model.md §7.0 unless a case gives its own, under the
-// version and policies a case names, and processes whose results come back typed from their
-// generators:
+// version and policies a case names (on P's terms: no per-CPU lists unless it names pcp), and
+// processes whose results come back typed from their generators:
 //
 //   it('...', ({ runAs }) => {
 //     const { rc, pfns, k } = runAs(version, { uid: 1000 }, function* (p, k) { ...; return { rc, pfns } });
@@ -14,14 +14,18 @@ import type { Task } from '../../src/kernel/task.js';
 import type { Sleep } from '../../src/sim/engine.js';
 import { System } from '../../src/workload/api.js';
 import { type Credentials, Simulation } from '../../src/workload/runtime.js';
-import { machineP } from '../helpers.js';
+import { machineP, PLATFORM_P } from '../helpers.js';
 
-/** What a machine boots: a version alone (default policies, platform P), or all of it. */
+/** What a machine boots: a version alone (platform P on its terms), or all of it. */
 export type Boot =
   | KernelVersion
   | {
       version: KernelVersion;
-      /** the policies of §6; a case whose numbers are lowest-PFN positions pins `LOWEST_PFN` */
+      /**
+       * the policies of §6 over platform P's terms (PLATFORM_P: pcp=off), on any machine; a case
+       * whose numbers are lowest-PFN positions pins `LOWEST_PFN`, one on the kernel's defaults
+       * names `pcp: 'on'`
+       */
       policies?: Partial<Policies>;
       /** free non-CMA pages of platform P (machineP) */
       fn?: number;
@@ -59,7 +63,7 @@ export class Machine {
     const b = typeof boot === 'string' ? { version: boot } : boot;
     this.sim = new Simulation({
       version: b.version,
-      policies: b.policies ?? {},
+      policies: { ...PLATFORM_P, ...b.policies },
       machine: b.machine ?? machineP(b.fn),
     });
     this.k = this.sim.k;

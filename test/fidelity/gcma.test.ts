@@ -8,6 +8,7 @@ import { type Boot, it } from './fixture.js';
 /** 256 MiB with a 64 MiB area 'g', guaranteed (GCMA) or plain CMA. */
 const gcmaMachine = (gcma: boolean): Boot => ({
   version: '6.18',
+  policies: { pcp: 'on' }, // the kernel's defaults
   machine: { memory: '256MiB', minFree: 0, cma: [{ name: 'g', size: '64MiB', gcma }] },
 });
 
@@ -64,6 +65,7 @@ describe('reclaim of a mapped clean page-cache page (§2.4 reclaim_clean_pages_f
   it('unmaps it from every mapping first, so the next access faults it back in', ({ machine }) => {
     const m = machine({
       version: '6.18',
+      policies: { pcp: 'on' }, // the kernel's defaults
       machine: { memory: '48MiB', minFree: 0, cma: [{ name: 'svp', size: '32MiB' }] },
     });
     const { k } = m;
