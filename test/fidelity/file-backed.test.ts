@@ -1,22 +1,12 @@
 // kernel-model.md §4.5 and §7: long-term pins of file-backed mappings — C14, the file variant of C8, and the
 // gup_longterm selftest matrix F (added in 6.5, so the selftest rows are 6.18; 6.4, which has
 // neither the GUP check nor the selftest, is checked against §4.5 directly).
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { KernelVersion, Policies } from '../../src/kernel/config.js';
 import type { FsType } from '../../src/kernel/mm/mmap.js';
 import { Buf, type System } from '../../src/workload/api.js';
-import {
-  actor,
-  counters,
-  delta,
-  inCma,
-  ok,
-  pfnsOf,
-  pinsOn,
-  processA,
-  simP,
-  VERSION_PLACEMENTS,
-} from './actors.js';
+import { counters, delta, inCma, ok, pfnsOf, pinsOn, VERSION_PLACEMENTS } from './actors.js';
+import { it, type MachineFixture } from './fixture.js';
 
 type Backing = FsType;
 const WRITEBACK: readonly Backing[] = ['ext4', 'xfs', 'btrfs'];
@@ -42,28 +32,18 @@ function* fileMapping(
   return { buf, path };
 }
 
-interface Outcome {
-  rc: unknown;
-  before: number[];
-  after: number[];
-  pins: number[];
-  d: Record<string, number>;
-  cache?: number[];
-  pinnedVm?: number;
-}
-
 /** One process maps a 1 MiB file and calls `pin` on it (C14). */
-function c14(
+function c14<R>(
+  machine: MachineFixture,
   version: KernelVersion,
   policies: Partial<Policies>,
   fs: Backing,
   shared: boolean,
-  pin: (p: System, buf: Buf) => Generator<unknown, unknown, unknown>,
-): Outcome {
-  const s = simP({ version, policies });
-  const k = s.k;
-  let o: Outcome | undefined;
-  actor(s, 'A', { uid: 1000 }, function* (p) {
+  pin: (p: System, buf: Buf) => Generator<unknown, R, unknown>,
+) {
+  const m = machine({ version, policies });
+  const k = m.k;
+  const a = m.spawn('A', { uid: 1000 }, function* (p) {
     const { buf } = yield* fileMapping(p, fs, shared, '1MiB');
     const before = pfnsOf(p.task, buf);
     const c = counters(k);
@@ -71,7 +51,7 @@ function c14(
     const after = pfnsOf(p.task, buf);
     // a shared mapping's object is the file's page cache (a memfd has no path in k.inodes)
     const vma = p.task.mm.findVma(Math.floor(buf.addr / 4096))!;
-    o = {
+    return {
       rc,
       before,
       after,
@@ -81,9 +61,9 @@ function c14(
       pinnedVm: p.task.mm.pinnedVm,
     };
   });
-  s.run();
+  m.run();
   expect(k.vm.nr_foll_pin_acquired).toBe(k.vm.nr_foll_pin_released); // all released at exit
-  return o!;
+  return a.result;
 }
 
 const ioUring = function* (p: System, buf: Buf) {
@@ -100,20 +80,20 @@ const rdmaWritable = function* (p: System, buf: Buf) {
 };
 
 describe('C14: long-term pins of a writable MAP_SHARED ext4 mapping (6.18)', () => {
-  it('(a) io_uring register: -EFAULT; 6.4: -EOPNOTSUPP (io_uring’s own check)', () => {
-    const o = c14('6.18', {}, 'ext4', true, ioUring);
+  it('(a) io_uring register: -EFAULT; 6.4: -EOPNOTSUPP (io_uring’s own check)', ({ machine }) => {
+    const o = c14(machine, '6.18', {}, 'ext4', true, ioUring);
     expect(o.rc).toBe('EFAULT');
     expect(o.d.pgmigrate_success).toBe(0);
     expect(o.pins.every((n) => n === 0)).toBe(true);
-    const o64 = c14('6.4', {}, 'ext4', true, ioUring);
+    const o64 = c14(machine, '6.4', {}, 'ext4', true, ioUring);
     expect(o64.rc).toBe('EOPNOTSUPP');
     expect(o64.pins.every((n) => n === 0)).toBe(true);
   });
 
-  it.each(['6.18', '6.4'] as const)(
+  it.for(['6.18', '6.4'] as const)(
     '(b) upstream TEE register on %s: pinned in place, in CMA',
-    (version) => {
-      const o = c14(version, { teePin: 'upstream' }, 'ext4', true, teeRegister);
+    (version, { machine }) => {
+      const o = c14(machine, version, { teePin: 'upstream' }, 'ext4', true, teeRegister);
       expect(o.rc).toEqual({ fd: 5, id: 1 });
       expect(o.before.every(inCma)).toBe(true); // page cache is MOVABLE: CMA-first on P
       expect(o.after).toEqual(o.before);
@@ -122,16 +102,16 @@ describe('C14: long-term pins of a writable MAP_SHARED ext4 mapping (6.18)', () 
     },
   );
 
-  it('(c) v2-patched TEE: -EFAULT on 6.18', () => {
-    const o = c14('6.18', { teePin: 'v2-longterm' }, 'ext4', true, teeRegister);
+  it('(c) v2-patched TEE: -EFAULT on 6.18', ({ machine }) => {
+    const o = c14(machine, '6.18', { teePin: 'v2-longterm' }, 'ext4', true, teeRegister);
     expect(o.rc).toBe('EFAULT');
     expect(o.after).toEqual(o.before);
     expect(o.pins.every((n) => n === 0)).toBe(true);
     expect(o.d).toMatchObject({ pgmigrate_success: 0, nr_foll_pin_acquired: 0 });
   });
 
-  it('(c) v2-patched TEE on 6.4: success after moving the CMA page cache out', () => {
-    const o = c14('6.4', { teePin: 'v2-longterm' }, 'ext4', true, teeRegister);
+  it('(c) v2-patched TEE on 6.4: success after moving the CMA page cache out', ({ machine }) => {
+    const o = c14(machine, '6.4', { teePin: 'v2-longterm' }, 'ext4', true, teeRegister);
     expect(o.rc).toEqual({ fd: 5, id: 1 });
     expect(o.before.every(inCma)).toBe(true);
     expect(o.after.some(inCma)).toBe(false);
@@ -147,28 +127,33 @@ describe('C14: long-term pins of a writable MAP_SHARED ext4 mapping (6.18)', () 
   describe.each(['memfd', 'tmpfs', 'ext4-private'] as const)('(d) the same buffer on %s', (b) => {
     const fs: Backing = b === 'ext4-private' ? 'ext4' : b;
     const shared = b !== 'ext4-private';
-    it.each(['6.18', '6.4'] as const)('%s: io_uring and the patched TEE succeed', (version) => {
-      const io = c14(version, {}, fs, shared, ioUring);
-      // 6.4 io_pin_pages refuses any vm_file VMA that is not shmem/hugetlbfs, MAP_PRIVATE too (§4.5)
-      expect(io.rc).toBe(version === '6.4' && !shared ? 'EOPNOTSUPP' : 0);
-      if (io.rc === 0) {
-        expect(io.pins.every((n) => n === 1)).toBe(true);
-        expect(io.after.some(inCma)).toBe(false);
-      }
-      const tee = c14(version, { teePin: 'v2-longterm' }, fs, shared, teeRegister);
-      expect(tee.rc).toEqual({ fd: 5, id: 1 });
-      expect(tee.pins.every((n) => n === 1)).toBe(true);
-      expect(tee.after.some(inCma)).toBe(false);
-      if (shared) expect(tee.cache).toEqual(tee.after);
-    });
+    it.for(['6.18', '6.4'] as const)(
+      '%s: io_uring and the patched TEE succeed',
+      (version, { machine }) => {
+        const io = c14(machine, version, {}, fs, shared, ioUring);
+        // 6.4 io_pin_pages refuses any vm_file VMA that is not shmem/hugetlbfs, MAP_PRIVATE too (§4.5)
+        expect(io.rc).toBe(version === '6.4' && !shared ? 'EOPNOTSUPP' : 0);
+        if (io.rc === 0) {
+          expect(io.pins.every((n) => n === 1)).toBe(true);
+          expect(io.after.some(inCma)).toBe(false);
+        }
+        const tee = c14(machine, version, { teePin: 'v2-longterm' }, fs, shared, teeRegister);
+        expect(tee.rc).toEqual({ fd: 5, id: 1 });
+        expect(tee.pins.every((n) => n === 1)).toBe(true);
+        expect(tee.after.some(inCma)).toBe(false);
+        if (shared) expect(tee.cache).toEqual(tee.after);
+      },
+    );
   });
 
-  it('(e) RDMA writable MR: -EFAULT, pinned_vm rolled back; 6.4 (no check): success', () => {
-    const o = c14('6.18', {}, 'ext4', true, rdmaWritable);
+  it('(e) RDMA writable MR: -EFAULT, pinned_vm rolled back; 6.4 (no check): success', ({
+    machine,
+  }) => {
+    const o = c14(machine, '6.18', {}, 'ext4', true, rdmaWritable);
     expect(o.rc).toBe('EFAULT');
     expect(o.pinnedVm).toBe(0);
     expect(o.pins.every((n) => n === 0)).toBe(true);
-    const o64 = c14('6.4', {}, 'ext4', true, rdmaWritable);
+    const o64 = c14(machine, '6.4', {}, 'ext4', true, rdmaWritable);
     expect(o64.rc).toBe(1);
     expect(o64.pinnedVm).toBe(256);
     expect(o64.after.some(inCma)).toBe(false);
@@ -176,17 +161,18 @@ describe('C14: long-term pins of a writable MAP_SHARED ext4 mapping (6.18)', () 
 });
 
 describe('C8 variant: the v2 patch and a writable MAP_SHARED ext4 buffer', () => {
-  it('6.18 (≥ 6.5): Action 1 returns -EFAULT; 6.4: the registration succeeds', () => {
+  it('6.18 (≥ 6.5): Action 1 returns -EFAULT; 6.4: the registration succeeds', ({ machine }) => {
     for (const version of ['6.18', '6.4'] as const) {
-      const s = simP({ version, policies: { teePin: 'v2-longterm' } });
-      const out: Record<string, unknown> = {};
-      actor(s, 'A', { uid: 1000 }, function* (p) {
+      const m = machine({ version, policies: { teePin: 'v2-longterm' } });
+      const pA = m.spawn('A', { uid: 1000 }, function* (p) {
         const { buf } = yield* fileMapping(p, 'ext4', true, '64MiB');
         const tee = ok(yield* p.open('/dev/tee0'));
-        out.rc = yield* p.teeShmRegister(tee, buf);
+        const rc = yield* p.teeShmRegister(tee, buf);
+        return { rc };
       });
-      s.run();
-      expect(out.rc).toEqual(version === '6.18' ? 'EFAULT' : { fd: 5, id: 1 });
+      m.run();
+      const rA = pA.result;
+      expect(rA.rc).toEqual(version === '6.18' ? 'EFAULT' : { fd: 5, id: 1 });
     }
   });
 });
@@ -220,26 +206,26 @@ const F_TESTS: [string, FTest][] = [
 ];
 
 /** Run one selftest case: map, memset, (R/O: mprotect PROT_READ), pin, unpin. */
-function runF(version: KernelVersion, fs: Backing, t: FTest): unknown {
-  const s = simP({ version });
-  const k = s.k;
-  let rc: unknown;
-  let pinned: number[] = [];
-  actor(s, 'gup_longterm', { uid: 0 }, function* (p) {
+function runF(machine: MachineFixture, version: KernelVersion, fs: Backing, t: FTest) {
+  const m = machine({ version });
+  const k = m.k;
+  const a = m.spawn('gup_longterm', { uid: 0 }, function* (p) {
     const { buf } = yield* fileMapping(p, fs, t.shared, '64KiB');
     if (t.kind === 'gup') {
       if (!t.write) ok(yield* p.mprotect(buf, 'r'));
-      rc = yield* p.gupPin(buf, { write: t.write, fast: t.fast });
-      pinned = pinsOn(k, pfnsOf(p.task, buf));
+      const rc = yield* p.gupPin(buf, { write: t.write, fast: t.fast });
+      const pinned = pinsOn(k, pfnsOf(p.task, buf));
       if (rc === 0) ok(yield* p.gupUnpin());
-    } else {
-      const ring = ok(yield* p.ioUringSetup());
-      rc = yield* p.ioUringRegisterBuffers(ring, [buf]);
-      pinned = pinsOn(k, pfnsOf(p.task, buf));
-      if (rc === 0) ok(yield* p.ioUringUnregisterBuffers(ring));
+      return { rc, pinned };
     }
+    const ring = ok(yield* p.ioUringSetup());
+    const rc = yield* p.ioUringRegisterBuffers(ring, [buf]);
+    const pinned = pinsOn(k, pfnsOf(p.task, buf));
+    if (rc === 0) ok(yield* p.ioUringUnregisterBuffers(ring));
+    return { rc, pinned };
   });
-  s.run();
+  m.run();
+  const { rc, pinned } = a.result;
   expect(pinned.every((n) => n === (rc === 0 ? 1 : 0))).toBe(true);
   expect(k.vm.nr_foll_pin_acquired).toBe(k.vm.nr_foll_pin_released);
   expect(k.pins.all().next().done).toBe(true);
@@ -249,21 +235,21 @@ function runF(version: KernelVersion, fs: Backing, t: FTest): unknown {
 describe('F: gup_longterm expectations on 6.18', () => {
   describe.each(F_TESTS)('%s', (_name, t) => {
     const mustFail = t.shared && (t.kind === 'io_uring' || t.write);
-    it.each(NO_WRITEBACK)('%s: works', (fs) => {
-      expect(runF('6.18', fs, t)).toBe(0);
+    it.for(NO_WRITEBACK)('%s: works', (fs, { machine }) => {
+      expect(runF(machine, '6.18', fs, t)).toBe(0);
     });
-    it.each(WRITEBACK)(`%s: ${mustFail ? 'must fail (EFAULT)' : 'works'}`, (fs) => {
-      expect(runF('6.18', fs, t)).toBe(mustFail ? 'EFAULT' : 0);
+    it.for(WRITEBACK)(`%s: ${mustFail ? 'must fail (EFAULT)' : 'works'}`, (fs, { machine }) => {
+      expect(runF(machine, '6.18', fs, t)).toBe(mustFail ? 'EFAULT' : 0);
     });
   });
 });
 
 describe('F on 6.4: neither the GUP check (§4.5) nor io_uring’s -EFAULT exists yet', () => {
   describe.each(F_TESTS)('%s', (_name, t) => {
-    it.each([...NO_WRITEBACK, ...WRITEBACK])('%s', (fs) => {
+    it.for([...NO_WRITEBACK, ...WRITEBACK])('%s', (fs, { machine }) => {
       // io_pin_pages refuses every vm_file VMA that is not shmem: -EOPNOTSUPP (§4.5)
       const refused = t.kind === 'io_uring' && WRITEBACK.includes(fs);
-      expect(runF('6.4', fs, t)).toBe(refused ? 'EOPNOTSUPP' : 0);
+      expect(runF(machine, '6.4', fs, t)).toBe(refused ? 'EOPNOTSUPP' : 0);
     });
   });
 });
@@ -271,31 +257,38 @@ describe('F on 6.4: neither the GUP check (§4.5) nor io_uring’s -EFAULT exist
 describe.each(VERSION_PLACEMENTS)(
   'gup_test on %s, placement=%s: the selftest’s pin loop (§7.F, §9)',
   (version, placement) => {
-    it('a fast-path prefix, then a CMA page pinned by the TEE: -ENOMEM, nothing left pinned', () => {
-      const { k, out, run } = processA(version, { placement });
-      run(function* (p) {
-        const buf = ok(yield* p.mmapAnon('8KiB'));
-        ok(yield* p.touch(buf)); // both pages in CMA (CMA-first on P)
-        const first = new Buf(buf.addr, 4096);
-        const second = new Buf(buf.addr + 4096, 4096);
-        ok(yield* p.gupPin(first, { fast: true })); // moves page 0 out of CMA
-        ok(yield* p.gupUnpin());
-        const tee = ok(yield* p.open('/dev/tee0'));
-        ok(yield* p.teeShmRegister(tee, second)); // upstream: page 1 pinned in place, in CMA
-        out.before = pfnsOf(p.task, buf);
-        const c = counters(k);
-        // pin_user_pages_fast pins page 0, the slow path cannot migrate page 1: it returns 1;
-        // the loop retries at page 1 (fast path 0, slow path -ENOMEM) and gives up
-        out.rc = yield* p.gupPin(buf, { fast: true });
-        out.d = delta(k, c);
-        out.pins = pinsOn(k, pfnsOf(p.task, buf));
-      });
-      const before = out.before as number[];
+    it('a fast-path prefix, then a CMA page pinned by the TEE: -ENOMEM, nothing left pinned', ({
+      runAs,
+    }) => {
+      const r = runAs(
+        { version: version, policies: { placement } },
+        { uid: 1000 },
+        function* (p, k) {
+          const buf = ok(yield* p.mmapAnon('8KiB'));
+          ok(yield* p.touch(buf)); // both pages in CMA (CMA-first on P)
+          const first = new Buf(buf.addr, 4096);
+          const second = new Buf(buf.addr + 4096, 4096);
+          ok(yield* p.gupPin(first, { fast: true })); // moves page 0 out of CMA
+          ok(yield* p.gupUnpin());
+          const tee = ok(yield* p.open('/dev/tee0'));
+          ok(yield* p.teeShmRegister(tee, second)); // upstream: page 1 pinned in place, in CMA
+          const before = pfnsOf(p.task, buf);
+          const c = counters(k);
+          // pin_user_pages_fast pins page 0, the slow path cannot migrate page 1: it returns 1;
+          // the loop retries at page 1 (fast path 0, slow path -ENOMEM) and gives up
+          const rc = yield* p.gupPin(buf, { fast: true });
+          const d = delta(k, c);
+          const pins = pinsOn(k, pfnsOf(p.task, buf));
+          return { before, rc, d, pins };
+        },
+      );
+      const { k } = r;
+      const before = r.before;
       expect(inCma(before[0]!)).toBe(false);
       expect(inCma(before[1]!)).toBe(true);
-      expect(out.rc).toBe('ENOMEM');
-      expect(out.pins).toEqual([0, 1]); // only the TEE's pin remains
-      expect((out.d as Record<string, number>).pgmigrate_success).toBe(0);
+      expect(r.rc).toBe('ENOMEM');
+      expect(r.pins).toEqual([0, 1]); // only the TEE's pin remains
+      expect(r.d.pgmigrate_success).toBe(0);
       expect(k.vm.nr_foll_pin_acquired).toBe(k.vm.nr_foll_pin_released);
     });
   },

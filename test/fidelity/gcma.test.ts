@@ -1,38 +1,37 @@
 // kernel-model.md §6 item 1: a guaranteed-CMA area lends its pages only to discardable clean cache, so
 // cma_alloc never migrates and never fails while the bitmap has a window.
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { cmaAlloc } from '../../src/kernel/mm/cma.js';
-import { type Buf, System } from '../../src/workload/api.js';
-import { Simulation } from '../../src/workload/runtime.js';
-import { drive } from '../helpers.js';
+import { ok, touched } from './actors.js';
+import { type Boot, it } from './fixture.js';
 
-function machine(gcma: boolean) {
-  return new Simulation({
-    machine: { memory: '256MiB', minFree: 0, cma: [{ name: 'g', size: '64MiB', gcma }] },
-  });
-}
+/** 256 MiB with a 64 MiB area 'g', guaranteed (GCMA) or plain CMA. */
+const gcmaMachine = (gcma: boolean): Boot => ({
+  version: '6.18',
+  policies: { pcp: 'on' }, // the kernel's defaults
+  machine: { memory: '256MiB', minFree: 0, cma: [{ name: 'g', size: '64MiB', gcma }] },
+});
 
 describe('GCMA area', () => {
-  it('takes no anon pages, keeps dropped clean cache, and allocates without migrating', () => {
-    const sim = machine(true);
-    const { k } = sim;
+  it('takes no anon pages, keeps dropped clean cache, and allocates without migrating', ({
+    machine,
+  }) => {
+    const m = machine(gcmaMachine(true));
+    const { k } = m;
     const g = k.cma[0]!;
-    sim.spawn('app', { uid: 1000 }, function* (t) {
-      const p = new System(sim, t);
-      const anon = (yield* p.mmapAnon('150MiB')) as Buf;
-      yield* p.touch(anon);
-      const fd = (yield* p.open('/data/movie.mkv', { fs: 'ext4', size: '32MiB' })) as number;
+    m.spawn('app', { uid: 1000 }, function* (p) {
+      yield* touched(p, '150MiB');
+      const fd = ok(yield* p.open('/data/movie.mkv', { fs: 'ext4', size: '32MiB' }));
       yield* p.read(fd, '32MiB');
       yield* p.dropCaches();
       yield p.sleep('1h'); // stay alive: exit would free everything
     });
-    sim.spawn('camera', { uid: 1047 }, function* (t) {
-      const p = new System(sim, t);
+    m.spawn('camera', { uid: 1047 }, function* (p) {
       yield p.sleep('1s');
       yield* p.cmaDebugfsAlloc('g', 16384);
       yield* p.cmaDebugfsFree('g', 16384);
     });
-    sim.run(2e9);
+    m.run(2e9);
     const inArea = [...k.alloc.pages.kind.subarray(g.basePfn, g.basePfn + g.count)];
     expect(inArea.filter((kind) => kind === 1 || kind === 2)).toEqual([]); // no anon, no page cache
     expect(k.alloc.freeCounts()[1]).toBe(0); // nr_free_cma: GCMA pages are not in the buddy
@@ -45,50 +44,50 @@ describe('GCMA area', () => {
     expect(g.availableCount).toBe(g.count);
   });
 
-  it('the same area as plain CMA fills with anon memory that cma_alloc must migrate', () => {
-    const sim = machine(false);
-    const { k } = sim;
-    sim.spawn('app', { uid: 1000 }, function* (t) {
-      const p = new System(sim, t);
-      const b = (yield* p.mmapAnon('150MiB')) as Buf;
-      yield* p.touch(b);
+  it('the same area as plain CMA fills with anon memory that cma_alloc must migrate', ({
+    machine,
+  }) => {
+    const m = machine(gcmaMachine(false));
+    const { k } = m;
+    m.spawn('app', { uid: 1000 }, function* (p) {
+      yield* touched(p, '150MiB');
       yield p.sleep('1h');
     });
-    sim.run(1e9);
+    m.run(1e9);
     const g = k.cma[0]!;
-    const r = drive(cmaAlloc(k, g, g.count, 0), { now: 0 });
+    const r = m.drive(cmaAlloc(k, g, g.count, 0));
     expect(r.pfn).toBe(g.basePfn);
     expect(r.migrated).toBeGreaterThan(0);
   });
 });
 
 describe('reclaim of a mapped clean page-cache page (§2.4 reclaim_clean_pages_from_list)', () => {
-  it('unmaps it from every mapping first, so the next access faults it back in', async () => {
-    const sim = new Simulation({
+  it('unmaps it from every mapping first, so the next access faults it back in', ({ machine }) => {
+    const m = machine({
+      version: '6.18',
+      policies: { pcp: 'on' }, // the kernel's defaults
       machine: { memory: '48MiB', minFree: 0, cma: [{ name: 'svp', size: '32MiB' }] },
     });
-    const { k } = sim;
-    const seen: Record<string, unknown> = {};
-    sim.spawn('reader', { uid: 1000 }, function* (t) {
-      const p = new System(sim, t);
-      const fd = (yield* p.open('/data/a', { fs: 'ext4', size: '4KiB' })) as number;
-      const map = (yield* p.mmapFile(fd, '4KiB', { shared: true, write: false })) as Buf;
+    const { k } = m;
+    const reader = m.spawn('reader', { uid: 1000 }, function* (p) {
+      const t = p.task;
+      const fd = ok(yield* p.open('/data/a', { fs: 'ext4', size: '4KiB' }));
+      const map = ok(yield* p.mmapFile(fd, '4KiB', { shared: true, write: false }));
       yield* p.touch(map, { write: false });
-      seen.before = t.mm.pageAt(map.addr / 4096);
+      const before = t.mm.pageAt(map.addr / 4096);
       yield p.sleep('2s'); // the camera allocates the whole area meanwhile
-      seen.after = t.mm.pageAt(map.addr / 4096);
-      seen.rss = t.mm.rss();
-      seen.touch = yield* p.touch(map, { write: false });
-      seen.again = t.mm.pageAt(map.addr / 4096);
-      yield p.sleep('1h');
+      const after = t.mm.pageAt(map.addr / 4096);
+      const rss = t.mm.rss();
+      const touch = yield* p.touch(map, { write: false });
+      return { before, after, rss, touch, again: t.mm.pageAt(map.addr / 4096) };
     });
-    sim.spawn('camera', { uid: 1047 }, function* (t) {
-      const p = new System(sim, t);
+    const camera = m.spawn('camera', { uid: 1047 }, function* (p) {
       yield p.sleep('1s');
-      seen.alloc = yield* p.cmaDebugfsAlloc('svp', 8192);
+      return { alloc: yield* p.cmaDebugfsAlloc('svp', 8192) };
     });
-    sim.run(5e9);
-    expect(k.cmaOf(seen.before as number)).toBeDefined(); // CMA-first put the page cache in CMA
+    m.run();
+    const seen = { ...reader.result, ...camera.result };
+    expect(k.cmaOf(seen.before)).toBeDefined(); // CMA-first put the page cache in CMA
     expect(seen.alloc).toBe(0);
     expect(seen.after).toBe(-1); // dropped and unmapped
     expect(seen.rss).toBe(0);

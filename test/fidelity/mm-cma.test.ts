@@ -1,29 +1,19 @@
 // kernel-model.md §7 cases for the memory core: C1, C2, C3, C5, C6, C9.
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { cmaAlloc, cmaRelease } from '../../src/kernel/mm/cma.js';
 import { GFP_KERNEL } from '../../src/kernel/mm/gfp.js';
 import { releasePage } from '../../src/kernel/mm/memory.js';
 import { PageKind, PG_MLOCKED } from '../../src/kernel/mm/page.js';
 import { cmaMap } from '../../src/metrics/view.js';
-import {
-  B,
-  CMA_PAGES,
-  dmesg,
-  drive,
-  freeCounts,
-  LOWEST_PFN,
-  platformP,
-  touchAnon,
-  traceLines,
-} from '../helpers.js';
-import { VERSION_PLACEMENTS } from './actors.js';
+import { B, dmesg, freeCounts, LOWEST_PFN, touchAnon, traceLines } from '../helpers.js';
+import { inCma, VERSION_PLACEMENTS } from './actors.js';
+import { it } from './fixture.js';
 
-const inCma = (pfn: number) => pfn >= B && pfn < B + CMA_PAGES;
 const HEAP_200M = { count: 51200, align: 8 }; // §7.0: align = min(get_order(200 MiB), 8)
 
 describe('C1: the CMA-first heuristic puts anon memory in CMA', () => {
-  it('all 16384 pages come from MIGRATE_CMA while free_cma > free_noncma', () => {
-    const { k } = platformP({ policies: LOWEST_PFN });
+  it('all 16384 pages come from MIGRATE_CMA while free_cma > free_noncma', ({ machine }) => {
+    const { k } = machine({ version: '6.18', policies: LOWEST_PFN });
     expect(freeCounts(k)).toEqual({ Fc: 65536, Fn: 40960 });
     const a = touchAnon(k, 16384);
     expect([...a.pages].every(inCma)).toBe(true);
@@ -33,8 +23,10 @@ describe('C1: the CMA-first heuristic puts anon memory in CMA', () => {
     expect(a.pages[16383]).toBe(B + 16383);
   });
 
-  it('control: with Fn = 100000, CMA-first switches on only once Fn falls below Fc', () => {
-    const { k } = platformP({ fn: 100000 });
+  it('control: with Fn = 100000, CMA-first switches on only once Fn falls below Fc', ({
+    machine,
+  }) => {
+    const { k } = machine({ version: '6.18', fn: 100000 });
     const a = touchAnon(k, 40000);
     expect(inCma(a.pages[0]!)).toBe(false);
     // 100000 - 34464 = 65536: from there the heuristic alternates and holds Fc ≈ Fn
@@ -46,8 +38,8 @@ describe('C1: the CMA-first heuristic puts anon memory in CMA', () => {
 });
 
 describe('C2: unmovable allocations never use CMA', () => {
-  it('TEE_IOC_SHM_ALLOC sizes with Fc = 65536, Fn = 1000', () => {
-    const { k } = platformP({ fn: 1000 });
+  it('TEE_IOC_SHM_ALLOC sizes with Fc = 65536, Fn = 1000', ({ machine }) => {
+    const { k } = machine({ version: '6.18', fn: 1000 });
     const exact = (mib: number) => k.alloc.allocPagesExact(mib * 256, GFP_KERNEL, PageKind.KERNEL);
     const oneMiB = exact(1);
     expect(oneMiB).toBeGreaterThanOrEqual(0);
@@ -61,9 +53,10 @@ describe('C2: unmovable allocations never use CMA', () => {
 describe.each(VERSION_PLACEMENTS)(
   'C3 on %s, placement=%s: a clean success and its counters',
   (version, placement) => {
-    it('window 0, no migration, no retry', () => {
-      const { k, clock } = platformP({ version, policies: { placement } });
-      const r = drive(cmaAlloc(k, k.cmaByName('svp')!, HEAP_200M.count, HEAP_200M.align), clock);
+    it('window 0, no migration, no retry', ({ machine }) => {
+      const m = machine({ version, policies: { placement } });
+      const { k } = m;
+      const r = m.drive(cmaAlloc(k, k.cmaByName('svp')!, HEAP_200M.count, HEAP_200M.align));
       const svp = k.cma[0]!;
       expect(r).toMatchObject({ pfn: B, errno: 0, windows: 1, migrated: 0, busyPfns: [] });
       expect(svp.allocPagesSuccess).toBe(51200);
@@ -97,11 +90,12 @@ describe.each(VERSION_PLACEMENTS)(
 describe.each([false, true])(
   'C5/C6 (mlocked=%s): unpinned movable pages are migrated',
   (mlocked) => {
-    it('window 0 succeeds after migrating A to non-CMA memory', () => {
-      const { k, clock } = platformP({ policies: LOWEST_PFN });
+    it('window 0 succeeds after migrating A to non-CMA memory', ({ machine }) => {
+      const m = machine({ version: '6.18', policies: LOWEST_PFN });
+      const { k } = m;
       const a = touchAnon(k, 16384);
       if (mlocked) for (const pfn of a.pages) k.alloc.pages.flags[pfn]! |= PG_MLOCKED;
-      const r = drive(cmaAlloc(k, k.cma[0]!, HEAP_200M.count, HEAP_200M.align), clock);
+      const r = m.drive(cmaAlloc(k, k.cma[0]!, HEAP_200M.count, HEAP_200M.align));
       expect(r).toMatchObject({ pfn: B, windows: 1, migrated: 16384 });
       expect(k.vm.pgmigrate_success).toBe(16384);
       expect(k.trace.count('cma_alloc_busy_retry')).toBe(0);
@@ -125,8 +119,9 @@ describe.each([false, true])(
 describe.each(['6.18', '6.4'] as const)(
   'C9 on %s: one pinned page costs one aligned hop',
   (version) => {
-    it('window 0 fails at B+100, window 256 succeeds', () => {
-      const { k, clock } = platformP({ version, policies: LOWEST_PFN });
+    it('window 0 fails at B+100, window 256 succeeds', ({ machine }) => {
+      const m = machine({ version, policies: LOWEST_PFN });
+      const { k } = m;
       const a = touchAnon(k, 101);
       for (let i = 0; i < 100; i++) releasePage(k, a, i);
       expect(a.pages[100]).toBe(B + 100);
@@ -134,7 +129,7 @@ describe.each(['6.18', '6.4'] as const)(
       const svp = k.cma[0]!;
       // the TUI's movable run: everything after the pinned page
       expect(cmaMap(k, svp, 64).movableRun).toBe(65536 - 101);
-      const r = drive(cmaAlloc(k, svp, HEAP_200M.count, HEAP_200M.align), clock);
+      const r = m.drive(cmaAlloc(k, svp, HEAP_200M.count, HEAP_200M.align));
       expect(r).toMatchObject({ pfn: B + 256, windows: 2, busyPfns: [B + 100] });
       expect(traceLines(k, 'test_pages_isolated')).toEqual([
         'test_pages_isolated: start_pfn=0xe0000 end_pfn=0xec800 fin_pfn=0xe0064 ret=fail',

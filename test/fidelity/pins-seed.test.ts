@@ -1,60 +1,56 @@
 // kernel-model.md §7.C: the seed scenario, pins versus CMA — C7 (upstream TEE pins block cma_alloc) and
 // C8 (the v2 FOLL_LONGTERM patch moves the pages out first).
-import { describe, expect, it } from 'vitest';
-import type { KernelVersion, Policies } from '../../src/kernel/config.js';
-import { type Buf, type Shm, System } from '../../src/workload/api.js';
-import { Simulation } from '../../src/workload/runtime.js';
-import { B, CMA_PAGES, machineP, PLATFORM_P } from '../helpers.js';
-import { VERSION_PLACEMENTS } from './actors.js';
-
-const inCma = (pfn: number) => pfn >= B && pfn < B + CMA_PAGES;
+import { describe, expect } from 'vitest';
+import { inCma, ok, touched, VERSION_PLACEMENTS } from './actors.js';
+import { it, type Machine } from './fixture.js';
 
 /** Platform P with process A (uid 1000, 8 MiB memlock) touching 64 MiB, then registering it. */
-function seed(version: KernelVersion, policies: Partial<Policies>) {
-  const sim = new Simulation({
-    version,
-    policies: { ...PLATFORM_P, ...policies },
-    machine: machineP(),
-  });
-  const k = sim.k;
-  const log: Record<string, unknown> = {};
-  let buf: Buf | undefined;
-  let shm: Shm | undefined;
-  sim.spawn('tee-client', { uid: 1000 }, function* (t) {
-    const p = new System(sim, t);
-    buf = (yield* p.mmapAnon('64MiB')) as Buf;
-    yield* p.touch(buf);
-    log.freeCmaAfterTouch = k.alloc.freeCounts()[1];
-    const tee = (yield* p.open('/dev/tee0')) as number;
+/** C1's tee-client registers 64 MiB it touched; the player allocates 200 MiB from the heap. */
+function seed(m: Machine) {
+  const { k } = m;
+  const client = m.spawn('tee-client', { uid: 1000 }, function* (p) {
+    const buf = yield* touched(p, '64MiB');
+    const freeCmaAfterTouch = k.alloc.freeCounts()[1];
+    const tee = ok(yield* p.open('/dev/tee0'));
     const pinBefore = { ...k.vm };
-    log.register = yield* p.teeShmRegister(tee, buf);
-    shm = log.register as Shm;
-    log.acquired = k.vm.nr_foll_pin_acquired - pinBefore.nr_foll_pin_acquired;
-    log.released = k.vm.nr_foll_pin_released - pinBefore.nr_foll_pin_released;
-    log.migrated = k.vm.pgmigrate_success - pinBefore.pgmigrate_success;
-    log.freeCmaAfterRegister = k.alloc.freeCounts()[1];
+    const register = yield* p.teeShmRegister(tee, buf);
+    const shm = ok(register);
+    const acquired = k.vm.nr_foll_pin_acquired - pinBefore.nr_foll_pin_acquired;
+    const released = k.vm.nr_foll_pin_released - pinBefore.nr_foll_pin_released;
+    const migrated = k.vm.pgmigrate_success - pinBefore.pgmigrate_success;
+    const freeCmaAfterRegister = k.alloc.freeCounts()[1];
     yield p.sleep('10s');
     yield* p.close(shm);
-    log.releasedAfterClose = k.vm.nr_foll_pin_released - pinBefore.nr_foll_pin_released;
+    const releasedAfterClose = k.vm.nr_foll_pin_released - pinBefore.nr_foll_pin_released;
     yield p.sleep('10s');
+    return {
+      freeCmaAfterTouch,
+      register,
+      acquired,
+      released,
+      migrated,
+      freeCmaAfterRegister,
+      releasedAfterClose,
+    };
   });
-  sim.spawn('player', { uid: 1001 }, function* (t) {
-    const p = new System(sim, t);
+  const player = m.spawn('player', { uid: 1001 }, function* (p) {
     yield p.sleep('5s');
-    log.first = yield* p.dmaHeapAlloc('svp', '200MiB');
-    log.busyRetries = k.trace.count('cma_alloc_busy_retry');
+    const first = yield* p.dmaHeapAlloc('svp', '200MiB');
+    const busyRetries = k.trace.count('cma_alloc_busy_retry');
     yield p.sleep('10s'); // after the shm fd is closed
-    log.second = yield* p.dmaHeapAlloc('svp', '200MiB');
+    return { first, busyRetries, second: yield* p.dmaHeapAlloc('svp', '200MiB') };
   });
-  sim.run();
-  return { sim, k, log, task: [...k.tasks.values()][0]! };
+  m.run();
+  return { k, log: { ...client.result, ...player.result }, task: client.task };
 }
 
 describe.each(VERSION_PLACEMENTS)(
   'C7 on %s, placement=%s: upstream TEE registration blocks CMA',
   (version, placement) => {
-    it('57 busy windows, -ENOMEM to the player, then success after close', () => {
-      const { k, log, task } = seed(version, { teePin: 'upstream', placement });
+    it('57 busy windows, -ENOMEM to the player, then success after close', ({ machine }) => {
+      const { k, log, task } = seed(
+        machine({ version, policies: { teePin: 'upstream', placement } }),
+      );
       expect(log.freeCmaAfterTouch).toBe(65536 - 16384); // C1 state
       expect(log.register).toEqual({ fd: 4, id: 1 });
       expect(log.acquired).toBe(16384); // pinned in place
@@ -80,8 +76,10 @@ describe.each(VERSION_PLACEMENTS)(
 );
 
 describe.each(['6.18', '6.4'] as const)('C8 on %s: the v2 patch (FOLL_LONGTERM)', (version) => {
-  it('migrates 16384 pages out of CMA before pinning; the heap allocation succeeds', () => {
-    const { k, log } = seed(version, { teePin: 'v2-longterm' });
+  it('migrates 16384 pages out of CMA before pinning; the heap allocation succeeds', ({
+    machine,
+  }) => {
+    const { k, log } = seed(machine({ version, policies: { teePin: 'v2-longterm' } }));
     expect(log.register).toEqual({ fd: 4, id: 1 });
     expect(log.acquired).toBe(32768);
     expect(log.released).toBe(16384);

@@ -3,13 +3,11 @@
 // pinsLongtermByDefault (§6 item 7), cmaRetry (§6 items 2–3), cmaEligibility (§6 item 5).
 // teeAccounting is C24 in memlock.test.ts.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { KernelSpec } from '../../src/kernel/boot.js';
 import { CMA_RETRY_SLEEP_NS, type KernelVersion, type Policies } from '../../src/kernel/config.js';
 import { PG_PIN_LONGTERM } from '../../src/kernel/mm/page.js';
-import type { Buf } from '../../src/workload/api.js';
 import {
-  actor,
   counters,
   delta,
   freeCma,
@@ -17,48 +15,47 @@ import {
   ok,
   pfnsOf,
   pinsOn,
-  simP,
   touched,
   VERSIONS,
 } from './actors.js';
+import { it, type MachineFixture } from './fixture.js';
 
 /** 64 MiB of DRAM whose top 32 MiB is ZONE_MOVABLE, and no CMA area (§6 item 9). */
 const MOVABLE_NO_CMA: KernelSpec['machine'] = { memory: '64MiB', movable: '32MiB', minFree: 0 };
 
 /** A registers `size` of anon memory it touched; what moved and how it is pinned. */
 function teeRegister(
+  boot: MachineFixture,
   version: KernelVersion,
   policies: Partial<Policies>,
   machine?: KernelSpec['machine'],
   size = '16MiB',
 ) {
-  const s = simP({ version, policies, machine });
-  const k = s.k;
-  const out: Record<string, unknown> = {};
-  actor(s, 'A', { uid: 1000 }, function* (p) {
+  const m = boot({ version, policies, machine });
+  const k = m.k;
+  const pA = m.spawn('A', { uid: 1000 }, function* (p) {
     const buf = yield* touched(p, size);
-    out.before = pfnsOf(p.task, buf);
+    const before = pfnsOf(p.task, buf);
     const tee = ok(yield* p.open('/dev/tee0'));
     const c = counters(k);
-    out.rc = yield* p.teeShmRegister(tee, buf);
-    out.d = delta(k, c);
-    out.after = pfnsOf(p.task, buf);
-    out.pins = pinsOn(k, out.after as number[]);
-    out.longtermFlag = (out.after as number[]).every(
-      (pfn) => (k.alloc.pages.flags[pfn]! & PG_PIN_LONGTERM) !== 0,
-    );
-    out.holder = [...k.pins.all()].map((h) => h.longterm);
-    out.zones = new Set((out.after as number[]).map((pfn) => k.alloc.zoneOf(pfn).name));
+    const rc = yield* p.teeShmRegister(tee, buf);
+    const d = delta(k, c);
+    const after = pfnsOf(p.task, buf);
+    const pins = pinsOn(k, after);
+    const longtermFlag = after.every((pfn) => (k.alloc.pages.flags[pfn]! & PG_PIN_LONGTERM) !== 0);
+    const holder = [...k.pins.all()].map((h) => h.longterm);
+    const zones = new Set(after.map((pfn) => k.alloc.zoneOf(pfn).name));
+    return { before, rc, d, after, pins, longtermFlag, holder, zones };
   });
-  s.run();
-  return out;
+  m.run();
+  return pA.result;
 }
 
 describe.each(VERSIONS)('teePin on %s (§5.4)', (version) => {
-  it('upstream: FOLL_PIN|FOLL_WRITE in place, in CMA', () => {
-    const o = teeRegister(version, { teePin: 'upstream' });
+  it('upstream: FOLL_PIN|FOLL_WRITE in place, in CMA', ({ machine }) => {
+    const o = teeRegister(machine, version, { teePin: 'upstream' });
     expect(o.rc).toEqual({ fd: 4, id: 1 });
-    expect((o.before as number[]).every(inCma)).toBe(true);
+    expect(o.before.every(inCma)).toBe(true);
     expect(o.after).toEqual(o.before);
     expect(o.d).toMatchObject({
       pgmigrate_success: 0,
@@ -69,12 +66,12 @@ describe.each(VERSIONS)('teePin on %s (§5.4)', (version) => {
     expect(o.longtermFlag).toBe(false);
   });
 
-  it.each(['v2-longterm', 'v1-cma-ifdef'] as const)(
+  it.for(['v2-longterm', 'v1-cma-ifdef'] as const)(
     '%s with a CMA area: FOLL_LONGTERM, migrated out first (C8)',
-    (teePin) => {
-      const o = teeRegister(version, { teePin });
+    (teePin, { machine }) => {
+      const o = teeRegister(machine, version, { teePin });
       expect(o.rc).toEqual({ fd: 4, id: 1 });
-      expect((o.after as number[]).some(inCma)).toBe(false);
+      expect(o.after.some(inCma)).toBe(false);
       expect(o.d).toMatchObject({
         pgmigrate_success: 4096,
         nr_foll_pin_acquired: 8192,
@@ -86,10 +83,12 @@ describe.each(VERSIONS)('teePin on %s (§5.4)', (version) => {
     },
   );
 
-  it('without a CMA area, v1 pins short-term (in ZONE_MOVABLE); v2 still moves out (§4.4)', () => {
-    const up = teeRegister(version, { teePin: 'upstream' }, MOVABLE_NO_CMA);
-    const v1 = teeRegister(version, { teePin: 'v1-cma-ifdef' }, MOVABLE_NO_CMA);
-    const v2 = teeRegister(version, { teePin: 'v2-longterm' }, MOVABLE_NO_CMA);
+  it('without a CMA area, v1 pins short-term (in ZONE_MOVABLE); v2 still moves out (§4.4)', ({
+    machine,
+  }) => {
+    const up = teeRegister(machine, version, { teePin: 'upstream' }, MOVABLE_NO_CMA);
+    const v1 = teeRegister(machine, version, { teePin: 'v1-cma-ifdef' }, MOVABLE_NO_CMA);
+    const v2 = teeRegister(machine, version, { teePin: 'v2-longterm' }, MOVABLE_NO_CMA);
     for (const o of [up, v1]) {
       expect(o.zones).toEqual(new Set(['Movable']));
       expect(o.after).toEqual(o.before);
@@ -108,38 +107,43 @@ describe.each(VERSIONS)('teePin on %s (§5.4)', (version) => {
 
 /** Register a writable MAP_SHARED ext4 mapping with the TEE. */
 function teeExt4(
+  boot: MachineFixture,
   version: KernelVersion,
   policies: Partial<Policies>,
   machine?: KernelSpec['machine'],
 ) {
-  const s = simP({ version, policies, machine });
-  let rc: unknown;
-  actor(s, 'A', { uid: 1000 }, function* (p) {
+  const m = boot({ version, policies, machine });
+  const a = m.spawn('A', { uid: 1000 }, function* (p) {
     const fd = ok(yield* p.open('/data/f', { fs: 'ext4', size: '1MiB' }));
     const buf = ok(yield* p.mmapFile(fd, '1MiB', { shared: true, write: true }));
     ok(yield* p.touch(buf));
     const tee = ok(yield* p.open('/dev/tee0'));
-    rc = yield* p.teeShmRegister(tee, buf);
+    return yield* p.teeShmRegister(tee, buf);
   });
-  s.run();
-  return rc;
+  m.run();
+  return a.result;
 }
 
 describe('teePin and a writable MAP_SHARED ext4 buffer on 6.18 (§5.4 last paragraph)', () => {
-  it('upstream: success; v2: -EFAULT; v1: -EFAULT with a CMA area, success without', () => {
-    expect(teeExt4('6.18', { teePin: 'upstream' })).toEqual({ fd: 5, id: 1 });
-    expect(teeExt4('6.18', { teePin: 'v2-longterm' })).toBe('EFAULT');
-    expect(teeExt4('6.18', { teePin: 'v1-cma-ifdef' })).toBe('EFAULT');
-    expect(teeExt4('6.18', { teePin: 'v1-cma-ifdef' }, MOVABLE_NO_CMA)).toEqual({ fd: 5, id: 1 });
-    expect(teeExt4('6.18', { teePin: 'v2-longterm' }, MOVABLE_NO_CMA)).toBe('EFAULT');
+  it('upstream: success; v2: -EFAULT; v1: -EFAULT with a CMA area, success without', ({
+    machine,
+  }) => {
+    expect(teeExt4(machine, '6.18', { teePin: 'upstream' })).toEqual({ fd: 5, id: 1 });
+    expect(teeExt4(machine, '6.18', { teePin: 'v2-longterm' })).toBe('EFAULT');
+    expect(teeExt4(machine, '6.18', { teePin: 'v1-cma-ifdef' })).toBe('EFAULT');
+    expect(teeExt4(machine, '6.18', { teePin: 'v1-cma-ifdef' }, MOVABLE_NO_CMA)).toEqual({
+      fd: 5,
+      id: 1,
+    });
+    expect(teeExt4(machine, '6.18', { teePin: 'v2-longterm' }, MOVABLE_NO_CMA)).toBe('EFAULT');
   });
 });
 
 describe.each(VERSIONS)('pinsLongtermByDefault on %s (§6 item 7)', (version) => {
-  it('makes the upstream TEE registration long-term', () => {
-    const o = teeRegister(version, { teePin: 'upstream', pinsLongtermByDefault: true });
+  it('makes the upstream TEE registration long-term', ({ machine }) => {
+    const o = teeRegister(machine, version, { teePin: 'upstream', pinsLongtermByDefault: true });
     expect(o.rc).toEqual({ fd: 4, id: 1 });
-    expect((o.after as number[]).some(inCma)).toBe(false);
+    expect(o.after.some(inCma)).toBe(false);
     expect(o.d).toMatchObject({
       pgmigrate_success: 4096,
       nr_foll_pin_acquired: 8192,
@@ -147,27 +151,28 @@ describe.each(VERSIONS)('pinsLongtermByDefault on %s (§6 item 7)', (version) =>
     });
     expect(o.holder).toEqual([true]);
     if (version === '6.18') {
-      expect(teeExt4(version, { pinsLongtermByDefault: true })).toBe('EFAULT');
+      expect(teeExt4(machine, version, { pinsLongtermByDefault: true })).toBe('EFAULT');
     }
   });
 
-  it('leaves O_DIRECT short-term (pin → DMA → unpin in one operation, §4.7)', () => {
-    const s = simP({ version, policies: { pinsLongtermByDefault: true } });
-    const k = s.k;
-    const out: Record<string, unknown> = {};
-    actor(s, 'A', { uid: 1000 }, function* (p) {
+  it('leaves O_DIRECT short-term (pin → DMA → unpin in one operation, §4.7)', ({ machine }) => {
+    const m = machine({ version, policies: { pinsLongtermByDefault: true } });
+    const k = m.k;
+    const pA = m.spawn('A', { uid: 1000 }, function* (p) {
       const buf = yield* touched(p, '1MiB');
-      out.before = pfnsOf(p.task, buf);
+      const before = pfnsOf(p.task, buf);
       const c = counters(k);
-      out.rc = yield* p.directIo(buf, { duration: '1ms' });
-      out.d = delta(k, c);
-      out.after = pfnsOf(p.task, buf);
+      const rc = yield* p.directIo(buf, { duration: '1ms' });
+      const d = delta(k, c);
+      const after = pfnsOf(p.task, buf);
+      return { before, rc, d, after };
     });
-    s.run();
-    expect(out.rc).toBe(1 << 20);
-    expect(out.after).toEqual(out.before);
-    expect((out.after as number[]).every(inCma)).toBe(true);
-    expect(out.d).toMatchObject({
+    m.run();
+    const rA = pA.result;
+    expect(rA.rc).toBe(1 << 20);
+    expect(rA.after).toEqual(rA.before);
+    expect(rA.after.every(inCma)).toBe(true);
+    expect(rA.d).toMatchObject({
       pgmigrate_success: 0,
       // 6.4 takes FOLL_GET references (iov_iter_get_pages), 6.18 FOLL_PIN (§4.7)
       nr_foll_pin_acquired: version === '6.4' ? 0 : 256,
@@ -185,32 +190,32 @@ const SMALL: KernelSpec['machine'] = {
   cma: [{ name: 'c', size: '32MiB' }],
 };
 
-function retryCase(version: KernelVersion, cmaRetry: Policies['cmaRetry'], ioDuration: string) {
-  const s = simP({ version, policies: { cmaRetry }, machine: SMALL });
-  const k = s.k;
-  const out: {
-    inCma?: boolean;
-    io?: unknown;
-    ioDone?: number;
-    start?: number;
-    rc?: unknown;
-    end?: number;
-  } = {};
-  actor(s, 'A', { uid: 1000 }, function* (p) {
-    const buf: Buf = yield* touched(p, '1MiB');
-    out.inCma = pfnsOf(p.task, buf).every((pfn) => k.cmaOf(pfn) !== undefined);
-    out.io = yield* p.directIo(buf, { duration: ioDuration });
-    out.ioDone = p.now();
+function retryCase(
+  boot: MachineFixture,
+  version: KernelVersion,
+  cmaRetry: Policies['cmaRetry'],
+  ioDuration: string,
+) {
+  const m = boot({ version, policies: { cmaRetry }, machine: SMALL });
+  const k = m.k;
+  const pA = m.spawn('A', { uid: 1000 }, function* (p) {
+    const buf = yield* touched(p, '1MiB');
+    const inCma = pfnsOf(p.task, buf).every((pfn) => k.cmaOf(pfn) !== undefined);
+    const io = yield* p.directIo(buf, { duration: ioDuration });
+    const ioDone = p.now();
+    return { inCma, io, ioDone };
   });
-  actor(s, 'player', { uid: 1001 }, function* (p) {
+  const pPlayer = m.spawn('player', { uid: 1001 }, function* (p) {
     yield p.sleep('10ms');
-    out.start = p.now();
-    out.rc = yield* p.dmaHeapAlloc('c', '32MiB'); // count 8192, align 8: a single window
-    out.end = p.now();
+    const start = p.now();
+    const rc = yield* p.dmaHeapAlloc('c', '32MiB'); // count 8192, align 8: a single window
+    const end = p.now();
+    return { start, rc, end };
   });
-  s.run();
+  m.run();
   return {
-    ...(out as Required<typeof out>),
+    ...pA.result,
+    ...pPlayer.result,
     busy: k.trace.count('cma_alloc_busy_retry'),
     errorno: k.trace.named('cma_alloc_finish').map((r) => r.fields.errorno),
     pins: k.vm.nr_foll_pin_acquired - k.vm.nr_foll_pin_released,
@@ -218,8 +223,8 @@ function retryCase(version: KernelVersion, cmaRetry: Policies['cmaRetry'], ioDur
 }
 
 describe.each(VERSIONS)('cmaRetry on %s (§6 items 2–3)', (version) => {
-  it('upstream: the single window fails once and cma_alloc gives up (-ENOMEM)', () => {
-    const o = retryCase(version, 'upstream', '250ms');
+  it('upstream: the single window fails once and cma_alloc gives up (-ENOMEM)', ({ machine }) => {
+    const o = retryCase(machine, version, 'upstream', '250ms');
     expect(o.inCma).toBe(true);
     expect(o.rc).toBe('ENOMEM');
     expect(o.busy).toBe(1);
@@ -227,8 +232,8 @@ describe.each(VERSIONS)('cmaRetry on %s (§6 items 2–3)', (version) => {
     expect(o.end).toBeLessThan(o.ioDone);
   });
 
-  it('android: rescans after 100 ms sleeps and succeeds once the I/O completed', () => {
-    const o = retryCase(version, 'android', '250ms');
+  it('android: rescans after 100 ms sleeps and succeeds once the I/O completed', ({ machine }) => {
+    const o = retryCase(machine, version, 'android', '250ms');
     // scans at ~10, ~110, ~210 ms fail; the O_DIRECT pin is gone at ~250 ms; ~310 ms succeeds
     expect(o.rc).toBe(3);
     expect(o.busy).toBe(3);
@@ -237,8 +242,10 @@ describe.each(VERSIONS)('cmaRetry on %s (§6 items 2–3)', (version) => {
     expect(o.end - o.start).toBeGreaterThanOrEqual(3 * CMA_RETRY_SLEEP_NS);
   });
 
-  it('android: at most 10 retries (11 scans, ~1 s of sleep), then -EBUSY → -ENOMEM', () => {
-    const o = retryCase(version, 'android', '2s');
+  it('android: at most 10 retries (11 scans, ~1 s of sleep), then -EBUSY → -ENOMEM', ({
+    machine,
+  }) => {
+    const o = retryCase(machine, version, 'android', '2s');
     expect(o.rc).toBe('ENOMEM');
     expect(o.busy).toBe(11);
     expect(o.errorno).toEqual([-16]);
@@ -246,8 +253,8 @@ describe.each(VERSIONS)('cmaRetry on %s (§6 items 2–3)', (version) => {
     expect(o.end).toBeLessThan(o.ioDone);
   });
 
-  it('nofail: rescans every 100 ms until the pin is gone', () => {
-    const o = retryCase(version, 'nofail', '2s');
+  it('nofail: rescans every 100 ms until the pin is gone', ({ machine }) => {
+    const o = retryCase(machine, version, 'nofail', '2s');
     // scans at ~10 + 100·i ms; the I/O ends at ~2000 ms, so scans 0–19 fail and scan 20 succeeds
     expect(o.rc).toBe(3);
     expect(o.busy).toBe(20);
@@ -258,26 +265,29 @@ describe.each(VERSIONS)('cmaRetry on %s (§6 items 2–3)', (version) => {
 });
 
 describe.each(VERSIONS)('cmaEligibility on %s (§6 item 5)', (version) => {
-  it("'tagged-only' keeps anon and page cache out of CMA; the C7 pins then block nothing", () => {
+  it("'tagged-only' keeps anon and page cache out of CMA; the C7 pins then block nothing", ({
+    machine,
+  }) => {
     for (const cmaEligibility of ['movable', 'tagged-only'] as const) {
-      const s = simP({ version, policies: { cmaEligibility } });
-      const k = s.k;
-      const out: Record<string, unknown> = {};
-      actor(s, 'A', { uid: 1000 }, function* (p) {
+      const m = machine({ version, policies: { cmaEligibility } });
+      const k = m.k;
+      const pA = m.spawn('A', { uid: 1000 }, function* (p) {
         const buf = yield* touched(p, '64MiB');
-        out.anon = pfnsOf(p.task, buf);
+        const anon = pfnsOf(p.task, buf);
         const fd = ok(yield* p.open('/data/cache', { fs: 'ext4', size: '1MiB' }));
         ok(yield* p.read(fd, '1MiB'));
-        out.cache = [...k.inodes.get('/data/cache')!.obj.pages];
+        const cache = [...k.inodes.get('/data/cache')!.obj.pages];
         const tee = ok(yield* p.open('/dev/tee0'));
         ok(yield* p.teeShmRegister(tee, buf));
-        out.heap = yield* p.dmaHeapAlloc('svp', '200MiB');
+        const heap = yield* p.dmaHeapAlloc('svp', '200MiB');
+        return { anon, cache, heap };
       });
-      s.run();
+      m.run();
+      const rA = pA.result;
       const tagged = cmaEligibility === 'tagged-only';
-      expect((out.anon as number[]).some(inCma)).toBe(!tagged);
-      expect((out.cache as number[]).some(inCma)).toBe(!tagged);
-      expect(out.heap).toBe(tagged ? 6 : 'ENOMEM');
+      expect(rA.anon.some(inCma)).toBe(!tagged);
+      expect(rA.cache.some(inCma)).toBe(!tagged);
+      expect(rA.heap).toBe(tagged ? 6 : 'ENOMEM');
       expect(k.trace.count('cma_alloc_busy_retry')).toBe(tagged ? 0 : 57);
       expect(freeCma(k)).toBe(65536);
     }

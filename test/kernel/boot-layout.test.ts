@@ -1,13 +1,13 @@
 // machine.layout (kernel-model.md §1.9): a machine booted in a captured state has exactly the
 // free blocks, pageblock types and CMA bitmap the layout gives, as a legitimate buddy state.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { bootKernel, type MachineSpec } from '../../src/kernel/boot.js';
 import { MT, MT_NAMES, NR_PAGE_ORDERS } from '../../src/kernel/config.js';
 import type { Kernel } from '../../src/kernel/kernel.js';
 import type { BootLayout } from '../../src/kernel/mm/boot_layout.js';
 import { PageKind } from '../../src/kernel/mm/page.js';
-import { actor, simP } from '../fidelity/actors.js';
+import { it } from '../fidelity/fixture.js';
 import { checkInvariants } from './invariants.js';
 
 const LAYOUT: BootLayout = {
@@ -108,23 +108,25 @@ describe('machine.layout errors', () => {
 
 describe('a machine booted in a layout runs on', () => {
   // 40 MiB must take the pages between the bitmap runs' end (4160) and the area's end (16384)
-  it('migrates the boot pages out of the way of a cma_alloc, an unnamed pin blocks it', () => {
+  it('migrates the boot pages out of the way of a cma_alloc, an unnamed pin blocks it', ({
+    machine: boot,
+  }) => {
     for (const [pinned, expected] of [
       [0, 'ok'],
       [1, 'ENOMEM'],
     ] as const) {
-      const sim = simP({
+      const m = boot({
+        version: '6.18',
         machine: machine({ ...LAYOUT, arrange: 'spread', cmaPinned: { svp: pinned } }),
       });
-      let got = '';
-      actor(sim, 'client', {}, function* (p) {
+      const client = m.spawn('client', {}, function* (p) {
         const fd = yield* p.dmaHeapAlloc('svp', '40MiB');
-        got = typeof fd === 'string' ? fd : 'ok';
+        return typeof fd === 'string' ? fd : 'ok';
       });
-      sim.engine.run();
-      expect(got).toBe(expected);
-      expect(sim.k.vm.pgmigrate_success).toBeGreaterThan(0);
-      checkInvariants(sim.k);
+      m.run();
+      expect(client.result).toBe(expected);
+      expect(m.k.vm.pgmigrate_success).toBeGreaterThan(0);
+      checkInvariants(m.k);
     }
   });
 });

@@ -394,7 +394,7 @@ export function checkFreeBlocksAndPages(k: Kernel, exhaustive = false): PageCoun
           );
         // every listed block is a free head of this zone and type, listed once; the sets list
         // lowest first, so the first is their answer (§1.4 lowest PFN); the kernel's lists have
-        // their own order (the scripted test in property.test.ts)
+        // their own order (the scripted test in property/kernel-lists.test.ts)
         const lowest = expLowest[(z * NR_MT + mt) * NR_ORDERS + o]!;
         const sorted = a.placement !== 'kernel';
         const what = `zone ${zone.name}: list [${MT_NAMES[mt]}, order ${o}]`;
