@@ -4,8 +4,8 @@
 // placement=kernel without them, and lowest-pfn. The policies are given explicitly, so that a
 // change of the defaults does not change what a figure measures.
 import { join } from 'node:path';
+import { bootKernel } from '../src/kernel/boot.js';
 import type { Policies } from '../src/kernel/config.js';
-import { Kernel } from '../src/kernel/kernel.js';
 import { GFP_HIGHUSER_MOVABLE } from '../src/kernel/mm/gfp.js';
 import { PageKind } from '../src/kernel/mm/page.js';
 import type { PageAlloc } from '../src/kernel/mm/page_alloc.js';
@@ -149,7 +149,7 @@ function harnessLoop(n: number, stream: Int32Array): number {
 }
 
 const boot = (memory: string, policies: Partial<Policies>) =>
-  new Kernel({ policies, machine: { memory, minFree: 0 } }, { now: 0 });
+  bootKernel({ policies, machine: { memory, minFree: 0 } }, { now: 0 });
 
 /** The target of a figure: kernel with pcp=on <= 1.5, lowest-pfn its size's, the rest info. */
 const target = (infix: string, lowestTarget: string): string =>

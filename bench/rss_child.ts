@@ -1,7 +1,7 @@
 // Run by rss.ts as `node --expose-gc rss_child.js <memory>`: boot a machine with a 512 MiB CMA
 // area, fault anon memory up to 90% used, cma_alloc and release 64 MiB, touch every typed array
 // the kernel holds, then print {"rss": bytes, ...} on stdout.
-import { Kernel } from '../src/kernel/kernel.js';
+import { bootKernel } from '../src/kernel/boot.js';
 import { cmaAlloc, cmaRelease } from '../src/kernel/mm/cma.js';
 import { faultPage } from '../src/kernel/mm/memory.js';
 import { ObjKind } from '../src/kernel/mm/rmap.js';
@@ -33,7 +33,7 @@ function touchAll(root: unknown): void {
 
 const memory = process.argv[2] ?? '16GiB';
 const clock = { now: 0 };
-const k = new Kernel({ machine: { memory, cma: [{ name: 'cma', size: '512MiB' }] } }, clock);
+const k = bootKernel({ machine: { memory, cma: [{ name: 'cma', size: '512MiB' }] } }, clock);
 const total = k.alloc.zones.reduce((n, z) => n + z.managedPages, 0);
 const target = Math.floor(total * 0.9);
 let used = 0;

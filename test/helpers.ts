@@ -1,6 +1,7 @@
 // Shared fixtures: platform P of kernel-model.md §7.0 and a driver for kernel generators.
+import { bootKernel, type KernelSpec } from '../src/kernel/boot.js';
 import type { KernelVersion } from '../src/kernel/config.js';
-import { Kernel, type KernelSpec } from '../src/kernel/kernel.js';
+import type { Kernel } from '../src/kernel/kernel.js';
 import { faultPage } from '../src/kernel/mm/memory.js';
 import { type MemObject, ObjKind } from '../src/kernel/mm/rmap.js';
 import type { TraceName } from '../src/kernel/observe/trace.js';
@@ -42,7 +43,7 @@ export function platformP(
   opts: { version?: KernelVersion; fn?: number; policies?: KernelSpec['policies'] } = {},
 ): { k: Kernel; clock: TestClock } {
   const clock: TestClock = { now: 0 };
-  const k = new Kernel(
+  const k = bootKernel(
     {
       version: opts.version ?? '6.18',
       policies: { ...PLATFORM_P, ...opts.policies },

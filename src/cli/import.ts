@@ -1,6 +1,7 @@
 // `cmascope import CAPTURE [-o FILE] [--check]`: a workload that boots a model of the captured
 // device (src/device/), or the comparison of that model with the capture (exit 0: every exact
 // row equal; 1: one differs; 2: the capture is malformed or the options wrong).
+
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -8,7 +9,7 @@ import { parseBundle } from '../device/bundle.js';
 import { checkBoot, checkProcesses, formatCheck } from '../device/check.js';
 import { type Device, machineOf, readDevice } from '../device/device.js';
 import { SETTLE, spawned, writeWorkload } from '../device/workload-writer.js';
-import { Kernel } from '../kernel/kernel.js';
+import { bootKernel } from '../kernel/boot.js';
 import { parseDuration } from '../sim/units.js';
 import { startRun } from '../workload/loader.js';
 import { workloadFailed } from './options.js';
@@ -47,7 +48,7 @@ export async function importCommand(a: ImportArgs): Promise<number> {
     out.commit();
     return 0;
   }
-  const rows = checkBoot(d, new Kernel({ machine: machineOf(d), version: d.version }, { now: 0 }));
+  const rows = checkBoot(d, bootKernel({ machine: machineOf(d), version: d.version }, { now: 0 }));
   if (spawned(d).length > 0) {
     // the generated workload itself, run until its processes have locked and pinned their memory
     const dir = mkdtempSync(join(tmpdir(), 'cmascope-import-'));

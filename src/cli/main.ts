@@ -3,15 +3,15 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { FORMATS, type Format } from '../metrics/exporters.js';
-import { type CaptureArgs, captureCommand } from './capture.js';
-import { type CompareArgs, compareCommand } from './compare.js';
-import { type ImportArgs, importCommand } from './import.js';
+import { captureCommand } from './capture.js';
+import { compareCommand } from './compare.js';
+import { importCommand } from './import.js';
 import { listCommand } from './list.js';
 import { runOptions } from './options.js';
-import { type RunCommandArgs, runCommand } from './run.js';
+import { runCommand } from './run.js';
 import { serveOption } from './serve.js';
 import { COMMANDS, closest } from './suggest.js';
-import { MAX_REFRESH_HZ, type TuiArgs, tuiCommand, tuiOptions, wantsTui } from './tui.js';
+import { MAX_REFRESH_HZ, tuiCommand, tuiOptions, wantsTui } from './tui.js';
 import { watchRunCommand } from './watch.js';
 
 // Quiet on EPIPE (`cmascope run ... | head`); any other write error (a full disk) is one line, exit 1
@@ -91,14 +91,14 @@ await cli
         // `cmascope` alone on a terminal: the live TUI on the default workload
         wantsTui(hideBin(process.argv))
           ? tuiCommand({
-              ...(a as unknown as TuiArgs),
+              ...a,
               refresh: MAX_REFRESH_HZ,
               speed: '1',
               color: true,
               ascii: false,
               watch: false,
             })
-          : runCommand(a as unknown as RunCommandArgs),
+          : runCommand(a),
       ),
   )
   .command(
@@ -116,7 +116,7 @@ await cli
           '$0 tui w.ts --policy teePin=v2-longterm --kernel 6.4',
           'your workload, patched 6.4',
         ),
-    (a) => guarded(() => tuiCommand(a as unknown as TuiArgs)),
+    (a) => guarded(() => tuiCommand(a)),
   )
   .command(
     'watch <target>',
@@ -125,8 +125,7 @@ await cli
       tuiOptions(y.positional('target', { type: 'string', demandOption: true }))
         .example('$0 watch w.ts', 'reload the TUI on every save of w.ts or a file it imports')
         .example('$0 watch workloads/', 'follow the workload saved last in a directory'),
-    (a) =>
-      guarded(() => tuiCommand({ ...(a as unknown as TuiArgs), workload: a.target, watch: true })),
+    (a) => guarded(() => tuiCommand({ ...a, workload: a.target, watch: true })),
   )
   .command(
     'run [workload]',
@@ -148,7 +147,7 @@ await cli
         .example('$0 run w.ts --watch', 'run again on every save')
         .example('$0 run w.ts --trace t.txt --dmesg d.txt', 'every trace record, the kernel log')
         .example('$0 run w.ts --serve 9464', 'a live /metrics for Prometheus'),
-    (a) => guarded(() => (a.watch ? watchRunCommand : runCommand)(a as unknown as RunCommandArgs)),
+    (a) => guarded(() => (a.watch ? watchRunCommand : runCommand)(a)),
   )
   .command(
     ['list', 'workloads'],
@@ -167,7 +166,7 @@ await cli
     (a) =>
       guarded(() =>
         runCommand({
-          ...(a as unknown as RunCommandArgs),
+          ...a,
           format: 'text',
           failOn: [],
           check: true,
@@ -229,7 +228,7 @@ await cli
           'a quarter of the runs',
         )
         .example('$0 compare --merge s1.jsonl s2.jsonl s3.jsonl s4.jsonl', 'the table of all four'),
-    (a) => guarded(() => compareCommand(a as unknown as CompareArgs)),
+    (a) => guarded(() => compareCommand(a)),
   )
   .command(
     'capture',
@@ -247,7 +246,7 @@ await cli
         })
         .example('$0 capture -o capture.sh', 'then: adb shell sh -s < capture.sh')
         .example('$0 capture --page-owner 16MiB', 'with the first 16 MiB of page_owner'),
-    (a) => guarded(() => captureCommand(a as unknown as CaptureArgs)),
+    (a) => guarded(() => captureCommand(a)),
   )
   .command(
     'import <capture>',
@@ -267,7 +266,7 @@ await cli
           '$0 import --check dev.txt',
           'buddyinfo, pagetypeinfo, meminfo, CMA: capture vs model',
         ),
-    (a) => guarded(() => importCommand(a as unknown as ImportArgs)),
+    (a) => guarded(() => importCommand(a)),
   )
   .example('$0 tui --speed 10', 'the live TUI on the default workload, 10× real time')
   .example('$0 run workloads/secure-playback.ts --policy teePin=v2-longterm', 'the v2 patch')

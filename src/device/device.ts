@@ -1,6 +1,7 @@
 // A device as its capture describes it, and the machine that boots a model of it
 // (kernel-model.md §1.9): the memory span and zones, the CMA areas with their bitmaps, the free
 // blocks per order and migratetype, the processes, the nearest modelled kernel version.
+import type { MachineSpec } from '../kernel/boot.js';
 import {
   KERNEL_VERSIONS,
   type KernelVersion,
@@ -8,7 +9,6 @@ import {
   NR_PAGE_ORDERS,
   PAGEBLOCK_NR_PAGES,
 } from '../kernel/config.js';
-import type { MachineSpec } from '../kernel/kernel.js';
 import {
   type BootLayout,
   LAYOUT_FREE_TYPES,

@@ -6,7 +6,6 @@ import { PAGE_SIZE, parseSize } from '../sim/units.js';
 import {
   ConfigError,
   DEFAULT_POLICIES,
-  errnoName,
   type KernelVersion,
   MAX_CMA_AREAS,
   MAX_PAGE_ORDER,
@@ -15,15 +14,13 @@ import {
   PAGEBLOCK_ORDER,
   type Policies,
 } from './config.js';
-import { createHeap, type DmaHeap, HEAP_TYPES, type HeapSpec } from './drivers/dma-buf/heaps.js';
-import { type TeeConfig, TeeDevice } from './drivers/tee/tee_shm.js';
 import { applyLayout, type BootLayout } from './mm/boot_layout.js';
 import { CmaArea } from './mm/cma.js';
 import type { Inode } from './mm/mmap.js';
 import { PageKind } from './mm/page.js';
 import { PageAlloc } from './mm/page_alloc.js';
 import { Rmap } from './mm/rmap.js';
-import { type Blocker, blame, type CmaWindow, type Failure, PinRegistry } from './observe/blame.js';
+import { type Blocker, type Failure, PinRegistry } from './observe/blame.js';
 import { PrintkLog } from './observe/printk.js';
 import { LabelTally } from './observe/tally.js';
 import { type TraceFields, TraceLog, type TraceName, type TraceRecord } from './observe/trace.js';
@@ -44,7 +41,8 @@ export interface CmaAreaSpec {
   gcma?: boolean;
 }
 
-export interface MachineSpec {
+/** The memory of the machine; its devices are DeviceSpec (boot.ts). */
+export interface MemorySpec {
   memory: string | number;
   /** physical address where DRAM starts (4 MiB aligned), default 0 */
   dramBase?: string | number;
@@ -60,23 +58,17 @@ export interface MachineSpec {
    */
   cpus?: number;
   cma?: CmaAreaSpec[];
-  /** DMA-BUF heaps; default: one CMA heap per area, named after it (§5.5) */
-  heaps?: HeapSpec[];
-  /** the TEE driver and secure world (C30); default: both accept registrations */
-  tee?: Partial<TeeConfig>;
   /** boot in this state rather than with all managed memory free (§1.9, `cmascope import`) */
   layout?: BootLayout;
 }
 
-export interface KernelSpec {
-  machine: MachineSpec;
+/** What the core boots from; boot.ts's KernelSpec adds the devices. */
+export interface CoreSpec {
+  machine: MemorySpec;
   version?: KernelVersion;
   policies?: Partial<Policies>;
   seed?: number;
 }
-
-/** Failures keep at most this many distinct blocking pfns (one per failed window). */
-const MAX_BLOCKING_PFNS = 64;
 
 export interface Clock {
   readonly now: number;
@@ -125,8 +117,6 @@ export class Kernel {
   readonly cma: CmaArea[] = [];
   /** who holds page references, for blame and the long-term label */
   readonly pins: PinRegistry;
-  readonly tee: TeeDevice;
-  readonly heaps = new Map<string, DmaHeap>();
   readonly tasks = new Map<number, Task>();
   /** named files (memfds have none) */
   readonly inodes = new Map<string, Inode>();
@@ -139,7 +129,7 @@ export class Kernel {
   readonly cmaCalls: { area: string; count: number; errno: number; latencyNs: number }[] = [];
   /** the holder of each of a failure's blocking_pfns when it failed (null: nobody nameable) */
   readonly blockers: (Blocker | null)[][] = [];
-  /** every failed allocation or syscall, in order (docs/snapshot.md `failures[]`) */
+  /** every failed allocation or syscall, in order (docs/snapshot.md `failures[]`; observe/failures.ts) */
   readonly failures: Failure[] = [];
   /** failed cma_alloc calls since boot by [area, holder comm, via] of the first blocking page */
   readonly cmaAllocFailures = new LabelTally();
@@ -154,7 +144,7 @@ export class Kernel {
   private pendingNs = 0;
 
   constructor(
-    spec: KernelSpec,
+    spec: CoreSpec,
     private readonly clock: Clock,
   ) {
     this.version = spec.version ?? '6.18';
@@ -221,19 +211,6 @@ export class Kernel {
         z.managedPages,
         lowWmarkPages(z.minWatermark, share, z.managedPages),
       );
-    }
-    this.tee = new TeeDevice({ registerOps: true, dynamicShm: true, ...m.tee });
-    for (const h of m.heaps ??
-      this.cma.map((c): HeapSpec => ({ name: c.name, type: 'cma', area: c.name }))) {
-      if (this.heaps.has(h.name)) throw new ConfigError(`duplicate DMA-BUF heap name '${h.name}'`);
-      if (!HEAP_TYPES.includes(h.type)) {
-        throw new ConfigError(
-          `heap '${h.name}': unknown type '${h.type}' (${HEAP_TYPES.slice(0, -1).join(', ')} or ${HEAP_TYPES.at(-1)})`,
-        );
-      }
-      const area = this.cmaByName(h.area);
-      if (!area) throw new ConfigError(`heap '${h.name}': unknown CMA area '${h.area}'`);
-      this.heaps.set(h.name, createHeap(h, area));
     }
   }
 
@@ -322,54 +299,6 @@ export class Kernel {
       const cma = this.cmaOf(lo);
       if (hi > lo && !cma?.gcma) a.bootFree(lo, hi);
     }
-  }
-
-  /**
-   * Record a failure of `op` with errno `errno` (negative). Each blocking page's holder is named
-   * now, while it still holds the page: the first in the failure itself, all of them in
-   * `blockers` (page_pinner's failure log, §6 item 4).
-   */
-  fail(
-    op: string,
-    errno: number,
-    extra: {
-      area?: string;
-      count?: number;
-      windows?: { tried: number; first?: CmaWindow; last?: CmaWindow };
-      blockingPfns?: readonly number[];
-    } = {},
-  ): number {
-    const f: Failure = { t: this.clock.now, op, errno: errnoName(errno) };
-    if (this.currentPid) f.pid = this.currentPid;
-    if (extra.area !== undefined) f.area = extra.area;
-    if (extra.count !== undefined) f.count = extra.count;
-    const w = extra.windows;
-    if (w)
-      f.windows =
-        w.first && w.last ? { tried: w.tried, first: w.first, last: w.last } : { tried: w.tried };
-    const pfns = [...new Set(extra.blockingPfns)].slice(0, MAX_BLOCKING_PFNS);
-    const holders = pfns.map((pfn) => blame(this, pfn) ?? null);
-    if (pfns.length > 0) {
-      f.blocking_pfn = pfns[0]!;
-      f.blocking_pfns = pfns;
-      if (holders[0]) f.blocker = holders[0];
-    }
-    // the refusal by an accounting limit that made this call fail (pin_acct.ts deny)
-    const task = this.tasks.get(this.currentPid);
-    const denial = task?.memlockDenial;
-    if (task && denial) {
-      task.memlockDenial = undefined;
-      if (denial.errno === errno) f.memlock = denial.blame;
-    }
-    if (op === 'cma_alloc') {
-      const b = f.blocker;
-      this.cmaAllocFailures.add([f.area ?? '', b?.comm ?? 'none', b?.via ?? 'none']);
-    }
-    const m = f.memlock;
-    if (m) this.memlockDenials.add([String(m.uid), m.counter, m.subsystem]);
-    this.failures.push(f);
-    this.blockers.push(holders);
-    return errno;
   }
 
   /** pid of the task whose syscall is running (0: none), for traces and -EINTR */

@@ -7,6 +7,7 @@ import { PAGE_SIZE, pageSpan } from '../sim/units.js';
 import { directIo } from './block/direct_io.js';
 import { ERRNO } from './config.js';
 import { FAULT_PAGE_NS } from './cost.js';
+import { dmaHeapFind } from './drivers/dma-buf/heaps.js';
 import { rdmaDeregMr, rdmaOpen, rdmaRegMr } from './drivers/infiniband/umem.js';
 import {
   teeInvoke,
@@ -108,7 +109,7 @@ function* dmaHeapAlloc(
   heap: string,
   len: number,
 ): Generator<Sleep, SysResult> {
-  const h = k.heaps.get(heap);
+  const h = dmaHeapFind(k, heap);
   if (!h) return -ERRNO.ENOENT;
   return yield* h.allocate(k, task, len);
 }

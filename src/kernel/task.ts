@@ -31,7 +31,7 @@ export class Task {
   fatalSignal = false;
   /** memlock-style refusals this task received (-ENOMEM/-EPERM from an RLIMIT_MEMLOCK check) */
   memlockDenied = 0;
-  /** the last refusal, until the failure it causes is recorded (Kernel.fail) */
+  /** the last refusal, until the failure it causes is recorded (observe/failures.ts) */
   memlockDenial?: { errno: number; blame: MemlockBlame };
   /** the CPU spawn's `cpu` pinned the task to (fork copies it, as the affinity mask), else pid % cpus */
   cpu: number | undefined = undefined;

@@ -1,6 +1,6 @@
 // CSV (RFC 4180), one row per snapshot, for spreadsheets (docs/snapshot.md "csv"). The header
 // names every result key any row has, so the whole table is written by end().
-import type { Exporter } from './exporters.js';
+import type { Exporter } from './exporter.js';
 import { visible } from './fmt.js';
 import type { Snapshot } from './snapshot.js';
 

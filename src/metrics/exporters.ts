@@ -11,6 +11,7 @@
 // closes its array, csv and openmetrics with intervals write what they have; the others have
 // nothing to add.
 import { csvExporter } from './csv.js';
+import type { Exporter } from './exporter.js';
 import {
   openMetricsSeriesExporter,
   openMetricsText,
@@ -18,19 +19,10 @@ import {
   prometheusText,
 } from './exposition.js';
 import { jsonExporter, ndjsonExporter } from './json.js';
-import type { Snapshot } from './snapshot.js';
 import { textExporter } from './text.js';
 
 export type Format = 'ndjson' | 'json' | 'csv' | 'prom' | 'openmetrics' | 'text';
 export const FORMATS: readonly Format[] = ['ndjson', 'json', 'csv', 'prom', 'openmetrics', 'text'];
-
-export interface Exporter {
-  begin(): string;
-  snapshot(s: Snapshot): string;
-  end(final: Snapshot): string;
-  /** The run ended without a final snapshot (an error, a signal): what makes the output whole. */
-  abort(): string;
-}
 
 /**
  * A fresh exporter (json and csv keep state between calls: use one per run). `intervals`: the run

@@ -1,6 +1,6 @@
 // Metric families as text: Prometheus exposition format 0.0.4 and OpenMetrics 1.0.0
 // (docs/snapshot.md "prom and openmetrics"). Both end with a newline; OpenMetrics with '# EOF'.
-import type { Exporter } from './exporters.js';
+import type { Exporter } from './exporter.js';
 import { families, type MetricFamily, type Sample } from './families.js';
 import { seconds, visible } from './fmt.js';
 import type { Snapshot } from './snapshot.js';

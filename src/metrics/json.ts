@@ -1,6 +1,6 @@
 // NDJSON (one snapshot per line, for streams and recordings) and JSON (one pretty array), the
 // snapshot objects as they are (docs/snapshot.md "Formats").
-import type { Exporter } from './exporters.js';
+import type { Exporter } from './exporter.js';
 import { SCHEMA, type Snapshot } from './snapshot.js';
 
 /**

@@ -4,14 +4,20 @@
 import type { KernelVersion, Policies } from '../kernel/config.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { CmaArea } from '../kernel/mm/cma.js';
-import { PageKind, PG_CLEANCACHE, PG_PIN_LONGTERM } from '../kernel/mm/page.js';
 import type { Blocker, Failure } from '../kernel/observe/blame.js';
 import { cmaDebugfs, cmaSysfs, meminfo, vmstat } from '../kernel/observe/procfs.js';
 import type { LabelTally } from '../kernel/observe/tally.js';
-import type { LogLine } from '../workload/runtime.js';
 import { type JsonValue, jsonValue } from './json-value.js';
+import { Cell, cellOf } from './page-state.js';
 
 export const SCHEMA = 'cmascope/1';
+
+/** a line the workload logged (ctx.log): when, by whom */
+export interface LogLine {
+  t: number;
+  pid: number;
+  msg: string;
+}
 /** failures and log lines kept in a snapshot: the first ones (they explain the rest) */
 export const MAX_LIST = 1000;
 
@@ -90,23 +96,15 @@ function pagesByState(k: Kernel, cma: CmaArea): CmaAreaSnapshot['pages_by_state'
     pinned_long: 0,
     isolated: 0,
   };
-  const { pages, pbIsolated } = k.alloc;
-  let pcp = 0;
-  for (let pfn = cma.basePfn; pfn < cma.basePfn + cma.count; pfn++) {
-    const kind = pages.kind[pfn];
-    if (kind === PageKind.PCP) pcp++;
-    else if (kind === PageKind.FREE) {
-      if (pbIsolated[pfn >> 9]) s.isolated++;
-      else s.free++;
-    } else if (kind === PageKind.CMA) s.cma_client++;
-    else if (kind === PageKind.GCMA) {
-      // GCMA: free, or lent to discardable clean cache (counted as movable)
-      if (pages.flags[pfn]! & PG_CLEANCACHE) s.movable++;
-      else s.free++;
-    } else if (pages.flags[pfn]! & PG_PIN_LONGTERM) s.pinned_long++;
-    else if (pages.hasExtraRefs(pfn)) s.pinned_short++;
-    else s.movable++;
-  }
+  const n = [0, 0, 0, 0, 0, 0, 0];
+  for (let pfn = cma.basePfn; pfn < cma.basePfn + cma.count; pfn++) n[cellOf(k, pfn)]!++;
+  s.free = n[Cell.FREE]!;
+  s.cma_client = n[Cell.CMA_CLIENT]!;
+  s.movable = n[Cell.MOVABLE]!;
+  s.pinned_short = n[Cell.PINNED_SHORT]!;
+  s.pinned_long = n[Cell.PINNED_LONG]!;
+  s.isolated = n[Cell.ISOLATED]!;
+  const pcp = n[Cell.PCP]!;
   if (k.alloc.pcp !== null) s.pcp = pcp; // the state exists only with per-CPU lists
   return s;
 }

@@ -3,7 +3,7 @@
 
 import { PAGE_SIZE } from '../sim/units.js';
 import { chargedByText, memlockText, windowsText } from './blame-text.js';
-import type { Exporter } from './exporters.js';
+import type { Exporter } from './exporter.js';
 import { hex, seconds, size, table, visible } from './fmt.js';
 import type { Snapshot } from './snapshot.js';
 

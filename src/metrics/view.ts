@@ -2,26 +2,9 @@
 // of the trace buffer and the kernel log, split into parts with a tone read from the fields.
 import type { Kernel } from '../kernel/kernel.js';
 import type { CmaArea } from '../kernel/mm/cma.js';
-import { PageKind, PG_CLEANCACHE, PG_PIN_LONGTERM } from '../kernel/mm/page.js';
 import { KERN_ERR, type PrintkRecord, printkTime, timestamp } from '../kernel/observe/printk.js';
 import { EVENTS, type TraceLog, type TraceRecord } from '../kernel/observe/trace.js';
-
-/**
- * Cell states; the worst wins within a cell (cellRank): what would block an allocation there.
- * PCP (free, on a per-CPU list: policy pcp=on) came last, so its value is last, its rank second.
- */
-export enum Cell {
-  FREE = 0,
-  CMA_CLIENT = 1,
-  MOVABLE = 2,
-  ISOLATED = 3,
-  PINNED_SHORT = 4,
-  PINNED_LONG = 5,
-  PCP = 6,
-}
-
-/** How bad a cell state is: FREE < PCP < CMA_CLIENT < MOVABLE < ... < PINNED_LONG. */
-export const cellRank = (c: number): number => (c === Cell.PCP ? 0.5 : c);
+import { Cell, cellOf, cellRank } from './page-state.js';
 
 export interface View {
   /**
@@ -97,17 +80,6 @@ export function traceTail(k: Kernel, n: number): TraceLine[] {
     else out.push(traceLine(k.trace, trace[i++]!));
   }
   return out.slice(-n);
-}
-
-function cellOf(k: Kernel, pfn: number): Cell {
-  const { pages, pbIsolated } = k.alloc;
-  const kind = pages.kind[pfn];
-  if (kind === PageKind.FREE) return pbIsolated[pfn >> 9] ? Cell.ISOLATED : Cell.FREE;
-  if (kind === PageKind.PCP) return Cell.PCP;
-  if (kind === PageKind.CMA) return Cell.CMA_CLIENT;
-  if (kind === PageKind.GCMA) return pages.flags[pfn]! & PG_CLEANCACHE ? Cell.MOVABLE : Cell.FREE;
-  if (pages.flags[pfn]! & PG_PIN_LONGTERM) return Cell.PINNED_LONG;
-  return pages.hasExtraRefs(pfn) ? Cell.PINNED_SHORT : Cell.MOVABLE;
 }
 
 /** A map of `cells` cells of an area; each shows the worst state among its pages. */

@@ -3,18 +3,16 @@
 // changes nothing, and frames coalesced when drawing would exceed its share of a core
 // (frame-gate.ts) — and from what the user changed (ui-state.ts). Screen is the pure view of
 // both; App holds the state and the keys.
-import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
-import { type ReactNode, useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { Box, Text, useApp, useInput, useStdin } from 'ink';
+import { type ReactNode, useCallback, useReducer, useRef } from 'react';
 import type { Policies } from '../kernel/config.js';
-import type { WorkloadErrorInfo } from '../workload/errors.js';
-import type { ControlMessage, LiveFrame, RunRequest } from '../workload/protocol.js';
-import type { SessionEvents } from '../workload/session.js';
 import { CmaPanel } from './cma-panel.js';
 import { ErrorPanel, errorHeight } from './error-panel.js';
 import { FailureDetail } from './failure-detail.js';
 import { defaultFailure, FailuresPanel } from './failures-panel.js';
-import { FrameGate, urgent } from './frame-gate.js';
 import { Help } from './help.js';
+import { type SessionLike, useSessionFrames } from './hooks/use-session-frames.js';
+import { useTerminalSize } from './hooks/use-terminal-size.js';
 import { type Action, burstKeys, type KeyLike, keyAction } from './keys.js';
 import { computeLayout, MIN_COLUMNS, MIN_ROWS, type Size } from './layout.js';
 import { initialModel, type Model, type ModelEvent, reduceModel } from './model.js';
@@ -26,18 +24,6 @@ import { HintLine, StatusLine } from './status-line.js';
 import type { Theme } from './theme.js';
 import { TracePanel } from './trace-panel.js';
 import { initialUi, reduceUi, type UiContext, type UiState } from './ui-state.js';
-
-/** What the TUI needs of a Session (workload/session.ts); tests pass a fake. */
-export interface SessionLike {
-  on(event: 'frame', listener: (f: LiveFrame) => void): unknown;
-  on(event: 'started', listener: (info: SessionEvents['started'][0]) => void): unknown;
-  on(event: 'error', listener: (e: WorkloadErrorInfo, how: { stopped: boolean }) => void): unknown;
-  off(event: 'frame', listener: (f: LiveFrame) => void): unknown;
-  off(event: 'started', listener: (info: SessionEvents['started'][0]) => void): unknown;
-  off(event: 'error', listener: (e: WorkloadErrorInfo, how: { stopped: boolean }) => void): unknown;
-  control(m: ControlMessage): void;
-  restart(changes: Partial<RunRequest>): void;
-}
 
 export interface ScreenProps {
   model: Model;
@@ -253,26 +239,6 @@ export interface AppProps {
   renderBudget?: number;
 }
 
-const readSize = (out: NodeJS.WriteStream): Size => ({
-  columns: out.columns || MIN_COLUMNS,
-  rows: out.rows || MIN_ROWS,
-});
-
-/** The terminal size, updated on stdout 'resize' (Ink 6 has no useWindowSize). */
-function useTerminalSize(fixed: Size | undefined): Size {
-  const { stdout } = useStdout();
-  const [size, setSize] = useState(() => readSize(stdout));
-  useEffect(() => {
-    if (fixed) return;
-    const onResize = () => setSize(readSize(stdout));
-    stdout.on('resize', onResize);
-    return () => {
-      stdout.off('resize', onResize);
-    };
-  }, [stdout, fixed]);
-  return fixed ?? size;
-}
-
 type UiEvent =
   | Action
   | { type: 'selectFailure'; index: number }
@@ -429,41 +395,11 @@ export function App(props: AppProps) {
     [session],
   );
 
-  const { renderBudget } = props;
-  useEffect(() => {
-    const gate = new FrameGate(renderBudget ?? 0);
-    let waiting: LiveFrame | undefined;
-    let drawn: LiveFrame | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const draw = () => {
-      clearTimeout(timer);
-      timer = undefined;
-      const frame = waiting;
-      waiting = undefined;
-      if (!frame) return;
-      gate.drawn();
-      dispatch({ type: 'frame', frame });
-      drawn = frame;
-    };
-    const onFrame = (frame: LiveFrame) => {
-      waiting = frame; // a newer frame replaces one still waiting
-      const wait = gate.wait(urgent(drawn, frame));
-      if (wait === 0) draw();
-      else timer ??= setTimeout(draw, wait);
-    };
-    const onStarted = (info: SessionEvents['started'][0]) => dispatch({ type: 'started', ...info });
-    const onError = (error: WorkloadErrorInfo, how: { stopped: boolean }) =>
-      dispatch({ type: 'error', error, stopped: how.stopped });
-    session.on('frame', onFrame);
-    session.on('started', onStarted);
-    session.on('error', onError);
-    return () => {
-      clearTimeout(timer);
-      session.off('frame', onFrame);
-      session.off('started', onStarted);
-      session.off('error', onError);
-    };
-  }, [session, renderBudget]);
+  useSessionFrames(session, props.renderBudget, {
+    frame: (frame) => dispatch({ type: 'frame', frame }),
+    started: (info) => dispatch({ type: 'started', ...info }),
+    error: (error, stopped) => dispatch({ type: 'error', error, stopped }),
+  });
 
   const onKey = useCallback(
     (input: string, key: KeyLike) => {

@@ -1,7 +1,7 @@
 // Pure string renderers for the TUI (no Ink): the CMA map, history charts and the memlock gauge.
 // Each returns text (or segments with tones), so they are testable as strings and render the
 // same in every terminal.
-import { Cell, cellRank } from '../metrics/view.js';
+import { Cell, cellRank } from '../metrics/page-state.js';
 import { type Line, merge, type Seg, seg } from './text.js';
 import type { Glyphs, Tone } from './theme.js';
 

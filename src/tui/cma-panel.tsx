@@ -1,8 +1,9 @@
 // Per CMA area: the map (one glyph per cell, worst state in the cell wins), the legend with the
 // page counts by state, the free ranges, and the history of free CMA kept from earlier frames.
 import { memo } from 'react';
+import { Cell } from '../metrics/page-state.js';
 import type { CmaAreaSnapshot } from '../metrics/snapshot.js';
-import { Cell, type View } from '../metrics/view.js';
+import type { View } from '../metrics/view.js';
 import { areaChart, CELL_LEGEND, cellGlyph, cellTone, mapLines } from './charts.js';
 import { hex, pages, seconds } from './format.js';
 import { framed } from './frame.js';

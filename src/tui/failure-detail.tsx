@@ -4,9 +4,9 @@
 // the blocking pages marked.
 import { memo } from 'react';
 import { chargedByText, windowText } from '../metrics/blame-text.js';
+import { Cell } from '../metrics/page-state.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { View } from '../metrics/view.js';
-import { Cell } from '../metrics/view.js';
 import type { LiveFrame } from '../workload/protocol.js';
 import { CELL_LEGEND, cellGlyph, cellTone, mapLines } from './charts.js';
 import { blameText, commOf, type Failure, holderText } from './failures-panel.js';

@@ -2,7 +2,8 @@
 // give the terminal back however the program ends.
 import { render } from 'ink';
 import type { Policies } from '../kernel/config.js';
-import { App, type SessionLike } from './app.js';
+import { App } from './app.js';
+import type { SessionLike } from './hooks/use-session-frames.js';
 import { TerminalGuard } from './terminal.js';
 import type { Theme } from './theme.js';
 

@@ -1,4 +1,5 @@
 // defineWorkload(): the shape of a workload module, checked when it is loaded.
+import type { MachineSpec } from '../kernel/boot.js';
 import {
   KERNEL_VERSIONS,
   type KernelVersion,
@@ -7,7 +8,7 @@ import {
 } from '../kernel/config.js';
 import type { HeapSpec } from '../kernel/drivers/dma-buf/heaps.js';
 import type { TeeConfig } from '../kernel/drivers/tee/tee_shm.js';
-import type { CmaAreaSpec, MachineSpec } from '../kernel/kernel.js';
+import type { CmaAreaSpec } from '../kernel/kernel.js';
 import { LAYOUT_KEYS } from '../kernel/mm/boot_layout.js';
 import type { Task as EngineTask } from '../sim/engine.js';
 import type { System } from './api.js';

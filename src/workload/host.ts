@@ -10,9 +10,9 @@ import { MLOCK_LIMIT } from '../kernel/config.js';
 import { procDetail } from '../metrics/proc-detail.js';
 import { MAX_LIST, type RunInfo, snapshot } from '../metrics/snapshot.js';
 import { view } from '../metrics/view.js';
+import { Realtime } from '../sim/realtime.js';
 import { parseDuration } from '../sim/units.js';
 import { System } from './api.js';
-import type { Bundle } from './bundle.js';
 import {
   checkMachine,
   checkWorkload,
@@ -22,10 +22,10 @@ import {
 } from './define.js';
 import { installDeterminismGuards } from './determinism.js';
 import { locate, locateQuoted, workloadError } from './errors.js';
-import type { ControlMessage, HostMessage, LiveOptions, RunRequest } from './protocol.js';
+import type { ControlMessage, HostMessage, LiveOptions, Start } from './protocol.js';
 import { Simulation } from './runtime.js';
 import { spool } from './spool.js';
-import { type Beats, Heartbeat } from './watchdog.js';
+import { Heartbeat } from './watchdog.js';
 
 /** Without a duration or --until, a run stops here even if actors are still sleeping. */
 const DEFAULT_LIMIT_NS = 24 * 3600e9;
@@ -70,14 +70,6 @@ function parseParam(def: Params, key: string, raw: string): string | number | bo
     return raw === 'true';
   }
   return raw;
-}
-
-/** What the main thread sends first: the run, the workload bundled there (bundle.ts), and the
- * watchdog's shared counters (watchdog.ts). */
-export interface Start {
-  req: RunRequest;
-  bundle: Bundle;
-  beats: Beats;
 }
 
 async function main({ req, bundle, beats }: Start): Promise<void> {
@@ -265,20 +257,19 @@ function runLive(
 ): void {
   const { engine, k } = sim;
   sim.recordEvents = true; // '.' says which event it ran
-  let { speed, paused } = opts;
+  let { paused } = opts;
+  const pacer = new Realtime(
+    () => performance.now(),
+    () => engine.now,
+    opts.speed,
+  );
   let inspect = opts.inspect ?? null;
   let stepOne = false;
   let toFailure = false;
-  let anchorWall = performance.now();
-  let anchorSim = engine.now;
   let lastFrame = -Infinity;
   /** what the last frame showed; a frame that would show the same is not sent (paused runs) */
   let shown = { events: -1, now: -1 };
   let timer: NodeJS.Timeout | undefined;
-  const reanchor = () => {
-    anchorWall = performance.now();
-    anchorSim = engine.now;
-  };
   const finished = () => engine.peekTime() > limit;
   const publish = (step?: string) => {
     // a run that ends with events still pending ends at its limit, as runBatch's does: however
@@ -291,7 +282,7 @@ function runLive(
       frame: {
         snapshot: snapshot(k, run, engine.now),
         view: view(k, opts.mapCells, opts.traceLines),
-        speed,
+        speed: pacer.speed,
         paused,
         finished: finished(),
         events: engine.eventsRun,
@@ -323,14 +314,11 @@ function runLive(
         if (k.failures.length > before || finished()) {
           toFailure = false;
           paused = true;
-          reanchor();
+          pacer.sync();
           publish();
         }
       } else if (!paused && !finished()) {
-        const target =
-          speed === Infinity
-            ? limit
-            : Math.min(limit, anchorSim + (performance.now() - anchorWall) * 1e6 * speed);
+        const target = pacer.speed === Infinity ? limit : Math.min(limit, pacer.due());
         slice(() => engine.peekTime() <= target);
         clockTo = target;
       }
@@ -358,15 +346,15 @@ function runLive(
   const nextTick = (): number => {
     if (stepOne || toFailure) return 0;
     if (paused || finished()) return PAUSED_MS;
-    if (speed === Infinity) return 0;
+    if (pacer.speed === Infinity) return 0;
     const now = performance.now();
-    const nextEvent = anchorWall + (engine.peekTime() - anchorSim) / (1e6 * speed);
+    const nextEvent = pacer.wallAt(engine.peekTime());
     const nextFrame = lastFrame + 1000 / opts.refreshHz;
     return Math.max(1, Math.min(nextEvent, nextFrame) - now);
   };
   parentPort!.on('message', (m: ControlMessage) => {
     if (m.type === 'inspect') inspect = m.pid;
-    else if (m.type === 'speed') speed = m.speed;
+    else if (m.type === 'speed') pacer.speed = m.speed;
     else if (m.type === 'pause') paused = m.paused;
     else if (m.type === 'step') {
       stepOne = true;
@@ -375,7 +363,7 @@ function runLive(
       toFailure = true;
       paused = false;
     }
-    reanchor();
+    pacer.sync();
     lastFrame = -Infinity;
     shown = { events: -1, now: -1 }; // show the new pacing even when paused
     clearTimeout(timer);

@@ -8,10 +8,11 @@ import type { Socket } from 'node:net';
 import { relative } from 'node:path';
 import { builtWorkloadModule } from './built.js';
 import { bundle, bundleError } from './bundle.js';
-import type { ProcessMessage, ProcessRequest, RunRequest } from './protocol.js';
-import type { Outcome, RunHandle, RunOptions } from './thread.js';
+import type { Outcome, ProcessMessage, ProcessRequest, RunRequest } from './protocol.js';
+import type { RunHandle, RunOptions } from './thread.js';
 
-export type { Outcome, RunHandle, RunOptions } from './thread.js';
+export type { Outcome } from './protocol.js';
+export type { RunHandle, RunOptions } from './thread.js';
 
 /** The run's process. */
 const RUNNER = builtWorkloadModule('runner.js', import.meta.url);

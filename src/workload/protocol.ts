@@ -8,7 +8,7 @@ import type { Snapshot } from '../metrics/snapshot.js';
 import type { View } from '../metrics/view.js';
 import type { Bundle } from './bundle.js';
 import type { WorkloadErrorInfo } from './errors.js';
-import type { Outcome } from './thread.js';
+import type { Beats } from './watchdog.js';
 
 export interface RunRequest {
   /** absolute path of the workload file */
@@ -120,4 +120,17 @@ export type ProcessRequest =
   | ControlMessage;
 
 /** The workload's process → parent: the run's messages, then its outcome. */
+/** How a run ended: its final snapshot, or the error that stopped it. */
+export type Outcome =
+  | { ok: true; final: Snapshot; events: number; stats: RunStats; hash: string }
+  | { ok: false; error: WorkloadErrorInfo };
+
+/** What the main thread sends first: the run, the workload bundled there (bundle.ts), and the
+ * watchdog's shared counters (watchdog.ts). */
+export interface Start {
+  req: RunRequest;
+  bundle: Bundle;
+  beats: Beats;
+}
+
 export type ProcessMessage = HostMessage | { type: 'outcome'; outcome: Outcome };

@@ -1,12 +1,15 @@
 // The simulation a workload runs in: the engine, the kernel, and the actors. Actors are
 // generators that yield system calls (Call effects) and get back a value or an errno name.
 // Kernel-level failure is a result, never an exception.
+import { bootKernel, type KernelSpec } from '../kernel/boot.js';
 
-import { type Errno, errnoName, MLOCK_LIMIT } from '../kernel/config.js';
+import { ERRNO, type Errno, errnoName, MLOCK_LIMIT } from '../kernel/config.js';
 import { exitTask, forkTask, spawnTask } from '../kernel/fork.js';
-import { Kernel, type KernelSpec } from '../kernel/kernel.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { recordFailure } from '../kernel/observe/failures.js';
 import type { SysResult } from '../kernel/syscalls.js';
 import type { Task } from '../kernel/task.js';
+import type { LogLine } from '../metrics/snapshot.js';
 import { Engine, type Task as EngineTask, type Proc, type Sleep, sleep } from '../sim/engine.js';
 import type { Rng } from '../sim/rng.js';
 import { parseDuration, parseSize } from '../sim/units.js';
@@ -33,12 +36,6 @@ export interface Credentials {
   capIpcLock?: boolean;
   /** RLIMIT_MEMLOCK: a size, or 'unlimited'; default 8 MiB */
   memlock?: string | number;
-}
-
-export interface LogLine {
-  t: number;
-  pid: number;
-  msg: string;
 }
 
 /** Runs one kernel-level call for a task, keeping `current` right across its sleeps. */
@@ -69,13 +66,13 @@ function* runCall(sim: Simulation, call: Call<unknown>): Generator<Sleep, unknow
       }
     } finally {
       // the actor was ended mid-call: let the kernel path release what it holds (its finally)
-      if (!done) gen.return(-4);
+      if (!done) gen.return(-ERRNO.EINTR);
     }
   }
   k.currentPid = task.pid;
   let out: unknown;
   if (typeof r === 'number' && r < 0) {
-    k.fail(call.name, r);
+    recordFailure(k, call.name, r);
     const name = errnoName(r);
     sim.noteCall(call.name, name);
     out = name;
@@ -134,7 +131,7 @@ export class Simulation {
         return this.call(proc, effect);
       },
     });
-    this.k = new Kernel(spec, this.engine);
+    this.k = bootKernel(spec, this.engine);
   }
 
   /** A system call ran (ret undefined: it sleeps in the kernel) in the current event. */

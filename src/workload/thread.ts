@@ -3,17 +3,10 @@
 // This runs in the workload's own process (runner.ts); loader.ts starts it, and bundles.
 import { relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Snapshot } from '../metrics/snapshot.js';
 import { builtWorkloadModule } from './built.js';
 import type { Bundle } from './bundle.js';
-import type { WorkloadErrorInfo } from './errors.js';
-import type { Start } from './host.js';
-import type { ControlMessage, HostMessage, RunRequest, RunStats } from './protocol.js';
+import type { ControlMessage, HostMessage, Outcome, RunRequest, Start } from './protocol.js';
 import { newBeats, watch } from './watchdog.js';
-
-export type Outcome =
-  | { ok: true; final: Snapshot; events: number; stats: RunStats; hash: string }
-  | { ok: false; error: WorkloadErrorInfo };
 
 export interface RunOptions {
   /** wall-clock ms the workload's code may run without yielding before it is stopped (default 10 s) */

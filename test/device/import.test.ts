@@ -1,6 +1,7 @@
 // Capture, import and --check (issue #17): the capture script run on this machine's real /proc,
 // and the CMA fixtures built from the formats of mm/cma_sysfs.c and mm/cma_debug.c for 6.4 and
 // 6.18 (test/fixtures/captures/).
+
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBundle } from '../../src/device/bundle.js';
 import { checkBoot } from '../../src/device/check.js';
 import { machineOf, readDevice } from '../../src/device/device.js';
-import { Kernel } from '../../src/kernel/kernel.js';
+import { bootKernel } from '../../src/kernel/boot.js';
 import { cmascope, ROOT } from '../cli/cli.js';
 import { checkInvariants } from '../kernel/invariants.js';
 
@@ -24,7 +25,7 @@ const readable = (path: string): boolean => {
 };
 const boot = (text: string, file: string) => {
   const d = readDevice(parseBundle(text, file));
-  return { d, k: new Kernel({ machine: machineOf(d), version: d.version }, { now: 0 }) };
+  return { d, k: bootKernel({ machine: machineOf(d), version: d.version }, { now: 0 }) };
 };
 
 describe('capture on this machine', () => {

@@ -1,12 +1,13 @@
 // The parsers of a capture bundle (src/device/): formats of 6.4 and 6.18, the pagetypeinfo cap,
 // CMA bitmaps with order_per_bit, the version mapping, and file:line in every error.
+
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBundle } from '../../src/device/bundle.js';
 import { checkBoot } from '../../src/device/check.js';
 import { allocatedRuns, machineOf, nearestVersion, readDevice } from '../../src/device/device.js';
-import { Kernel } from '../../src/kernel/kernel.js';
+import { bootKernel } from '../../src/kernel/boot.js';
 import { ROOT } from '../cli/cli.js';
 
 const FIXTURE = readFileSync(join(ROOT, 'test/fixtures/captures/arm64-6.18-cma.txt'), 'utf8');
@@ -128,7 +129,7 @@ describe('a CMA area below the memory the kernel keeps', () => {
     );
     const d = readDevice(parseBundle(low, 'dev.txt'));
     expect([d.reservedPages, d.unreservedPages]).toEqual([4096, 12288]);
-    const k = new Kernel({ machine: machineOf(d), version: d.version }, { now: 0 });
+    const k = bootKernel({ machine: machineOf(d), version: d.version }, { now: 0 });
     const rows = checkBoot(d, k);
     expect(
       rows.filter((r) => r.status !== 'equal').map((r) => [r.what, r.capture, r.model, r.status]),
@@ -155,7 +156,7 @@ describe('a capture without pagetypeinfo (root only since 5.4)', () => {
       Movable: [170, 70, 10, 0, 0, 0, 0, 0, 0, 3, 150],
       CMA: [0, 0, 0, 4, 0, 0, 0, 0, 0, 1, 25],
     });
-    const k = new Kernel({ machine: machineOf(d), version: d.version }, { now: 0 });
+    const k = bootKernel({ machine: machineOf(d), version: d.version }, { now: 0 });
     const rows = checkBoot(d, k);
     expect(rows.filter((r) => r.status !== 'equal').map((r) => r.what)).toEqual(['pagetypeinfo']);
     expect(rows.find((r) => r.what === 'meminfo CmaFree kB')!.status).toBe('equal');

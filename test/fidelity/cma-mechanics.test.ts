@@ -1,9 +1,10 @@
 // The mechanics of kernel-model.md §1 and §2 beyond the §7 cases: the bitmap with order_per_bit and an
 // unaligned base, the window step, the early exits and their counters, the CMA-first threshold,
 // the watermark, isolation accounting, merging at a CMA boundary and the trace formats.
+
 import { describe, expect } from 'vitest';
+import type { KernelSpec } from '../../src/kernel/boot.js';
 import { type KernelVersion, MT } from '../../src/kernel/config.js';
-import type { KernelSpec } from '../../src/kernel/kernel.js';
 import { cmaAlloc, cmaRelease } from '../../src/kernel/mm/cma.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../../src/kernel/mm/gfp.js';
 import { populatePage, releasePage } from '../../src/kernel/mm/memory.js';

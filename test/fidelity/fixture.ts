@@ -7,9 +7,11 @@
 //     const { rc, pfns, k } = runAs(version, { uid: 1000 }, function* (p, k) { ...; return { rc, pfns } });
 //
 // or, with several processes, `machine(...)`, `spawn` each, `run()`, and read each one's `result`.
+
 import { test } from 'vitest';
+import type { KernelSpec } from '../../src/kernel/boot.js';
 import type { KernelVersion, Policies } from '../../src/kernel/config.js';
-import type { Kernel, KernelSpec } from '../../src/kernel/kernel.js';
+import type { Kernel } from '../../src/kernel/kernel.js';
 import type { Task } from '../../src/kernel/task.js';
 import type { Sleep } from '../../src/sim/engine.js';
 import { System } from '../../src/workload/api.js';

@@ -4,8 +4,9 @@
 import { describe, expect } from 'vitest';
 import type { Kernel } from '../../src/kernel/kernel.js';
 import { PG_PIN_LONGTERM } from '../../src/kernel/mm/page.js';
+import { Cell } from '../../src/metrics/page-state.js';
 import { snapshot } from '../../src/metrics/snapshot.js';
-import { Cell, cmaMap } from '../../src/metrics/view.js';
+import { cmaMap } from '../../src/metrics/view.js';
 import { Buf, type Result, type System } from '../../src/workload/api.js';
 import { dmesg } from '../helpers.js';
 import { counters, delta, inCma, ok, pfnsOf, pinsOn, touched, VERSIONS } from './actors.js';

@@ -2,9 +2,10 @@
 // (§5.4: upstream / v1 `#if IS_ENABLED(CONFIG_CMA)` / v2 unconditional FOLL_LONGTERM),
 // pinsLongtermByDefault (§6 item 7), cmaRetry (§6 items 2–3), cmaEligibility (§6 item 5).
 // teeAccounting is C24 in memlock.test.ts.
+
 import { describe, expect } from 'vitest';
+import type { KernelSpec } from '../../src/kernel/boot.js';
 import { CMA_RETRY_SLEEP_NS, type KernelVersion, type Policies } from '../../src/kernel/config.js';
-import type { KernelSpec } from '../../src/kernel/kernel.js';
 import { PG_PIN_LONGTERM } from '../../src/kernel/mm/page.js';
 import {
   counters,

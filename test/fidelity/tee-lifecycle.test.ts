@@ -3,7 +3,7 @@
 // protected heap's dynamic pool (C31). Upstream TEE (FOLL_PIN|FOLL_WRITE, no accounting).
 import { describe, expect } from 'vitest';
 import { ERRNO } from '../../src/kernel/config.js';
-import { TEE_SHM_USER_MAPPED } from '../../src/kernel/drivers/tee/tee_shm.js';
+import { TEE_SHM_USER_MAPPED, teeDevice } from '../../src/kernel/drivers/tee/tee_shm.js';
 import { VM_READ, VM_WRITE } from '../../src/kernel/mm/mmap.js';
 import { NO_OWNER, PageKind } from '../../src/kernel/mm/page.js';
 import { ObjKind } from '../../src/kernel/mm/rmap.js';
@@ -110,7 +110,7 @@ describe.each(VERSIONS)('C28 on %s: process exit', (version) => {
       const pinnedBefore = pinsOn(k, pfns).filter((n) => n === 1).length;
       p.kill(a.task.pid);
       const pinnedAfter = pinsOn(k, pfns).filter((n) => n > 0).length;
-      return { pinnedBefore, pinnedAfter, shms: k.tee.shms.size };
+      return { pinnedBefore, pinnedAfter, shms: teeDevice(k).shms.size };
     });
     m.run();
     const r = killer.result;
@@ -146,7 +146,13 @@ describe.each(VERSIONS)('C28 on %s: process exit', (version) => {
       yield p.sleep('1s');
       const stateLater = a.task.state;
       const pinnedLater = pinsOn(k, pfns).filter((n) => n > 0).length;
-      return { stateAtKill, pinnedAtKill, stateLater, pinnedLater, shmsLater: k.tee.shms.size };
+      return {
+        stateAtKill,
+        pinnedAtKill,
+        stateLater,
+        pinnedLater,
+        shmsLater: teeDevice(k).shms.size,
+      };
     });
     m.run();
     const r = killer.result;
@@ -221,11 +227,13 @@ describe.each(VERSIONS)('C29 on %s: TEE_IOC_SHM_ALLOC limits', (version) => {
       const eight = yield* p.teeShmAlloc(tee, '8MiB');
       const four = ok(yield* p.teeShmAlloc(tee, '4MiB'));
       const one = ok(yield* p.teeShmAlloc(tee, '1MiB'));
-      const pfns = [four, one].flatMap((shm) => k.tee.shms.get(shm.id)!.pfns);
+      const pfns = [four, one].flatMap((shm) => teeDevice(k).shms.get(shm.id)!.pfns);
       const pages = pfns.length;
       const anyCma = pfns.some(inCma);
       const kinds = new Set(pfns.map((pfn) => k.alloc.pages.kind[pfn]));
-      const contiguous = k.tee.shms.get(four.id)!.pfns.every((pfn, i, a) => pfn === a[0]! + i);
+      const contiguous = teeDevice(k)
+        .shms.get(four.id)!
+        .pfns.every((pfn, i, a) => pfn === a[0]! + i);
       const freeCmaNow = freeCma(k);
       const acct = [p.task.mm.lockedVm, p.task.mm.pinnedVm, p.task.user.lockedVm];
       const pins = k.vm.nr_foll_pin_acquired;
@@ -243,7 +251,7 @@ describe.each(VERSIONS)('C29 on %s: TEE_IOC_SHM_ALLOC limits', (version) => {
     expect(rA.acct).toEqual([0, 0, 0]);
     expect(rA.pins).toBe(0);
     expect(typeof ok(rA.mmap).addr).toBe('number');
-    expect(k.tee.shms.size).toBe(0); // freed at exit
+    expect(teeDevice(k).shms.size).toBe(0); // freed at exit
   });
 
   it('4 MiB needs a free order-10 non-CMA block (Fn = 1000: -ENOMEM, as C2)', ({ machine }) => {
@@ -288,7 +296,9 @@ describe.each(VERSIONS)('C30 on %s: TEE_IOC_SHM_REGISTER argument errors', (vers
       if (typeof rc !== 'string') return rc;
       // a failed registration leaves nothing pinned and no shm behind
       expect(k.vm.nr_foll_pin_acquired).toBe(k.vm.nr_foll_pin_released);
-      expect([...k.tee.shms.values()].filter((x) => x.flags & TEE_SHM_USER_MAPPED)).toEqual([]);
+      expect([...teeDevice(k).shms.values()].filter((x) => x.flags & TEE_SHM_USER_MAPPED)).toEqual(
+        [],
+      );
       expect(k.pins.all().next().done).toBe(true);
       return rc;
     });

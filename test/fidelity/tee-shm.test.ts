@@ -1,7 +1,9 @@
 // TEE shm details beyond §7.E: the 6.4 pool allocator's power-of-two rounding, registration of
 // unaligned and zero-length ranges, and shm references across dup, fork and invokes (kernel-model.md §5.1,
 // §5.3; drivers/tee/optee/core.c optee_pool_op_alloc_helper, tee_shm.c register_shm_helper).
+
 import { describe, expect } from 'vitest';
+import { teeDevice } from '../../src/kernel/drivers/tee/tee_shm.js';
 import { Buf, type Result } from '../../src/workload/api.js';
 import { counters, delta, ok, pfnsOf, pinsOn, touched, VERSIONS } from './actors.js';
 import { it } from './fixture.js';
@@ -21,7 +23,7 @@ describe('TEE_IOC_SHM_ALLOC of 12 KiB', () => {
         const free = k.alloc.freeCounts()[0];
         const shm = ok(yield* p.teeShmAlloc(tee, '12KiB'));
         const used = free - k.alloc.freeCounts()[0];
-        const pfns = k.tee.shms.get(shm.id)!.pfns.length;
+        const pfns = teeDevice(k).shms.get(shm.id)!.pfns.length;
         ok(yield* p.close(shm));
         const after = free - k.alloc.freeCounts()[0];
         return { used, pfns, after };
@@ -43,7 +45,7 @@ describe.each(VERSIONS)('TEE_IOC_SHM_REGISTER ranges on %s', (version) => {
       const shm = ok(yield* p.teeShmRegister(tee, new Buf(buf.addr + 100, 4096)));
       const d = delta(k, before);
       const pins = pinsOn(k, pfnsOf(p.task, buf));
-      const n = k.tee.shms.get(shm.id)!.pfns.length;
+      const n = teeDevice(k).shms.get(shm.id)!.pfns.length;
       return { d, pins, n };
     });
     expect(r.n).toBe(2);

@@ -1,8 +1,10 @@
 // machine.layout (kernel-model.md §1.9): a machine booted in a captured state has exactly the
 // free blocks, pageblock types and CMA bitmap the layout gives, as a legitimate buddy state.
+
 import { describe, expect } from 'vitest';
+import { bootKernel, type MachineSpec } from '../../src/kernel/boot.js';
 import { MT, MT_NAMES, NR_PAGE_ORDERS } from '../../src/kernel/config.js';
-import { Kernel, type MachineSpec } from '../../src/kernel/kernel.js';
+import type { Kernel } from '../../src/kernel/kernel.js';
 import type { BootLayout } from '../../src/kernel/mm/boot_layout.js';
 import { PageKind } from '../../src/kernel/mm/page.js';
 import { it } from '../fidelity/fixture.js';
@@ -50,7 +52,7 @@ describe.each([
   ['spread', 'lowest-pfn'],
   ['top', 'kernel'],
 ] as const)('machine.layout, arrange=%s, placement=%s', (arrange, placement) => {
-  const k = new Kernel(
+  const k = bootKernel(
     { machine: machine({ ...LAYOUT, arrange }), policies: { placement } },
     { now: 0 },
   );
@@ -86,7 +88,7 @@ describe.each([
 });
 
 describe('machine.layout errors', () => {
-  const boot = (layout: BootLayout) => () => new Kernel({ machine: machine(layout) }, { now: 0 });
+  const boot = (layout: BootLayout) => () => bootKernel({ machine: machine(layout) }, { now: 0 });
 
   it('refuses blocks that cannot fit, runs outside whole bits, and unknown names', () => {
     expect(boot({ free: { Unmovable: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1] } })).toThrow(

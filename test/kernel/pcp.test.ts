@@ -1,9 +1,10 @@
 // The per-CPU page lists (policy pcp=on, src/kernel/mm/pcp.ts) against list orders derived by
 // hand from mm/page_alloc.c: rmqueue_pcplist(), rmqueue_bulk(), free_unref_page_commit(),
 // free_pcppages_bulk(), nr_pcp_free(), nr_pcp_alloc(), drain_all_pages().
+
 import { describe, expect, it } from 'vitest';
+import { bootKernel } from '../../src/kernel/boot.js';
 import type { KernelVersion } from '../../src/kernel/config.js';
-import { Kernel } from '../../src/kernel/kernel.js';
 import { cmaAlloc } from '../../src/kernel/mm/cma.js';
 import { GFP_KERNEL } from '../../src/kernel/mm/gfp.js';
 import { faultPage, releasePage } from '../../src/kernel/mm/memory.js';
@@ -24,7 +25,7 @@ const UNMOVABLE_ORDER0 = 0;
  */
 function machine(version: KernelVersion, cma?: string) {
   const clock: TestClock = { now: 0 };
-  const k = new Kernel(
+  const k = bootKernel(
     {
       version,
       policies: { placement: 'kernel', pcp: 'on' },

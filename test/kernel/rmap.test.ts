@@ -1,10 +1,11 @@
 // The rmap slot space (src/kernel/mm/rmap.ts): a page's one 32-bit slot names its object and
 // index (§8.1 item 1); slots of destroyed objects are reclaimed by compaction, which must keep
 // every resident page's identity.
+
 import { describe, expect, it } from 'vitest';
+import { bootKernel } from '../../src/kernel/boot.js';
 import { ERRNO } from '../../src/kernel/config.js';
 import { forkTask, spawnTask } from '../../src/kernel/fork.js';
-import { Kernel } from '../../src/kernel/kernel.js';
 import { cmaAlloc } from '../../src/kernel/mm/cma.js';
 import { faultPage, putObject } from '../../src/kernel/mm/memory.js';
 import { NO_OWNER, PageArrays } from '../../src/kernel/mm/page.js';
@@ -70,7 +71,7 @@ describe('rmap slots', () => {
 
   it('a kernel whose slots compact between faults and migration keeps every invariant', () => {
     const clock: TestClock = { now: 0 };
-    const k = new Kernel(
+    const k = bootKernel(
       {
         machine: {
           memory: '8MiB',
@@ -108,7 +109,7 @@ describe('rmap slots', () => {
   });
 
   it('out of object ids or slots: mmap, fork and memfd are -ENOMEM, never a crash', () => {
-    const k = new Kernel({ machine: { memory: '64MiB' } }, { now: 0 });
+    const k = bootKernel({ machine: { memory: '64MiB' } }, { now: 0 });
     const t = spawnTask(k, 'p', { uid: 0, capIpcLock: false, rlimitMemlock: 0 });
     expect(SYSCALLS.mmap_anon(k, t, 4096, false)).toBeGreaterThan(0);
     while (k.rmap.hasRoom(0)) k.rmap.create(ObjKind.ANON, 0, 'filler'); // 65535 objects live

@@ -7,10 +7,13 @@
 // has exited and every buffer is freed, every pin, memlock counter, CMA bitmap and subsystem
 // object must be back to zero. After every operation each page's pin label is also recomputed
 // from the live pin holders (invariants.ts, invariant 8).
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { KernelSpec } from '../../src/kernel/boot.js';
 import type { KernelVersion, Policies } from '../../src/kernel/config.js';
-import type { Kernel, KernelSpec } from '../../src/kernel/kernel.js';
+import { teeDevice } from '../../src/kernel/drivers/tee/tee_shm.js';
+import type { Kernel } from '../../src/kernel/kernel.js';
 import { cmaDebugfsFree } from '../../src/kernel/mm/cma.js';
 import { isLongtermPinnable } from '../../src/kernel/mm/gup.js';
 import { type FsType, needsWriteback } from '../../src/kernel/mm/mmap.js';
@@ -540,7 +543,7 @@ function mapped(task: Task, b: Buf): number[] {
  */
 function checkTeeRegistration(w: World, task: Task, before: number[], r: Shm): void {
   const { k, policies: pol } = w;
-  const shm = k.tee.shms.get(r.id)!;
+  const shm = teeDevice(k).shms.get(r.id)!;
   const longterm =
     pol.pinsLongtermByDefault ||
     pol.teePin === 'v2-longterm' ||
@@ -638,7 +641,7 @@ function checkQuiescent(w: World): void {
   for (const u of k.users.values()) expect(u.lockedVm).toBe(0);
   expect(k.vm.nr_foll_pin_acquired).toBe(k.vm.nr_foll_pin_released);
   expect([...k.pins.all()]).toEqual([]);
-  expect(k.tee.shms.size).toBe(0);
+  expect(teeDevice(k).shms.size).toBe(0);
   for (const c of k.cma) {
     expect(c.availableCount).toBe(c.count);
     expect(c.bitmap.every((word) => word === 0)).toBe(true);

@@ -2,6 +2,7 @@
 // bounded number of label sets.
 import { describe, expect, it } from 'vitest';
 import { ERRNO } from '../../src/kernel/config.js';
+import { recordFailure } from '../../src/kernel/observe/failures.js';
 import { LabelTally, MAX_LABEL_SETS } from '../../src/kernel/observe/tally.js';
 import { prometheusText } from '../../src/metrics/exposition.js';
 import { MAX_LIST, snapshot } from '../../src/metrics/snapshot.js';
@@ -10,7 +11,8 @@ import { platformP } from '../helpers.js';
 describe('blame as labels', () => {
   it('counts every cma_alloc failure since boot, beyond the listed ones', () => {
     const { k } = platformP();
-    for (let i = 0; i <= MAX_LIST; i++) k.fail('cma_alloc', -ERRNO.ENOMEM, { area: 'svp' });
+    for (let i = 0; i <= MAX_LIST; i++)
+      recordFailure(k, 'cma_alloc', -ERRNO.ENOMEM, { area: 'svp' });
     const s = snapshot(k, { workload: 'w', seed: 1, results: {}, logs: [] }, 0);
     expect(s.failures.length).toBe(1000);
     expect(s.cma_alloc_failures).toEqual([

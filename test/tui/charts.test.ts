@@ -1,7 +1,7 @@
 // The pure renderers: map glyphs per state (unicode and ASCII), resampling, charts, gauge, and
 // the text helpers every panel relies on to never overflow.
 import { describe, expect, test } from 'vitest';
-import { Cell } from '../../src/metrics/view.js';
+import { Cell } from '../../src/metrics/page-state.js';
 import { areaChart, gauge, mapLines, resample, sparkline } from '../../src/tui/charts.js';
 import { bytes, speedLabel } from '../../src/tui/format.js';
 import { fitLine, lineWidth, plain, seg } from '../../src/tui/text.js';

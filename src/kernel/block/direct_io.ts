@@ -5,6 +5,7 @@ import type { Sleep } from '../../sim/engine.js';
 import { sleep } from '../../sim/engine.js';
 import { pageSpan } from '../../sim/units.js';
 import { ERRNO } from '../config.js';
+import { features } from '../features.js';
 import type { Kernel } from '../kernel.js';
 import {
   FOLL_GET,
@@ -32,9 +33,9 @@ export function* directIo(
   const [start, n] = pageSpan(addr, len);
   const gupFlags = intoMemory ? FOLL_WRITE : 0;
   const pfns: number[] = [];
-  const v64 = k.version === '6.4';
-  const rc = (v64 ? getUserPagesFast : pinUserPagesFast)(k, task.mm, start, n, gupFlags, pfns);
-  const flags = gupFlags | (v64 ? FOLL_GET : FOLL_PIN);
+  const pin = features(k.version).dioFollPin;
+  const rc = (pin ? pinUserPagesFast : getUserPagesFast)(k, task.mm, start, n, gupFlags, pfns);
+  const flags = gupFlags | (pin ? FOLL_PIN : FOLL_GET);
   if (rc !== n) {
     releaseUserPages(k, pfns, flags);
     return rc < 0 ? rc : -ERRNO.EFAULT;

@@ -3,7 +3,7 @@
 import { PAGE_SIZE } from '../../sim/units.js';
 import { ERRNO } from '../config.js';
 import type { Kernel } from '../kernel.js';
-import { cleancachePut } from '../mm/cma.js';
+import { cleancachePut } from '../mm/cleancache.js';
 import { populatePage, putObject } from '../mm/memory.js';
 import { mlockFutureOk } from '../mm/mlock.js';
 import {

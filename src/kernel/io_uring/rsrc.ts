@@ -4,6 +4,7 @@ import type { Sleep } from '../../sim/engine.js';
 import { sleep } from '../../sim/engine.js';
 import { pageSpan } from '../../sim/units.js';
 import { ERRNO } from '../config.js';
+import { features } from '../features.js';
 import { File } from '../fs/file.js';
 import type { Kernel } from '../kernel.js';
 import {
@@ -60,7 +61,7 @@ function unregisterAll(k: Kernel, ring: IoRing): void {
 /** io_pin_pages() of one iovec: 6.18 pins with the fast path; 6.4 pins slowly and refuses files. */
 function pinBuffer(k: Kernel, task: Task, start: number, n: number, pfns: number[]): number {
   const flags = FOLL_WRITE | FOLL_LONGTERM;
-  if (k.version !== '6.4') {
+  if (features(k.version).ioUringPinFast) {
     const rc = pinUserPagesFast(k, task.mm, start, n, flags, pfns);
     return rc === n ? 0 : rc < 0 ? rc : -ERRNO.EFAULT; // a partial pin is -EFAULT
   }
@@ -100,11 +101,12 @@ export function* ioUringRegisterBuffers(
       return failRegister(k, ring, rc);
     }
     // io_buffer_account_pin(): after the pin, which has already moved the pages out of CMA (C18)
-    const charge = chargeIoUring(task, n, ring.user, ring.mmAccount);
-    if (typeof charge === 'number') {
+    const r = chargeIoUring(task, n, ring.user, ring.mmAccount);
+    if (!r.ok) {
       unpinUserPages(k, pfns);
-      return failRegister(k, ring, charge);
+      return failRegister(k, ring, r.errno);
     }
+    const charge = r.charge;
     bufs.push({
       held: hold(k, task, 'io_uring', i, pfns, FOLL_PIN | FOLL_WRITE | FOLL_LONGTERM),
       charge,

@@ -3,8 +3,10 @@ import type { Sleep } from '../../sim/engine.js';
 import { sleep } from '../../sim/engine.js';
 import { ANDROID_CMA_RETRIES, CMA_RETRY_SLEEP_NS, ERRNO } from '../config.js';
 import { GCMA_ATTEMPT_NS, GCMA_PAGE_NS } from '../cost.js';
+import { features } from '../features.js';
 import type { Kernel } from '../kernel.js';
 import type { CmaWindow } from '../observe/blame.js';
+import { recordFailure } from '../observe/failures.js';
 import { KERN_DEFAULT, KERN_ERR, KERN_INFO } from '../observe/printk.js';
 import { bitmapFindNextZeroAreaOff, findNextBit, setBits } from './bitmap.js';
 import { __GFP_NORETRY } from './gfp.js';
@@ -116,12 +118,13 @@ export interface CmaAllocOutcome {
 }
 
 function prErrAlloc(k: Kernel, cma: CmaArea, count: number, ret: number): void {
-  const fn = k.version === '6.4' ? 'cma_alloc' : '__cma_alloc';
+  const f = features(k.version);
+  const fn = f.cmaRanges ? '__cma_alloc' : 'cma_alloc';
   k.printk(
     KERN_ERR,
     `cma: ${fn}: ${cma.name}: alloc failed, req-size: ${count} pages, ret: ${ret}`,
   );
-  if (k.version === '6.4') return; // cma_debug_show_areas() is a stub without CONFIG_CMA_DEBUG
+  if (!f.cmaDebugShowAreas) return; // before 6.15, a stub without CONFIG_CMA_DEBUG
   // cma_debug_show_areas() of 6.15+: pr_info starts a record, pr_cont extends it; the pr_cont
   // after pr_info("\n") finds the record ended and starts its own, without "cma: " (§2.6).
   // for_each_clear_bitrange: "+" before every run that does not start at bit 0
@@ -146,7 +149,7 @@ export function* cmaAlloc(
   align: number,
   opts: CmaAllocOpts = {},
 ): Generator<Sleep, CmaAllocOutcome> {
-  const v64 = k.version === '6.4';
+  const { cmaRanges, cmaEarlyExit } = features(k.version);
   const startNs = k.now();
   const out: CmaAllocOutcome = {
     pfn: -1,
@@ -168,9 +171,9 @@ export function* cmaAlloc(
         align,
         errorno: ret,
       });
-    if (warn && v64) traceFinish();
+    if (warn && !cmaRanges) traceFinish();
     if (ret && warn && !opts.noWarn) prErrAlloc(k, cma, count, ret);
-    if (warn && !v64) traceFinish();
+    if (warn && cmaRanges) traceFinish();
     if (out.pfn >= 0) {
       k.vm.cma_alloc_success++;
       cma.allocPagesSuccess += count;
@@ -179,7 +182,12 @@ export function* cmaAlloc(
       cma.allocPagesFail += count;
       if (ret) {
         const windows = { tried: out.windows, first: out.firstFailed, last: out.lastFailed };
-        k.fail('cma_alloc', ret, { area: cma.name, count, windows, blockingPfns: out.busyPfns });
+        recordFailure(k, 'cma_alloc', ret, {
+          area: cma.name,
+          count,
+          windows,
+          blockingPfns: out.busyPfns,
+        });
       }
     }
     out.errno = ret;
@@ -189,7 +197,7 @@ export function* cmaAlloc(
   };
   if (cma.count === 0 || count === 0) {
     // 6.18 returns NULL without touching a counter; 6.4 goes through `out:` (§2.3)
-    if (!v64) return out;
+    if (cmaRanges) return out;
     return finish(-ERRNO.ENOMEM, -1, false);
   }
   k.tracepoint('cma_alloc_start', {
@@ -203,12 +211,12 @@ export function* cmaAlloc(
   const offset = cma.alignOffset(align);
   const maxno = cma.maxno;
   const nbits = cma.pagesToBits(count);
-  let ret = v64 ? -ERRNO.ENOMEM : -ERRNO.EBUSY; // the initial errno differs (§2.7)
+  let ret = cmaRanges ? -ERRNO.EBUSY : -ERRNO.ENOMEM; // the initial errno differs (§2.7)
   let lastPfn = -1;
-  if (nbits > maxno) return finish(ret, v64 ? -1 : 0, !v64); // 6.4: goto out; 6.18: page ? pfn : 0
+  if (nbits > maxno) return finish(ret, cmaRanges ? 0 : -1, cmaRanges); // 6.4: goto out; 6.18: page ? pfn : 0
   let attempts = 0;
   for (let start = 0; ; ) {
-    if (!v64 && count > cma.availableCount) break; // 6.15+ early exit
+    if (cmaEarlyExit && count > cma.availableCount) break;
     const bitmapNo = bitmapFindNextZeroAreaOff(cma.bitmap, maxno, start, nbits, mask, offset);
     if (bitmapNo >= maxno) {
       // Android GKI and the NOFAIL proposal rescan after 100 ms (§6 items 2–3)
@@ -244,7 +252,7 @@ export function* cmaAlloc(
     start = bitmapNo + mask + 1;
   }
   // 6.4 reports the last window tried (or -1); 6.18 the page's pfn or 0 (§2.3)
-  return finish(ret, v64 ? lastPfn : Math.max(out.pfn, 0));
+  return finish(ret, cmaRanges ? Math.max(out.pfn, 0) : lastPfn);
 }
 
 /**
@@ -260,26 +268,6 @@ function gcmaTake(k: Kernel, cma: CmaArea, pfn: number, count: number): ContigRe
   }
   k.charge(GCMA_ATTEMPT_NS + count * GCMA_PAGE_NS);
   return { ret: 0, finPfn: -1, migrated: 0 };
-}
-
-/**
- * cleancache put: a clean page-cache page that is dropped keeps a copy in a free GCMA page, if
- * any area has one. Returns whether it was kept.
- */
-export function cleancachePut(k: Kernel): boolean {
-  const { pages } = k.alloc;
-  for (const cma of k.cma) {
-    if (!cma.gcma) continue;
-    for (let i = 0; i < cma.count; i++) {
-      const pfn = cma.basePfn + ((cma.cleancacheCursor + i) % cma.count);
-      if (pages.kind[pfn] === PageKind.GCMA && !(pages.flags[pfn]! & PG_CLEANCACHE)) {
-        pages.flags[pfn]! |= PG_CLEANCACHE;
-        cma.cleancacheCursor = (pfn - cma.basePfn + 1) % cma.count;
-        return true;
-      }
-    }
-  }
-  return false;
 }
 
 /** cma_release(): false if the pages are not in the area (§2.5). */

@@ -1,6 +1,7 @@
 // get_user_pages / pin_user_pages with FOLL_GET, FOLL_PIN, FOLL_WRITE and FOLL_LONGTERM
 // (kernel-model.md §4.1–§4.5, 6.18 mm/gup.c; 6.4 is equivalent but for the 6.5 file-backed refusal).
 import { ERRNO, MT } from '../config.js';
+import { features } from '../features.js';
 import type { Kernel } from '../kernel.js';
 import { KERN_ERR } from '../observe/printk.js';
 import { __GFP_NOWARN, GFP_USER } from './gfp.js';
@@ -95,7 +96,7 @@ function gupFast(
   flags: number,
   out: number[],
 ): number {
-  const fileCheck = k.version !== '6.4';
+  const fileCheck = features(k.version).gupLongtermFileCheck;
   const end = start + n;
   for (let va = start; va < end; ) {
     const v = mm.findVma(va);
@@ -124,7 +125,7 @@ function checkVmaFlags(k: Kernel, v: Vma, flags: number): number {
   if (flags & FOLL_WRITE && !(v.flags & VM_WRITE)) return -ERRNO.EFAULT;
   // 6.5+: writable long-term pins of a mapping that needs dirty tracking (§4.5)
   if (
-    k.version !== '6.4' &&
+    features(k.version).gupLongtermFileCheck &&
     flags & FOLL_LONGTERM &&
     flags & FOLL_WRITE &&
     v.needsDirtyTracking()

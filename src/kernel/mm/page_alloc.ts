@@ -19,6 +19,7 @@ import {
   PAGEBLOCK_NR_PAGES,
   PAGEBLOCK_ORDER,
 } from '../config.js';
+import { features } from '../features.js';
 import { countBits, ctz32, findNextBit, HierBitmap, popcount32, testBit } from './bitmap.js';
 import { FreeLists } from './free_list.js';
 import {
@@ -384,7 +385,7 @@ export class PageAlloc implements PcpBuddy {
       const pfn = this.pickBlock(zone, o, fb);
       const got = this.tryClaimBlock(zone, pfn, o, order, mt, fb);
       if (got >= 0) return got;
-      if (this.version === '6.18') continue;
+      if (features(this.version).rmqueueClaim) continue;
       // 6.4 steal_suitable_fallback() moved the block's free pages to mt's lists without
       // relabelling it; __rmqueue_smallest(mt) then takes the first of its smallest blocks
       return this.takeSmallestInPageblock(zone, pfn >> PAGEBLOCK_ORDER, order, fb);

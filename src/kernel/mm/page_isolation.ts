@@ -7,8 +7,9 @@ import {
   ISOLATE_PAGEBLOCK_NS,
   RECLAIM_PAGE_NS,
 } from '../cost.js';
+import { features } from '../features.js';
 import type { Kernel } from '../kernel.js';
-import { cleancachePut } from './cma.js';
+import { cleancachePut } from './cleancache.js';
 import { __GFP_MOVABLE, __GFP_RETRY_MAYFAIL, GFP_KERNEL, GFP_USER } from './gfp.js';
 import { migratePages } from './migrate.js';
 import { PageKind, PG_DIRTY, PG_MLOCKED } from './page.js';
@@ -75,7 +76,10 @@ function reclaimCleanPages(k: Kernel, list: number[]): void {
 /** __alloc_contig_migrate_range() (§2.4): 0, -EBUSY, -ENOMEM or -EINTR. */
 function allocContigMigrateRange(k: Kernel, start: number, end: number): [number, number] {
   // 6.4: GFP_USER|__GFP_MOVABLE|__GFP_RETRY_MAYFAIL; 6.18: GFP_KERNEL|... (§2.4)
-  const gfp = (k.version === '6.4' ? GFP_USER : GFP_KERNEL) | __GFP_MOVABLE | __GFP_RETRY_MAYFAIL;
+  const gfp =
+    (features(k.version).contigGfpKernel ? GFP_KERNEL : GFP_USER) |
+    __GFP_MOVABLE |
+    __GFP_RETRY_MAYFAIL;
   const list: number[] = [];
   let pfn = start;
   let tries = 0;

@@ -13,6 +13,7 @@
 // PCPF_FREE_HIGH_BATCH (set from the cache size: taken as unset), drain_zone_pages() of NUMA.
 
 import type { KernelVersion } from '../config.js';
+import { features } from '../features.js';
 import { FreeLists } from './free_list.js';
 
 /** PAGE_ALLOC_COSTLY_ORDER: pcp_allowed_order() (the THP order aside). */
@@ -62,13 +63,16 @@ export class PerCpuPages {
   /** allocations served from a list as it was (hits) and those that refilled it first */
   hits = 0;
   refills = 0;
+  /** the 6.7+ high tuning (features.ts) */
+  private readonly highAuto: boolean;
 
   constructor(
     nrPfns: number,
     nrZones: number,
     readonly cpus: number,
-    private readonly version: KernelVersion,
+    version: KernelVersion,
   ) {
+    this.highAuto = features(version).pcpHighAuto;
     const n = nrZones * cpus;
     this.lists = new FreeLists(nrPfns, n * NR_PCP_LISTS);
     this.batch = new Int32Array(nrZones);
@@ -91,8 +95,9 @@ export class PerCpuPages {
     const highsize = (total: number) => Math.max(Math.floor(total / this.cpus), batch << 2);
     this.batch[zone] = batch;
     this.highMin[zone] = highsize(lowWmark);
-    this.highMax[zone] =
-      this.version === '6.4' ? this.highMin[zone]! : highsize(Math.floor(managed / HIGH_FRACTION));
+    this.highMax[zone] = this.highAuto
+      ? highsize(Math.floor(managed / HIGH_FRACTION))
+      : this.highMin[zone]!;
     for (let cpu = 0; cpu < this.cpus; cpu++)
       this.high[zone * this.cpus + cpu] = this.highMin[zone]!;
   }
@@ -164,7 +169,7 @@ export class PerCpuPages {
   private nrPcpAlloc(p: number, zone: number, order: number): number {
     const base = this.batch[zone]!;
     let batch = base;
-    if (this.version !== '6.4') {
+    if (this.highAuto) {
       const high = this.clampHigh(p, zone);
       if (high < base) return 1;
       if (order === 0) batch = base << this.allocFactor[p]!;
@@ -200,7 +205,7 @@ export class PerCpuPages {
     const batch = this.batch[zone]!;
     let freeHigh: boolean;
     let high: number;
-    if (this.version === '6.4') {
+    if (!this.highAuto) {
       freeHigh = this.freeFactor[p] !== 0 && order !== 0; // orders above 3 never get here
       high = freeHigh ? 0 : this.high[p]!; // nr_pcp_high()
     } else {
@@ -246,11 +251,10 @@ export class PerCpuPages {
    */
   private nrPcpFree(p: number, batch: number, high: number, freeHigh: boolean): number {
     const count = this.count[p]!;
-    if (freeHigh)
-      return this.version === '6.4' ? count : Math.min(count, batch << PCP_BATCH_SCALE_MAX);
+    if (freeHigh) return this.highAuto ? Math.min(count, batch << PCP_BATCH_SCALE_MAX) : count;
     if (high < batch) return 1;
     let n = this.freeFactor[p]!;
-    if (this.version === '6.4') {
+    if (!this.highAuto) {
       n = batch << n;
       if (n < high - batch) this.freeFactor[p]!++;
     }

@@ -24,6 +24,12 @@ export interface Charge {
   lockedPages: number;
 }
 
+/** A charge attempt: the charge taken, or the errno of its refusal (deny()). */
+export type ChargeResult = { ok: true; charge: Charge } | { ok: false; errno: number };
+
+const charged = (charge: Charge): ChargeResult => ({ ok: true, charge });
+const refused = (errno: number): ChargeResult => ({ ok: false, errno });
+
 /** ctx->user as io_uring_setup() takes it: NULL when the creator has CAP_IPC_LOCK (§4.6). */
 export const ringUser = (task: Task): UserStruct | undefined =>
   task.cred.capIpcLock ? undefined : task.user;
@@ -63,11 +69,13 @@ export function chargeIoUring(
   user: UserStruct | undefined,
   mm: Mm,
   subsystem: MemlockSubsystem = 'io_uring',
-): Charge | number {
+): ChargeResult {
   if (user && user.lockedVm + pages > task.memlockPages) {
-    return deny(task, -ERRNO.ENOMEM, subsystem, 'user.locked_vm', user.lockedVm, pages, user);
+    return refused(
+      deny(task, -ERRNO.ENOMEM, subsystem, 'user.locked_vm', user.lockedVm, pages, user),
+    );
   }
-  return charge(task, subsystem, mm, { user, userPages: user ? pages : 0, pinned: pages });
+  return charged(charge(task, subsystem, mm, { user, userPages: user ? pages : 0, pinned: pages }));
 }
 
 /**
@@ -78,28 +86,24 @@ export function chargeRdma(
   task: Task,
   pages: number,
   subsystem: MemlockSubsystem = 'rdma',
-): Charge | number {
+): ChargeResult {
   const mm = task.mm;
   const refuse = (errno: number) =>
-    deny(task, errno, subsystem, 'mm.pinned_vm', mm.pinnedVm, pages, mm);
+    refused(deny(task, errno, subsystem, 'mm.pinned_vm', mm.pinnedVm, pages, mm));
   if (!task.canDoMlock()) return refuse(-ERRNO.EPERM);
   if (mm.pinnedVm + pages > task.memlockPages && !task.cred.capIpcLock) {
     return refuse(-ERRNO.ENOMEM);
   }
-  return charge(task, subsystem, mm, { pinned: pages });
+  return charged(charge(task, subsystem, mm, { pinned: pages }));
 }
 
 /** vfio_lock_acct() (§4.6): mm->locked_vm, shared with mlock; CAP_IPC_LOCK bypasses the limit. */
-export function chargeVfio(
-  task: Task,
-  pages: number,
-  subsystem: MemlockSubsystem,
-): Charge | number {
+export function chargeVfio(task: Task, pages: number, subsystem: MemlockSubsystem): ChargeResult {
   const mm = task.mm;
   if (mm.lockedVm + pages > task.memlockPages && !task.cred.capIpcLock) {
-    return deny(task, -ERRNO.ENOMEM, subsystem, 'mm.locked_vm', mm.lockedVm, pages, mm);
+    return refused(deny(task, -ERRNO.ENOMEM, subsystem, 'mm.locked_vm', mm.lockedVm, pages, mm));
   }
-  return chargeLocked(task, pages, subsystem);
+  return charged(chargeLocked(task, pages, subsystem));
 }
 
 /** __account_locked_vm(..., bypass_rlim): charge mm->locked_vm, the limit already checked. */
@@ -147,7 +151,7 @@ function chargedBy(task: Task, counter: MemlockCounter, on: UserStruct | Mm): Me
 
 /**
  * Refuse a request over RLIMIT_MEMLOCK (or with no limit at all: -EPERM): count it against the
- * task, keep the blame for the failure record (Kernel.fail), and return the errno. `held` is what
+ * task, keep the blame for the failure record (observe/failures.ts), and return the errno. `held` is what
  * the check compared with `requested` pages on `counter` of `on`.
  */
 export function deny(

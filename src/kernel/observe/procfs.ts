@@ -1,5 +1,6 @@
 // The files a kernel engineer reads: /proc/meminfo, /proc/vmstat, /sys/kernel/mm/cma/<name>/ and
 // /sys/kernel/debug/cma/<name>/ (kernel-model.md §1.8, §2.6), in the kernel's names and units.
+import { features } from '../features.js';
 import type { Kernel } from '../kernel.js';
 import { popcount32 } from '../mm/bitmap.js';
 import type { CmaArea } from '../mm/cma.js';
@@ -26,8 +27,9 @@ export function cmaSysfs(k: Kernel, cma: CmaArea): Record<string, number> {
     alloc_pages_success: cma.allocPagesSuccess,
     alloc_pages_fail: cma.allocPagesFail,
   };
-  if (k.version !== '6.4') {
-    files.release_pages_success = cma.releasePagesSuccess;
+  const f = features(k.version);
+  if (f.cmaReleasePagesSuccess) files.release_pages_success = cma.releasePagesSuccess;
+  if (f.cmaAvailableCount) {
     files.total_pages = cma.count;
     files.available_pages = cma.availableCount;
   }
@@ -43,7 +45,7 @@ export function cmaDebugfs(k: Kernel, cma: CmaArea) {
     count: cma.count,
     order_per_bit: cma.orderPerBit,
     // 6.4: bitmap_weight << order_per_bit; 6.18: count - available_count (§2.6)
-    used: k.version === '6.4' ? weight << cma.orderPerBit : cma.used(),
+    used: features(k.version).cmaAvailableCount ? cma.used() : weight << cma.orderPerBit,
     maxchunk: cma.maxchunk(),
     bitmap: [...cma.bitmap],
   };

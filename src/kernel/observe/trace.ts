@@ -3,6 +3,7 @@
 // the event's TP_printk of the simulated version. A sink, when set, sees every record as it is
 // emitted (`run --trace`: the whole trace, whatever the ring kept).
 import type { KernelVersion } from '../config.js';
+import { features } from '../features.js';
 import { Ring } from './ring.js';
 import { type Sink, sprint } from './sink.js';
 
@@ -76,7 +77,7 @@ export const EVENTS: { [N in TraceName]: EventDef<N> } = {
     // 6.15 added available_count and total_count and renamed count to request_count (§2.7)
     printk: (o, f, v) => {
       o.str('name=').str(f.name);
-      if (v === '6.4') o.str(' count=').dec(f.request_count);
+      if (!features(v).cmaAvailableCount) o.str(' count=').dec(f.request_count);
       else
         o.str(' request_count=')
           .dec(f.request_count)
@@ -118,7 +119,7 @@ export const EVENTS: { [N in TraceName]: EventDef<N> } = {
         .str(' nr_failed=')
         .dec(f.nr_failed)
         .str(' nr_thp_succeeded=0 nr_thp_failed=0 nr_thp_split=0')
-        .str(v === '6.4' ? '' : ' nr_split=0')
+        .str(features(v).migrateNrSplit ? ' nr_split=0' : '')
         .str(' mode=MIGRATE_SYNC reason=')
         .str(f.reason),
   },

@@ -1,8 +1,10 @@
 // The generator of the property test: a random small machine (a Variant) and random operation
 // sequences on its memory core (kernel-model.md §1–§3).
+
 import fc from 'fast-check';
+import { bootKernel } from '../../../src/kernel/boot.js';
 import type { KernelVersion, Policies } from '../../../src/kernel/config.js';
-import { Kernel } from '../../../src/kernel/kernel.js';
+import type { Kernel } from '../../../src/kernel/kernel.js';
 import { ObjKind } from '../../../src/kernel/mm/rmap.js';
 import type { TestClock } from '../../helpers.js';
 
@@ -29,7 +31,7 @@ export const variantArb: fc.Arbitrary<Variant> = fc.record({
 /** 64 MiB at pfn 0, CMA 'a' 8 MiB (order_per_bit 0) and 'b' 4 MiB, optional 8 MiB ZONE_MOVABLE. */
 export function boot(v: Variant): { k: Kernel; clock: TestClock } {
   const clock: TestClock = { now: 0 };
-  const k = new Kernel(
+  const k = bootKernel(
     {
       version: v.version,
       seed: v.seed,

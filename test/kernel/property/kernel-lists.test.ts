@@ -1,7 +1,9 @@
 // placement=kernel: the free-list discipline of mm/page_alloc.c in 6.4 and 6.18 (§1.4, §1.5).
+
 import { describe, expect, it } from 'vitest';
+import { bootKernel } from '../../../src/kernel/boot.js';
 import { type KernelVersion, MT, type Policies } from '../../../src/kernel/config.js';
-import { Kernel } from '../../../src/kernel/kernel.js';
+import type { Kernel } from '../../../src/kernel/kernel.js';
 import { GFP_KERNEL } from '../../../src/kernel/mm/gfp.js';
 import { faultPage, releasePage } from '../../../src/kernel/mm/memory.js';
 import { PageKind } from '../../../src/kernel/mm/page.js';
@@ -19,7 +21,7 @@ function kernelMachine(version: KernelVersion, memory: string, cma: string[] = [
     ...(cma.length ? { reserved: '1MiB' } : {}),
     cma: cma.map((size, i) => ({ name: `c${i}`, size })),
   };
-  return new Kernel(
+  return bootKernel(
     { version, policies: { placement: 'kernel', pcp: 'off' }, machine },
     { now: 0 },
   );
@@ -115,7 +117,7 @@ describe.each(['6.18', '6.4'] as const)('placement=kernel %s: claim or steal (§
    */
   function fragmented(placement: Policies['placement'], kernelPages: boolean) {
     const machine = { memory: '4MiB', dramBase: 0, minFree: 0 };
-    const k = new Kernel({ version, policies: { placement, pcp: 'off' }, machine }, { now: 0 });
+    const k = bootKernel({ version, policies: { placement, pcp: 'off' }, machine }, { now: 0 });
     const u = userPages(k);
     for (let i = 0; i < 1024; i++) {
       if (kernelPages) k.alloc.allocPages(0, GFP_KERNEL, PageKind.KERNEL);

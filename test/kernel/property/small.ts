@@ -1,6 +1,7 @@
 // The small machine of the deterministic cases (cases.test.ts) and of the checker's self-tests.
+import { bootKernel } from '../../../src/kernel/boot.js';
 import type { KernelVersion, Policies } from '../../../src/kernel/config.js';
-import { Kernel } from '../../../src/kernel/kernel.js';
+import type { Kernel } from '../../../src/kernel/kernel.js';
 import type { TestClock } from '../../helpers.js';
 import type { InvariantCtx, LiveCma } from '../invariants.js';
 
@@ -15,7 +16,7 @@ export function smallMachine(
   reservedMiB = 2,
 ): { k: Kernel; clock: TestClock; a: ReturnType<Kernel['cmaByName']> & {} } {
   const clock: TestClock = { now: 0 };
-  const k = new Kernel(
+  const k = bootKernel(
     {
       version,
       policies: { pcp: 'off', ...policies },

@@ -95,7 +95,7 @@ class PoolHeap implements DmaHeap {
   }
 }
 
-export function createHeap(spec: HeapSpec, area: CmaArea): DmaHeap {
+function createHeap(spec: HeapSpec, area: CmaArea): DmaHeap {
   switch (spec.type) {
     case 'cma':
       return new CmaHeap(spec.name, area);
@@ -120,3 +120,31 @@ export function createHeap(spec: HeapSpec, area: CmaArea): DmaHeap {
     }
   }
 }
+
+/** Each kernel's heaps by name (dma-heap.c's heap_list), added at boot (boot.ts). */
+const heapLists = new WeakMap<Kernel, Map<string, DmaHeap>>();
+
+/**
+ * dma_heap_add() for each heap of the machine; default: one CMA heap per area, named after it
+ * (§5.5).
+ */
+export function dmaHeapsAdd(k: Kernel, specs: readonly HeapSpec[] | undefined): void {
+  const heaps = new Map<string, DmaHeap>();
+  for (const h of specs ??
+    k.cma.map((c): HeapSpec => ({ name: c.name, type: 'cma', area: c.name }))) {
+    if (heaps.has(h.name)) throw new ConfigError(`duplicate DMA-BUF heap name '${h.name}'`);
+    if (!HEAP_TYPES.includes(h.type)) {
+      throw new ConfigError(
+        `heap '${h.name}': unknown type '${h.type}' (${HEAP_TYPES.slice(0, -1).join(', ')} or ${HEAP_TYPES.at(-1)})`,
+      );
+    }
+    const area = k.cmaByName(h.area);
+    if (!area) throw new ConfigError(`heap '${h.name}': unknown CMA area '${h.area}'`);
+    heaps.set(h.name, createHeap(h, area));
+  }
+  heapLists.set(k, heaps);
+}
+
+/** dma_heap_find(): the heap of `k` named `name`. */
+export const dmaHeapFind = (k: Kernel, name: string): DmaHeap | undefined =>
+  heapLists.get(k)?.get(name);

@@ -53,8 +53,9 @@ export function* rdmaRegMr(
     return deny(task, -ERRNO.EPERM, 'rdma', 'mm.pinned_vm', task.mm.pinnedVm, npages, task.mm);
   }
   if (npages === 0) return -ERRNO.EINVAL;
-  const charge = chargeRdma(task, npages); // before any pin (§4.6)
-  if (typeof charge === 'number') return charge;
+  const r = chargeRdma(task, npages); // before any pin (§4.6)
+  if (!r.ok) return r.errno;
+  const charge = r.charge;
   const flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
   const pfns: number[] = [];
   for (let done = 0; done < npages; ) {

@@ -5,6 +5,7 @@ import type { Sleep } from '../../../sim/engine.js';
 import { sleep } from '../../../sim/engine.js';
 import { bytesToPages, getOrder, PAGE_SIZE, pageSpan } from '../../../sim/units.js';
 import { ERRNO } from '../../config.js';
+import { features } from '../../features.js';
 import { File } from '../../fs/file.js';
 import type { Kernel } from '../../kernel.js';
 import { __GFP_ZERO, GFP_KERNEL } from '../../mm/gfp.js';
@@ -13,6 +14,7 @@ import { VM_IO, VM_PFNMAP, VM_READ, VM_SHARED, VM_WRITE } from '../../mm/mmap.js
 import { PageKind } from '../../mm/page.js';
 import {
   type Charge,
+  type ChargeResult,
   chargeIoUring,
   chargeRdma,
   chargeVfio,
@@ -62,7 +64,7 @@ export class TeeShm {
 }
 
 /** The TEE device: its shm idr and its configuration. */
-export class TeeDevice {
+class TeeDevice {
   readonly shms = new Map<number, TeeShm>();
   constructor(readonly config: TeeConfig) {}
 
@@ -72,6 +74,21 @@ export class TeeDevice {
     while (this.shms.has(id)) id++;
     return id;
   }
+}
+
+/** Each kernel's TEE device, probed at boot (boot.ts): the driver's own state, as in the kernel. */
+const devices = new WeakMap<Kernel, TeeDevice>();
+
+/** optee_probe(): the device of `k`, with what the secure world accepts. */
+export function teeProbe(k: Kernel, config: TeeConfig): void {
+  devices.set(k, new TeeDevice(config));
+}
+
+/** The TEE device of `k` (its shms, for the tests and the invariant checks). */
+export function teeDevice(k: Kernel): TeeDevice {
+  const dev = devices.get(k);
+  if (!dev) throw new Error('the TEE driver was not probed (boot with bootKernel)');
+  return dev;
 }
 
 /** open("/dev/tee0"): a context fd. */
@@ -88,7 +105,7 @@ const shmOf = new WeakMap<File, TeeShm>();
 /** tee_shm_put(): the last reference releases the shm (tee_shm_release, §5.3). */
 function shmPut(k: Kernel, shm: TeeShm): void {
   if (--shm.refs > 0) return;
-  k.tee.shms.delete(shm.id);
+  teeDevice(k).shms.delete(shm.id);
   if (shm.flags & TEE_SHM_USER_MAPPED) {
     // optee_shm_unregister, then release_registered_pages → unpin_user_pages
     if (shm.holder) k.pins.remove(shm.holder);
@@ -101,7 +118,7 @@ function shmPut(k: Kernel, shm: TeeShm): void {
 }
 
 function installShm(k: Kernel, task: Task, shm: TeeShm): { fd: number; id: number } {
-  k.tee.shms.set(shm.id, shm);
+  teeDevice(k).shms.set(shm.id, shm);
   const file = new File('tee_shm', () => {
     shm.fdClosed = true;
     shmPut(k, shm);
@@ -126,7 +143,7 @@ function teeCharge(
   task: Task,
   pages: number,
   when: 'before' | 'after',
-): Charge | number | undefined {
+): ChargeResult | undefined {
   switch (k.policies.teeAccounting) {
     case 'rdma':
       return when === 'before' ? chargeRdma(task, pages, 'tee_shm') : undefined;
@@ -157,15 +174,16 @@ export function* teeShmRegister(
   if (!ctx) return -ERRNO.EBADF;
   if (flags !== 0) return -ERRNO.EINVAL;
   if (addr < 0 || addr + length > TASK_SIZE) return -ERRNO.EFAULT; // access_ok
-  if (!k.tee.config.registerOps) return -ERRNO.ENOTSUPP;
+  if (!teeDevice(k).config.registerOps) return -ERRNO.ENOTSUPP;
   // 6.8+: iov_iter_npages() of an empty iterator is 0, -ENOMEM at any address (§5.1). 6.4 spans
   // rounddown(addr)..roundup(addr + len): one page for an unaligned empty range; none for an
   // aligned one, which optee_shm_register() refuses (`!num_pages`: -EINVAL)
-  if (length === 0 && k.version !== '6.4') return -ERRNO.ENOMEM;
+  if (length === 0 && features(k.version).teeShmIovIter) return -ERRNO.ENOMEM;
   const [start, numPages] = pageSpan(addr, length);
   if (numPages === 0) return -ERRNO.EINVAL;
-  const before = teeCharge(k, task, numPages, 'before');
-  if (typeof before === 'number') return before;
+  const tried = teeCharge(k, task, numPages, 'before');
+  if (tried && !tried.ok) return tried.errno;
+  const before = tried?.charge;
   const pfns: number[] = [];
   const pinFlags = registerPinFlags(k);
   const rc = pinUserPagesFast(k, task.mm, start, numPages, pinFlags, pfns);
@@ -176,23 +194,19 @@ export function* teeShmRegister(
     return errno;
   };
   if (rc !== numPages) return fail(rc < 0 ? rc : -ERRNO.ENOMEM); // a partial pin is -ENOMEM
-  const after = teeCharge(k, task, numPages, 'after');
-  if (typeof after === 'number') return fail(after);
+  const late = teeCharge(k, task, numPages, 'after');
+  if (late && !late.ok) return fail(late.errno);
+  const after = late?.charge;
   // optee_shm_register: optee_check_mem_type, then OPTEE_MSG_CMD_REGISTER_SHM (§5.2)
   const badType = task.mm.vmas.some(
     (v) => v.end > start && v.start < start + numPages && v.memtype !== 'normal',
   );
-  if (badType || !k.tee.config.dynamicShm) {
+  if (badType || !teeDevice(k).config.dynamicShm) {
     if (after) uncharge(after);
     return fail(-ERRNO.EINVAL);
   }
-  const shm = new TeeShm(
-    k.tee.allocId(),
-    ctx,
-    TEE_SHM_USER_MAPPED | TEE_SHM_DYNAMIC,
-    pfns,
-    task.pid,
-  );
+  const id = teeDevice(k).allocId();
+  const shm = new TeeShm(id, ctx, TEE_SHM_USER_MAPPED | TEE_SHM_DYNAMIC, pfns, task.pid);
   shm.charge = before ?? after;
   if (shm.charge) shm.charge.by.id = shm.id;
   ctx.refs++;
@@ -220,7 +234,7 @@ export function teeShmAlloc(
   const gfp = GFP_KERNEL | __GFP_ZERO;
   let pages = bytesToPages(size);
   let pfn: number;
-  if (k.version === '6.4') {
+  if (!features(k.version).teeShmAllocExact) {
     // 6.4 optee_pool_op_alloc_helper: alloc_pages(get_order(size)), size PAGE_SIZE << order (§5.1)
     const order = getOrder(size);
     pages = 1 << order;
@@ -238,7 +252,8 @@ export function teeShmAlloc(
     return -ERRNO.ENOMEM;
   }
   const pfns = Array.from({ length: pages }, (_, i) => pfn + i);
-  const shm = new TeeShm(k.tee.allocId(), ctx, TEE_SHM_DYNAMIC | TEE_SHM_POOL, pfns, task.pid);
+  const id = teeDevice(k).allocId();
+  const shm = new TeeShm(id, ctx, TEE_SHM_DYNAMIC | TEE_SHM_POOL, pfns, task.pid);
   ctx.refs++;
   return installShm(k, task, shm);
 }
@@ -274,7 +289,7 @@ export function* teeInvoke(
   if (!ctx) return -ERRNO.EBADF;
   const held: TeeShm[] = [];
   for (const id of shmIds) {
-    const shm = k.tee.shms.get(id);
+    const shm = teeDevice(k).shms.get(id);
     if (!shm || shm.ctx !== ctx) {
       for (const h of held) shmPut(k, h);
       return -ERRNO.EINVAL;
