@@ -21,7 +21,7 @@ import { ProcessDetail } from './process-detail.js';
 import { filterRows, procRows, sortRows } from './process-table.js';
 import { ProcessesPanel } from './processes-panel.js';
 import { HintLine, StatusLine } from './status-line.js';
-import type { Theme } from './theme.js';
+import { type Theme, ThemeContext, useTheme } from './theme.js';
 import { TracePanel } from './trace-panel.js';
 import { initialUi, reduceUi, type UiContext, type UiState } from './ui-state.js';
 
@@ -34,8 +34,17 @@ export interface ScreenProps {
   cwd: string;
 }
 
-/** Everything on screen, from the model and the UI state only. */
-export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
+/** Everything on screen, from the model and the UI state only, under `theme`. */
+export function Screen({ theme, ...rest }: ScreenProps) {
+  return (
+    <ThemeContext.Provider value={theme}>
+      <ScreenBody {...rest} />
+    </ThemeContext.Provider>
+  );
+}
+
+function ScreenBody({ model, ui, size, cwd }: Omit<ScreenProps, 'theme'>) {
+  const theme = useTheme();
   const f = model.frame;
   const s = f?.snapshot;
   const L = computeLayout(size, {
@@ -53,7 +62,6 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
       error={model.error !== undefined}
       stopped={model.stopped === true}
       width={W}
-      theme={theme}
     />
   );
   if (L.tooSmall) {
@@ -77,7 +85,6 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
         stopped={false}
         width={W}
         height={L.cma.height + bodyBelowCma}
-        theme={theme}
       />
     ) : (
       <Box height={L.cma.height + bodyBelowCma}>
@@ -97,7 +104,6 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
         areasShown={L.cma.areas}
         offset={ui.areaOffset}
         focused={ui.focus === 'cma' && !ui.detail && ui.procDetail === undefined && !ui.help}
-        theme={theme}
       />
     );
     let below: ReactNode;
@@ -111,7 +117,6 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
           detail={f.proc?.pid === ui.procDetail ? f.proc : undefined}
           width={W}
           height={bodyBelowCma}
-          theme={theme}
         />
       );
     } else if (ui.detail && s.failures.length > 0) {
@@ -127,7 +132,6 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
           width={W}
           height={bodyBelowCma}
           mapRows={Math.max(1, L.cma.mapRows)}
-          theme={theme}
         />
       );
     } else {
@@ -153,7 +157,6 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
           width={pw}
           height={ph}
           focused={ui.focus === 'processes'}
-          theme={theme}
         />
       );
       const failures = (
@@ -166,7 +169,6 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
           width={fw}
           height={fh}
           focused={ui.focus === 'failures'}
-          theme={theme}
         />
       );
       below = (
@@ -183,7 +185,6 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
               stopped={model.stopped === true}
               width={W}
               height={bottomH}
-              theme={theme}
             />
           ) : (
             <TracePanel
@@ -193,7 +194,6 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
               width={W}
               height={bottomH}
               focused={ui.focus === 'trace'}
-              theme={theme}
             />
           )}
         </>
@@ -201,7 +201,6 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
     }
     body = ui.help ? (
       <Help
-        theme={theme}
         preset={presetIndex(s.kernel)}
         offset={ui.helpScroll}
         workload={workload}
@@ -220,7 +219,7 @@ export function Screen({ model, ui, size, theme, cwd }: ScreenProps) {
     <Box flexDirection="column" width={W} height={L.height}>
       {status}
       {body}
-      <HintLine ui={ui} width={W} theme={theme} />
+      <HintLine ui={ui} width={W} />
     </Box>
   );
 }
