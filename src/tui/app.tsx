@@ -4,7 +4,7 @@
 // (frame-gate.ts) — and from what the user changed (ui-state.ts). Screen is the pure view of
 // both; App holds the state and the keys.
 import { Box, Text, useApp, useInput, useStdin } from 'ink';
-import { type ReactNode, useCallback, useReducer, useRef } from 'react';
+import { type ReactNode, useCallback, useRef, useState } from 'react';
 import type { Policies } from '../kernel/config.js';
 import { CmaPanel } from './cma-panel.js';
 import { ErrorPanel, errorHeight } from './error-panel.js';
@@ -374,30 +374,30 @@ export function App(props: AppProps) {
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
   const size = useTerminalSize(props.size);
-  const [state, dispatch] = useReducer(
-    reduceApp,
-    props.speed,
-    (speed: number): AppState => ({ model: initialModel(), ui: initialUi(speed) }),
+  const [state, setState] = useState(
+    (): AppState => ({ model: initialModel(), ui: initialUi(props.speed) }),
   );
+  // the state after the newest event, ahead of the render: several keys can arrive in one read
   const stateRef = useRef(state);
-  stateRef.current = state;
-  /** dispatch, and keep stateRef ahead of the render: several keys can arrive in one read */
+  /** reduce `e` once, here (not again in React's reducer queue), and render the result */
   const send = useCallback(
     (e: AppEvent) => {
-      const before = stateRef.current.ui.procDetail;
-      stateRef.current = reduceApp(stateRef.current, e);
-      dispatch(e);
+      const before = stateRef.current;
+      const after = reduceApp(before, e);
+      if (after === before) return; // nothing changed: no render
+      stateRef.current = after;
+      setState(after);
       // the run's worker sends the detail of the process that is open, and only of it
-      const after = stateRef.current.ui.procDetail;
-      if (after !== before) session.control({ type: 'inspect', pid: after ?? null });
+      const pid = after.ui.procDetail;
+      if (pid !== before.ui.procDetail) session.control({ type: 'inspect', pid: pid ?? null });
     },
     [session],
   );
 
   useSessionFrames(session, props.renderBudget, {
-    frame: (frame) => dispatch({ type: 'frame', frame }),
-    started: (info) => dispatch({ type: 'started', ...info }),
-    error: (error, stopped) => dispatch({ type: 'error', error, stopped }),
+    frame: (frame) => send({ type: 'frame', frame }),
+    started: (info) => send({ type: 'started', ...info }),
+    error: (error, stopped) => send({ type: 'error', error, stopped }),
   });
 
   const onKey = useCallback(
