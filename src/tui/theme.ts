@@ -178,7 +178,7 @@ export function makeTheme(opts: { color: boolean; ascii: boolean; plain?: boolea
   };
 }
 
-/** The theme of everything under the screen's root, which provides it once (app.tsx Screen). */
+/** The theme of everything under the screen's root, which provides it once (screen.tsx Screen). */
 export const ThemeContext = createContext<Theme | undefined>(undefined);
 
 /** The theme the root provided; a panel outside any root is a bug, not an unstyled panel. */
