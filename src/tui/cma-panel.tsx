@@ -10,7 +10,7 @@ import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import { freeHistory, type History } from './model.js';
 import { fitText, type Line, seg } from './text.js';
-import type { Theme } from './theme.js';
+import { type Theme, themed, useTheme } from './theme.js';
 
 export interface CmaPanelProps {
   areas: Record<string, CmaAreaSnapshot>;
@@ -24,7 +24,6 @@ export interface CmaPanelProps {
   areasShown: number;
   offset: number;
   focused: boolean;
-  theme: Theme;
 }
 
 /** '· free 57312  ▒ cma_client 0  ...': the glyph of each state and its page count. */
@@ -135,7 +134,7 @@ function historyLines(
   ]);
 }
 
-export function cmaLines(p: CmaPanelProps): Line[] {
+export function cmaLines(p: CmaPanelProps, theme: Theme): Line[] {
   const inner = p.width - 2;
   const names = Object.keys(p.areas).sort();
   const out: Line[] = [];
@@ -144,41 +143,43 @@ export function cmaLines(p: CmaPanelProps): Line[] {
   for (const name of names.slice(offset, offset + p.areasShown)) {
     const a = p.areas[name]!;
     const map = p.maps[name];
-    const m = map ? mapLines(map.cells, inner, p.mapRows, p.theme.glyphs) : undefined;
-    out.push(headerLine(name, a, map && m ? Math.ceil(m.scale * map.pagesPerCell) : 0, p.theme));
+    const m = map ? mapLines(map.cells, inner, p.mapRows, theme.glyphs) : undefined;
+    out.push(headerLine(name, a, map && m ? Math.ceil(m.scale * map.pagesPerCell) : 0, theme));
     for (let r = 0; r < p.mapRows; r++) out.push(m?.lines[r] ?? []);
-    out.push(legendLine(a, p.theme));
+    out.push(legendLine(a, theme));
     out.push(rangesLine(a, map?.movableRun, inner));
-    out.push(...historyLines(name, a, p.history, inner, p.histRows, p.theme));
+    out.push(...historyLines(name, a, p.history, inner, p.histRows, theme));
   }
   return out;
 }
 
-export const CmaPanel = memo(function CmaPanel(p: CmaPanelProps) {
-  const count = Object.keys(p.areas).length;
-  const right: Line =
-    count > p.areasShown
-      ? [
-          seg(
-            `${count - p.areasShown} more area(s): tab here, ${p.theme.ascii ? 'up/down' : '↑↓'}`,
-            'warn',
-          ),
-        ]
-      : [seg(`${count} area${count === 1 ? '' : 's'}`, 'muted')];
-  return (
-    <Panel
-      panel={framed(
-        {
-          title: [seg('CMA', 'title')],
-          right,
-          width: p.width,
-          height: p.height,
-          focused: p.focused,
-        },
-        cmaLines(p),
-        p.theme,
-      )}
-      theme={p.theme}
-    />
-  );
-});
+export const CmaPanel = themed(
+  memo(function CmaPanel(p: CmaPanelProps) {
+    const theme = useTheme();
+    const count = Object.keys(p.areas).length;
+    const right: Line =
+      count > p.areasShown
+        ? [
+            seg(
+              `${count - p.areasShown} more area(s): tab here, ${theme.ascii ? 'up/down' : '↑↓'}`,
+              'warn',
+            ),
+          ]
+        : [seg(`${count} area${count === 1 ? '' : 's'}`, 'muted')];
+    return (
+      <Panel
+        panel={framed(
+          {
+            title: [seg('CMA', 'title')],
+            right,
+            width: p.width,
+            height: p.height,
+            focused: p.focused,
+          },
+          cmaLines(p, theme),
+          theme,
+        )}
+      />
+    );
+  }),
+);

@@ -6,7 +6,7 @@ import type { WorkloadErrorInfo } from '../workload/errors.js';
 import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import { type Line, seg } from './text.js';
-import type { Theme } from './theme.js';
+import { themed, useTheme } from './theme.js';
 
 /** 'workloads/x.ts:12:5' relative to `cwd`, or undefined without a location. */
 export function where(e: WorkloadErrorInfo, cwd: string): string | undefined {
@@ -40,27 +40,31 @@ export function errorLines(
 export const errorHeight = (e: WorkloadErrorInfo): number =>
   2 + 2 + (e.frame ?? '').split('\n').filter((l) => l !== '').length;
 
-export const ErrorPanel = memo(function ErrorPanel(p: {
-  error: WorkloadErrorInfo;
-  cwd: string;
-  hasRun: boolean;
-  /** the error stopped the run shown above */
-  stopped: boolean;
-  width: number;
-  height: number;
-  theme: Theme;
-}) {
-  const title: Line = [
-    seg(p.error.phase === 'load' ? 'Error loading the workload' : 'Error in the workload', 'crit'),
-  ];
-  return (
-    <Panel
-      panel={framed(
-        { title, width: p.width, height: p.height, focused: false, tone: 'crit' },
-        errorLines(p.error, p.cwd, p.hasRun, p.stopped),
-        p.theme,
-      )}
-      theme={p.theme}
-    />
-  );
-});
+export const ErrorPanel = themed(
+  memo(function ErrorPanel(p: {
+    error: WorkloadErrorInfo;
+    cwd: string;
+    hasRun: boolean;
+    /** the error stopped the run shown above */
+    stopped: boolean;
+    width: number;
+    height: number;
+  }) {
+    const theme = useTheme();
+    const title: Line = [
+      seg(
+        p.error.phase === 'load' ? 'Error loading the workload' : 'Error in the workload',
+        'crit',
+      ),
+    ];
+    return (
+      <Panel
+        panel={framed(
+          { title, width: p.width, height: p.height, focused: false, tone: 'crit' },
+          errorLines(p.error, p.cwd, p.hasRun, p.stopped),
+          theme,
+        )}
+      />
+    );
+  }),
+);

@@ -14,7 +14,7 @@ import { bytes, hex, pages, seconds } from './format.js';
 import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import { fitText, type Line, padStart, seg, wrap } from './text.js';
-import type { Theme } from './theme.js';
+import { type Theme, themed, useTheme } from './theme.js';
 
 export interface FailureDetailProps {
   index: number;
@@ -27,7 +27,6 @@ export interface FailureDetailProps {
   width: number;
   height: number;
   mapRows: number;
-  theme: Theme;
 }
 
 const KNOWN = new Set([
@@ -65,8 +64,8 @@ export function whyText(
 const LABEL = 10;
 const label = (text: string): ReturnType<typeof seg> => seg(fitText(text, LABEL), 'muted');
 
-export function detailLines(p: FailureDetailProps): Line[] {
-  const g = p.theme.glyphs;
+export function detailLines(p: FailureDetailProps, theme: Theme): Line[] {
+  const g = theme.glyphs;
   const f: Failure | undefined = p.failures[p.index];
   if (!f) return [[seg('no such failure', 'muted')]];
   const inner = p.width - 2;
@@ -117,10 +116,7 @@ export function detailLines(p: FailureDetailProps): Line[] {
       label(i === related[0]!.i ? 'related' : ''),
       seg(`#${i + 1} ${q.op}${q.area ? ` ${q.area}` : ''} ${q.errno}`, 'title'),
       seg(q.blocking_pfn === undefined ? '' : `  ${blameText(q, g)}`, 'warn'),
-      seg(
-        `  (${i < p.index ? (p.theme.ascii ? 'up' : '↑') : p.theme.ascii ? 'down' : '↓'})`,
-        'muted',
-      ),
+      seg(`  (${i < p.index ? (theme.ascii ? 'up' : '↑') : theme.ascii ? 'down' : '↓'})`, 'muted'),
     ]);
   }
   const pfns = f.blocking_pfns ?? (f.blocking_pfn === undefined ? [] : [f.blocking_pfn]);
@@ -201,7 +197,7 @@ export function detailLines(p: FailureDetailProps): Line[] {
       seg(`map of ${f.area} now, `, 'muted'),
       seg(g.blocking, 'blocking'),
       seg(
-        ` = a blocking page (1 cell ${p.theme.ascii ? '~' : '≈'} ${Math.ceil(m.scale * map.pagesPerCell)} pages)`,
+        ` = a blocking page (1 cell ${theme.ascii ? '~' : '≈'} ${Math.ceil(m.scale * map.pagesPerCell)} pages)`,
         'muted',
       ),
     ]);
@@ -210,24 +206,26 @@ export function detailLines(p: FailureDetailProps): Line[] {
   return out;
 }
 
-export const FailureDetail = memo(function FailureDetail(p: FailureDetailProps) {
-  const right: Line = [
-    seg(`esc back  ${p.theme.ascii ? 'up/down' : '↑↓'} other failures`, 'muted'),
-  ];
-  return (
-    <Panel
-      panel={framed(
-        {
-          title: [seg('Failure details', 'title')],
-          right,
-          width: p.width,
-          height: p.height,
-          focused: true,
-        },
-        detailLines(p),
-        p.theme,
-      )}
-      theme={p.theme}
-    />
-  );
-});
+export const FailureDetail = themed(
+  memo(function FailureDetail(p: FailureDetailProps) {
+    const theme = useTheme();
+    const right: Line = [
+      seg(`esc back  ${theme.ascii ? 'up/down' : '↑↓'} other failures`, 'muted'),
+    ];
+    return (
+      <Panel
+        panel={framed(
+          {
+            title: [seg('Failure details', 'title')],
+            right,
+            width: p.width,
+            height: p.height,
+            focused: true,
+          },
+          detailLines(p, theme),
+          theme,
+        )}
+      />
+    );
+  }),
+);

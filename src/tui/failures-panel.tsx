@@ -8,7 +8,7 @@ import { hex, seconds } from './format.js';
 import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import { type Line, lineWidth, seg, wrap } from './text.js';
-import type { Glyphs, Theme, Tone } from './theme.js';
+import { type Glyphs, type Theme, type Tone, themed, useTheme } from './theme.js';
 
 export type Failure = Snapshot['failures'][number];
 type Blocker = NonNullable<Failure['blocker']>;
@@ -110,11 +110,10 @@ export interface FailuresPanelProps {
   width: number;
   height: number;
   focused: boolean;
-  theme: Theme;
 }
 
-export function failureListLines(p: FailuresPanelProps): Line[] {
-  const g = p.theme.glyphs;
+export function failureListLines(p: FailuresPanelProps, theme: Theme): Line[] {
+  const g = theme.glyphs;
   const lines: Line[] = [resultsLine(p.results)];
   const room = Math.max(0, p.height - 3);
   if (p.failures.length === 0) {
@@ -149,21 +148,23 @@ export function failureListLines(p: FailuresPanelProps): Line[] {
   return lines;
 }
 
-export const FailuresPanel = memo(function FailuresPanel(p: FailuresPanelProps) {
-  const shown = p.failures.length < p.total ? `, first ${p.failures.length} kept` : '';
-  const title: Line = [
-    seg('Failures', 'title'),
-    seg(` (${p.total}${shown})`, p.total > 0 ? 'crit' : 'muted'),
-  ];
-  const right: Line = p.failures.length > 0 ? [seg('enter: details', 'muted')] : [];
-  return (
-    <Panel
-      panel={framed(
-        { title, right, width: p.width, height: p.height, focused: p.focused },
-        failureListLines(p),
-        p.theme,
-      )}
-      theme={p.theme}
-    />
-  );
-});
+export const FailuresPanel = themed(
+  memo(function FailuresPanel(p: FailuresPanelProps) {
+    const theme = useTheme();
+    const shown = p.failures.length < p.total ? `, first ${p.failures.length} kept` : '';
+    const title: Line = [
+      seg('Failures', 'title'),
+      seg(` (${p.total}${shown})`, p.total > 0 ? 'crit' : 'muted'),
+    ];
+    const right: Line = p.failures.length > 0 ? [seg('enter: details', 'muted')] : [];
+    return (
+      <Panel
+        panel={framed(
+          { title, right, width: p.width, height: p.height, focused: p.focused },
+          failureListLines(p, theme),
+          theme,
+        )}
+      />
+    );
+  }),
+);

@@ -8,7 +8,7 @@ import { Panel } from './lines.js';
 import { PRESETS } from './presets.js';
 import { COLUMNS } from './process-table.js';
 import { fitText, type Line, seg, wrap } from './text.js';
-import type { Theme } from './theme.js';
+import { type Theme, useTheme } from './theme.js';
 
 /** Entries `TITLE what it means`, as many to a line as fit in `width`. */
 function flow(entries: [string, string][], width: number): Line[] {
@@ -100,7 +100,6 @@ export function helpLines(
 }
 
 export const Help = memo(function Help(p: {
-  theme: Theme;
   preset: number;
   /** lines scrolled down */
   offset: number;
@@ -109,11 +108,12 @@ export const Help = memo(function Help(p: {
   width: number;
   height: number;
 }) {
-  const lines = helpLines(p.theme, p.preset, p.width - 4, p);
+  const theme = useTheme();
+  const lines = helpLines(theme, p.preset, p.width - 4, p);
   const room = Math.max(1, p.height - 2);
   const offset = Math.min(p.offset, Math.max(0, lines.length - room));
   const below = lines.length - offset - room;
-  const [up, down] = p.theme.ascii ? ['^', 'v'] : ['↑', '↓'];
+  const [up, down] = theme.ascii ? ['^', 'v'] : ['↑', '↓'];
   const more = [offset > 0 ? `${offset} more ${up}` : '', below > 0 ? `${below} more ${down}` : '']
     .filter(Boolean)
     .join(' ');
@@ -128,9 +128,8 @@ export const Help = memo(function Help(p: {
           focused: true,
         },
         lines.slice(offset),
-        p.theme,
+        theme,
       )}
-      theme={p.theme}
     />
   );
 });

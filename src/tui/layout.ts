@@ -83,3 +83,39 @@ export function computeLayout(size: Size, content: { areas: number; processes: n
     trace: { width: columns, height: Math.max(0, body - cma.height - middleHeight) },
   };
 }
+
+/** The rows of the body: everything between the status line and the key hints. */
+export const bodyHeight = (L: Layout): number => L.cma.height + L.middle.height + L.trace.height;
+
+/** The rows below the CMA panel (the overlays take them all). */
+export const belowCma = (L: Layout): number => L.middle.height + L.trace.height;
+
+export interface Panels {
+  middle: { height: number; side: boolean };
+  processes: Rect;
+  failures: Rect;
+  /** the trace, or the error panel in its place */
+  bottom: Rect;
+}
+
+/**
+ * Processes, failures and the trace below the CMA panel. An error panel (`errorRows` tall) takes
+ * the trace's place and grows into the middle as far as it needs, leaving the middle 5 rows.
+ */
+export function panelsBelowCma(L: Layout, errorRows?: number): Panels {
+  let middle = L.middle.height;
+  let bottom = L.trace.height;
+  if (errorRows !== undefined) {
+    const want = Math.min(errorRows, Math.max(bottom, belowCma(L) - 5));
+    middle -= Math.max(0, want - bottom);
+    bottom = Math.max(bottom, want);
+  }
+  const { side, processes: p, failures: f } = L.middle;
+  const ph = Math.min(p.height, middle);
+  return {
+    middle: { height: middle, side },
+    processes: { width: p.width, height: side ? middle : ph },
+    failures: { width: f.width, height: side ? middle : middle - ph },
+    bottom: { width: L.columns, height: bottom },
+  };
+}

@@ -11,7 +11,7 @@ import { Box } from 'ink';
 import { createElement, memo, type ReactNode } from 'react';
 import type { Framed } from './frame.js';
 import { type Line, lineWidth, type Seg } from './text.js';
-import type { Style, Theme } from './theme.js';
+import { type Style, type Theme, useTheme } from './theme.js';
 
 const FG: Record<string, number> = {
   black: 30,
@@ -114,8 +114,9 @@ function text(key: string, width: number, rows: string[]): ReactNode {
 }
 
 /** Lines of at most `width` columns, one under the other. */
-export const Lines = memo(function Lines(props: { lines: Line[]; theme: Theme; width: number }) {
-  const { lines, theme, width } = props;
+export const Lines = memo(function Lines(props: { lines: Line[]; width: number }) {
+  const { lines, width } = props;
+  const theme = useTheme();
   return text(
     'lines',
     width,
@@ -128,8 +129,9 @@ export const Lines = memo(function Lines(props: { lines: Line[]; theme: Theme; w
  * parts, the content, and the bottom border, which starts with the same run of edge glyphs as the
  * top one in a node of its own: Ink parses equal lines once per frame.
  */
-export const Panel = memo(function Panel(props: { panel: Framed; theme: Theme }) {
-  const { panel: p, theme } = props;
+export const Panel = memo(function Panel(props: { panel: Framed }) {
+  const { panel: p } = props;
+  const theme = useTheme();
   if (p.width < 2 || p.height < 2)
     return <Box width={Math.max(0, p.width)} height={Math.max(0, p.height)} />;
   const inner = p.width - 2;

@@ -10,7 +10,7 @@ import { pages, seconds } from './format.js';
 import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import { fitText, type Line, padStart, seg } from './text.js';
-import type { Theme } from './theme.js';
+import { type Theme, useTheme } from './theme.js';
 
 export interface ProcessDetailProps {
   pid: number;
@@ -19,7 +19,6 @@ export interface ProcessDetailProps {
   detail: ProcDetail | undefined;
   width: number;
   height: number;
-  theme: Theme;
 }
 
 const label = (text: string): Seg => seg(fitText(text, 10), 'muted');
@@ -37,11 +36,11 @@ function counterLine(name: string, held: number, limit: number): Line {
   ];
 }
 
-export function processDetailLines(p: ProcessDetailProps): Line[] {
+export function processDetailLines(p: ProcessDetailProps, theme: Theme): Line[] {
   const s = p.snapshot;
   const q = s.processes.find((x) => x.pid === p.pid);
   if (!q) return [[seg(`process ${p.pid} is not in this run`, 'muted')]];
-  const g = p.theme.glyphs;
+  const g = theme.glyphs;
   const out: Line[] = [
     [
       seg(`${q.comm}[${q.pid}]`, 'title'),
@@ -137,6 +136,7 @@ export function processDetailLines(p: ProcessDetailProps): Line[] {
 }
 
 export const ProcessDetail = memo(function ProcessDetail(p: ProcessDetailProps) {
+  const theme = useTheme();
   return (
     <Panel
       panel={framed(
@@ -146,10 +146,9 @@ export const ProcessDetail = memo(function ProcessDetail(p: ProcessDetailProps) 
           height: p.height,
           focused: true,
         },
-        processDetailLines(p),
-        p.theme,
+        processDetailLines(p, theme),
+        theme,
       )}
-      theme={p.theme}
     />
   );
 });

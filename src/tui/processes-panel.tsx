@@ -16,7 +16,7 @@ import {
   sortRows,
 } from './process-table.js';
 import { type Line, seg } from './text.js';
-import type { Theme } from './theme.js';
+import { type Theme, themed, useTheme } from './theme.js';
 
 export interface ProcessesPanelProps {
   processes: Snapshot['processes'];
@@ -28,10 +28,12 @@ export interface ProcessesPanelProps {
   width: number;
   height: number;
   focused: boolean;
-  theme: Theme;
 }
 
-export function processLines(p: ProcessesPanelProps): {
+export function processLines(
+  p: ProcessesPanelProps,
+  theme: Theme,
+): {
   lines: Line[];
   shown: number;
   total: number;
@@ -43,12 +45,12 @@ export function processLines(p: ProcessesPanelProps): {
   const all = procRows(p);
   const rows = sortRows(filterRows(all, p.filter), p.sort);
   const cols = fitColumns(inner);
-  const lines: Line[] = [headerLine(cols, p.sort, p.theme.glyphs)];
+  const lines: Line[] = [headerLine(cols, p.sort, theme.glyphs)];
   const room = Math.max(0, p.height - 3);
   const sel = Math.min(p.row, Math.max(0, rows.length - 1));
   const first = Math.max(0, Math.min(sel - room + 1, rows.length - room));
   rows.slice(first, first + room).forEach((r, i) => {
-    const line = rowLine(r, cols, p.theme.glyphs);
+    const line = rowLine(r, cols, theme.glyphs);
     lines.push(
       p.focused && first + i === sel ? line.map((s) => ({ ...s, tone: 'selected' })) : line,
     );
@@ -59,32 +61,34 @@ export function processLines(p: ProcessesPanelProps): {
   return { lines, shown: rows.length, total: all.length, above: first, below };
 }
 
-export const ProcessesPanel = memo(function ProcessesPanel(p: ProcessesPanelProps) {
-  const { lines, shown, total, above, below } = processLines(p);
-  const g = p.theme.glyphs;
-  const sortCol = COLUMNS.find((c) => c.sort === p.sort.key);
-  const [up, down] = p.theme.ascii ? ['^', 'v'] : ['↑', '↓'];
-  // rows out of view say so, first: they must not go unnoticed
-  const more = [above > 0 ? `${above} more ${up}` : '', below > 0 ? `${below} more ${down}` : '']
-    .filter(Boolean)
-    .join(' ');
-  const right: Line = [
-    ...(more ? [seg(`${more}  `, 'warn')] : []),
-    seg(`sort ${sortCol?.title ?? p.sort.key}${p.sort.desc ? g.sortDesc : g.sortAsc}`, 'muted'),
-    ...(p.filter ? [seg(`  filter "${p.filter}"`, 'accent')] : []),
-  ];
-  const title: Line = [
-    seg('Processes', 'title'),
-    seg(p.filter ? ` (${shown} of ${total})` : ` (${total})`, 'muted'),
-  ];
-  return (
-    <Panel
-      panel={framed(
-        { title, right, width: p.width, height: p.height, focused: p.focused },
-        lines,
-        p.theme,
-      )}
-      theme={p.theme}
-    />
-  );
-});
+export const ProcessesPanel = themed(
+  memo(function ProcessesPanel(p: ProcessesPanelProps) {
+    const theme = useTheme();
+    const { lines, shown, total, above, below } = processLines(p, theme);
+    const g = theme.glyphs;
+    const sortCol = COLUMNS.find((c) => c.sort === p.sort.key);
+    const [up, down] = theme.ascii ? ['^', 'v'] : ['↑', '↓'];
+    // rows out of view say so, first: they must not go unnoticed
+    const more = [above > 0 ? `${above} more ${up}` : '', below > 0 ? `${below} more ${down}` : '']
+      .filter(Boolean)
+      .join(' ');
+    const right: Line = [
+      ...(more ? [seg(`${more}  `, 'warn')] : []),
+      seg(`sort ${sortCol?.title ?? p.sort.key}${p.sort.desc ? g.sortDesc : g.sortAsc}`, 'muted'),
+      ...(p.filter ? [seg(`  filter "${p.filter}"`, 'accent')] : []),
+    ];
+    const title: Line = [
+      seg('Processes', 'title'),
+      seg(p.filter ? ` (${shown} of ${total})` : ` (${total})`, 'muted'),
+    ];
+    return (
+      <Panel
+        panel={framed(
+          { title, right, width: p.width, height: p.height, focused: p.focused },
+          lines,
+          theme,
+        )}
+      />
+    );
+  }),
+);

@@ -10,7 +10,7 @@ import { BINDINGS, type Binding } from './keys.js';
 import { Lines } from './lines.js';
 import { PRESETS } from './presets.js';
 import { cut, fitLine, type Line, lineWidth, seg } from './text.js';
-import type { Theme } from './theme.js';
+import { type Theme, themed, useTheme } from './theme.js';
 import type { UiState } from './ui-state.js';
 
 /** The kernel version, teePin and teeAccounting always, the other switches when not at their default. */
@@ -32,12 +32,11 @@ export interface StatusProps {
   /** the run on screen died (a run error, and no frame since) */
   stopped?: boolean;
   width: number;
-  theme: Theme;
 }
 
 /** The status line in two parts, flush left and flush right: only the left one gets cut. */
-export function statusLine(p: StatusProps): { left: Line; right: Line } {
-  const g = p.theme.glyphs;
+export function statusLine(p: StatusProps, theme: Theme): { left: Line; right: Line } {
+  const g = theme.glyphs;
   const sep = seg(` ${g.sep} `, 'muted');
   const left: Line = [seg(p.workload || 'loading…', 'title')];
   const f = p.frame;
@@ -111,17 +110,21 @@ export function hintLine(ui: UiState, width: number, theme: Theme): Line {
 
 const essential = (b: Binding) => b.action.type === 'help' || b.action.type === 'quit';
 
-export const StatusLine = memo(function StatusLine(p: StatusProps) {
-  const { left, right } = statusLine(p);
-  // two nodes: the blanks between them are never written
-  return (
-    <Box width={p.width} height={1} justifyContent="space-between">
-      <Lines lines={[left]} theme={p.theme} width={lineWidth(left)} />
-      <Lines lines={[right]} theme={p.theme} width={lineWidth(right)} />
-    </Box>
-  );
-});
+export const StatusLine = themed(
+  memo(function StatusLine(p: StatusProps) {
+    const theme = useTheme();
+    const { left, right } = statusLine(p, theme);
+    // two nodes: the blanks between them are never written
+    return (
+      <Box width={p.width} height={1} justifyContent="space-between">
+        <Lines lines={[left]} width={lineWidth(left)} />
+        <Lines lines={[right]} width={lineWidth(right)} />
+      </Box>
+    );
+  }),
+);
 
-export const HintLine = memo(function HintLine(p: { ui: UiState; width: number; theme: Theme }) {
-  return <Lines lines={[hintLine(p.ui, p.width, p.theme)]} theme={p.theme} width={p.width} />;
+export const HintLine = memo(function HintLine(p: { ui: UiState; width: number }) {
+  const theme = useTheme();
+  return <Lines lines={[hintLine(p.ui, p.width, theme)]} width={p.width} />;
 });

@@ -2,6 +2,13 @@
 // pause state and warning also has its own glyph or text.
 // Monochrome when NO_COLOR is set and not empty, with --no-color, or with FORCE_COLOR=0: chalk
 // (Ink's colour engine) ignores NO_COLOR, so this layer decides (§2.6).
+import {
+  type ComponentType,
+  createContext,
+  createElement,
+  type ReactNode,
+  useContext,
+} from 'react';
 
 /** What a piece of text means; the theme turns it into a style. */
 export type Tone =
@@ -168,5 +175,26 @@ export function makeTheme(opts: { color: boolean; ascii: boolean; plain?: boolea
     ascii: opts.ascii,
     glyphs: opts.ascii ? ASCII : UNICODE,
     style: (tone) => styles[tone],
+  };
+}
+
+/** The theme of everything under the screen's root, which provides it once (screen.tsx Screen). */
+export const ThemeContext = createContext<Theme | undefined>(undefined);
+
+/** The theme the root provided; a panel outside any root is a bug, not an unstyled panel. */
+export function useTheme(): Theme {
+  const theme = useContext(ThemeContext);
+  if (!theme) throw new Error('useTheme: no ThemeContext above this component');
+  return theme;
+}
+
+/** The props of a panel that can also be drawn alone (tests): a theme given here is provided. */
+export type Themed<P> = P & { theme?: Theme };
+
+/** `C` under the root's theme, or under its own `theme` prop when drawn alone. */
+export function themed<P extends object>(C: ComponentType<P>): (p: Themed<P>) => ReactNode {
+  return function WithTheme(p: Themed<P>) {
+    const inner = createElement(C, p);
+    return p.theme ? createElement(ThemeContext.Provider, { value: p.theme }, inner) : inner;
   };
 }

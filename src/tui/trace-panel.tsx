@@ -5,7 +5,7 @@ import { type TraceLine, type TraceTone, traceText } from '../metrics/view.js';
 import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import { type Line, seg } from './text.js';
-import type { Theme, Tone } from './theme.js';
+import { type Tone, themed, useTheme } from './theme.js';
 
 export interface TracePanelProps {
   events: readonly TraceLine[];
@@ -15,7 +15,6 @@ export interface TracePanelProps {
   width: number;
   height: number;
   focused: boolean;
-  theme: Theme;
 }
 
 /** How a trace line reads: failures stand out, retries warn. */
@@ -45,26 +44,28 @@ export function traceLines(p: TracePanelProps): { lines: Line[]; back: number; m
   return { lines, back, matched: matched.length };
 }
 
-export const TracePanel = memo(function TracePanel(p: TracePanelProps) {
-  const { lines, back } = traceLines(p);
-  const right: Line = [
-    ...(p.filter ? [seg(`filter "${p.filter}"  `, 'accent')] : []),
-    seg(back > 0 ? `${back} lines back (end: newest)` : 'newest last', 'muted'),
-  ];
-  return (
-    <Panel
-      panel={framed(
-        {
-          title: [seg('Trace', 'title')],
-          right,
-          width: p.width,
-          height: p.height,
-          focused: p.focused,
-        },
-        lines,
-        p.theme,
-      )}
-      theme={p.theme}
-    />
-  );
-});
+export const TracePanel = themed(
+  memo(function TracePanel(p: TracePanelProps) {
+    const theme = useTheme();
+    const { lines, back } = traceLines(p);
+    const right: Line = [
+      ...(p.filter ? [seg(`filter "${p.filter}"  `, 'accent')] : []),
+      seg(back > 0 ? `${back} lines back (end: newest)` : 'newest last', 'muted'),
+    ];
+    return (
+      <Panel
+        panel={framed(
+          {
+            title: [seg('Trace', 'title')],
+            right,
+            width: p.width,
+            height: p.height,
+            focused: p.focused,
+          },
+          lines,
+          theme,
+        )}
+      />
+    );
+  }),
+);

@@ -1,5 +1,6 @@
 // What the user changed on screen: focus, overlays, sorting, filters, selections, speed. Pure; the
-// side effects of a key (controlling the session) are in app.tsx.
+// side effects of a key (controlling the session) are in app.tsx, the events that tie it to the
+// run in app-state.ts.
 import type { Action } from './keys.js';
 import { stepSpeed } from './presets.js';
 import { defaultDescending, SORT_KEYS, type SortKey } from './process-table.js';
