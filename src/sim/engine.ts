@@ -1,8 +1,8 @@
 // Discrete-event engine: processes are stacks of generators, resumed from an event heap
 // ordered by (time, seq). Simulated time is an integer number of nanoseconds.
 
-/** A process body. Yield sleep(), queue.wait(), engine.join(), a nested Task, or a custom effect. */
-export type Task<R = void> = Generator<unknown, R, unknown>;
+/** A process body. Yield sleep(), queue.wait(), engine.join(), a nested Body, or a custom effect. */
+export type Body<R = void> = Generator<unknown, R, unknown>;
 
 type Frame = Generator<unknown, unknown, unknown>;
 type Callback = () => void;
@@ -78,7 +78,7 @@ export class Proc {
     readonly engine: Engine,
     readonly pid: number,
     readonly name: string,
-    task: Task<unknown>,
+    task: Body<unknown>,
   ) {
     this.frames = [task];
   }
@@ -187,7 +187,7 @@ export class Engine {
   }
 
   /** Starts `task` as a new process at now + delay. */
-  spawn(name: string, task: Task<unknown>, opts: { delay?: number } = {}): Proc {
+  spawn(name: string, task: Body<unknown>, opts: { delay?: number } = {}): Proc {
     const delay = opts.delay ?? 0;
     if (!Number.isSafeInteger(delay) || delay < 0) throw nsError('spawn delay', delay);
     const p = new Proc(this, this.nextPid++, name, task);

@@ -8,7 +8,7 @@ import { MCL_CURRENT, MCL_FUTURE } from '../kernel/mm/mlock.js';
 import { FS_TYPES, type FsType } from '../kernel/mm/mmap.js';
 import { SYSCALLS, type SysResult } from '../kernel/syscalls.js';
 import type { Task } from '../kernel/task.js';
-import type { Task as EngineTask, JoinEffect, Sleep } from '../sim/engine.js';
+import type { Body, JoinEffect, Sleep } from '../sim/engine.js';
 import { PAGE_SIZE, parseDuration, parseSize } from '../sim/units.js';
 import {
   argError,
@@ -37,7 +37,7 @@ export interface Shm {
 export type Size = string | number;
 export type Duration = string | number;
 /** An actor: `function* (p) { ... }` */
-export type Actor = (p: Process) => EngineTask<unknown>;
+export type Actor = (p: Process) => Body<unknown>;
 export type Result<T> = T | Errno;
 
 function expectBuf(b: unknown, what: string): Buf {

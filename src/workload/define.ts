@@ -10,7 +10,7 @@ import type { HeapSpec } from '../kernel/drivers/dma-buf/heaps.js';
 import type { TeeConfig } from '../kernel/drivers/tee/tee_shm.js';
 import type { CmaAreaSpec } from '../kernel/kernel.js';
 import { LAYOUT_KEYS } from '../kernel/mm/boot_layout.js';
-import type { Task as EngineTask } from '../sim/engine.js';
+import type { Body } from '../sim/engine.js';
 import type { System } from './api.js';
 import { isGeneratorFunction } from './args.js';
 
@@ -29,7 +29,7 @@ export interface WorkloadDef<P extends Params = Params> {
   /** how long to simulate by default ('10min'); otherwise until every actor has finished */
   duration?: string | number;
   /** the main actor: runs as a process named after the workload */
-  main: (sys: System, params: P) => EngineTask<unknown>;
+  main: (sys: System, params: P) => Body<unknown>;
 }
 
 /** Where defineWorkload() was called, for errors about the definition itself. */

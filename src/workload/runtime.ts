@@ -10,7 +10,7 @@ import { recordFailure } from '../kernel/observe/failures.js';
 import type { SysResult } from '../kernel/syscalls.js';
 import type { Task } from '../kernel/task.js';
 import type { LogLine } from '../metrics/snapshot.js';
-import { Engine, type Task as EngineTask, type Proc, type Sleep, sleep } from '../sim/engine.js';
+import { type Body, Engine, type Proc, type Sleep, sleep } from '../sim/engine.js';
 import type { Rng } from '../sim/rng.js';
 import { parseDuration, parseSize } from '../sim/units.js';
 import type { Heartbeat } from './watchdog.js';
@@ -175,12 +175,7 @@ export class Simulation {
   }
 
   /** A new task running `body` from now on; it exits (closing its files) when `body` returns. */
-  spawn(
-    comm: string,
-    cred: Credentials,
-    body: (task: Task) => EngineTask<unknown>,
-    cpu?: number,
-  ): Task {
+  spawn(comm: string, cred: Credentials, body: (task: Task) => Body<unknown>, cpu?: number): Task {
     const memlock = cred.memlock ?? MLOCK_LIMIT;
     const task = spawnTask(this.k, comm, {
       uid: cred.uid ?? 0,
@@ -193,15 +188,15 @@ export class Simulation {
   }
 
   /** fork(): the child runs `body`; undefined when the copy ran out of memory. */
-  fork(parent: Task, comm: string, body: (task: Task) => EngineTask<unknown>): Task | undefined {
+  fork(parent: Task, comm: string, body: (task: Task) => Body<unknown>): Task | undefined {
     const child = forkTask(this.k, parent, comm);
     if (child) this.start(child, body);
     return child;
   }
 
-  private start(task: Task, body: (task: Task) => EngineTask<unknown>): void {
+  private start(task: Task, body: (task: Task) => Body<unknown>): void {
     const { k, heartbeat } = this;
-    function* actor(): EngineTask<unknown> {
+    function* actor(): Body<unknown> {
       try {
         const it = body(task);
         if (typeof (it as { next?: unknown } | undefined)?.next !== 'function') {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Engine, type Proc, ProcError, sleep, type Task, WaitQueue } from '../../src/sim/engine.js';
+import { type Body, Engine, type Proc, ProcError, sleep, WaitQueue } from '../../src/sim/engine.js';
 import { RngStreams } from '../../src/sim/rng.js';
 
 /** A task that runs fn without blocking. */
-function* call<R>(fn: () => R): Task<R> {
+function* call<R>(fn: () => R): Body<R> {
   yield* [];
   return fn();
 }
@@ -39,7 +39,7 @@ describe('scheduling', () => {
     for (const name of ['a', 'b', 'c']) {
       e.spawn(
         name,
-        (function* (): Task {
+        (function* (): Body {
           log.push(name);
           yield sleep(0);
           log.push(name.toUpperCase());
@@ -55,7 +55,7 @@ describe('scheduling', () => {
     const e = new Engine();
     const log: string[] = [];
     const worker = (name: string, delays: number[]) =>
-      function* (): Task {
+      function* (): Body {
         for (const d of delays) {
           yield sleep(d);
           log.push(`${name}@${e.now}`);
@@ -96,7 +96,7 @@ describe('scheduling', () => {
         const rng = streams.stream(`p${i}`);
         e.spawn(
           `p${i}`,
-          (function* (): Task {
+          (function* (): Body {
             for (let k = 0; k < 20; k++) {
               if (rng.int(0, 4) === 0) log.push(`${i}:${yield q.wait()}@${e.now}`);
               else yield sleep(rng.int(0, 1000));
@@ -114,14 +114,14 @@ describe('scheduling', () => {
   it('validates times and delays', () => {
     const e = new Engine();
     const noop = () => {};
-    e.spawn('x', (function* (): Task {})());
+    e.spawn('x', (function* (): Body {})());
     e.run(10);
     expect(() => e.at(9, noop)).toThrow('invalid event time 9: expected an integer >= now (10)');
     expect(() => e.at(10.5, noop)).toThrow('invalid event time 10.5');
     expect(() => e.after(-1, noop)).toThrow(
       'invalid delay -1: expected a non-negative integer number of nanoseconds',
     );
-    expect(() => e.spawn('y', (function* (): Task {})(), { delay: Number.NaN })).toThrow(
+    expect(() => e.spawn('y', (function* (): Body {})(), { delay: Number.NaN })).toThrow(
       'invalid spawn delay NaN',
     );
   });
@@ -131,7 +131,7 @@ describe('scheduling', () => {
     let caught: unknown;
     e.spawn(
       'x',
-      (function* (): Task {
+      (function* (): Body {
         try {
           yield sleep(1.5);
         } catch (err) {
@@ -153,7 +153,7 @@ describe('run, step and time', () => {
     const log: number[] = [];
     e.spawn(
       'ticker',
-      (function* (): Task {
+      (function* (): Body {
         for (;;) {
           yield sleep(10);
           log.push(e.now);
@@ -199,11 +199,11 @@ describe('frames', () => {
   it('runs nested generator frames and returns their values', () => {
     const e = new Engine();
     const log: string[] = [];
-    function* leaf(x: number): Task<number> {
+    function* leaf(x: number): Body<number> {
       yield sleep(5);
       return x * 2;
     }
-    function* middle(): Task<number> {
+    function* middle(): Body<number> {
       const a = (yield leaf(1)) as number;
       const b = (yield leaf(a)) as number;
       log.push(`middle@${e.now}`);
@@ -211,7 +211,7 @@ describe('frames', () => {
     }
     const p = e.spawn(
       'p',
-      (function* (): Task<string> {
+      (function* (): Body<string> {
         const v = yield middle();
         log.push(`top ${v}@${e.now}`);
         return 'ok';
@@ -228,7 +228,7 @@ describe('frames', () => {
     const log: string[] = [];
     e.spawn(
       'a',
-      (function* (): Task {
+      (function* (): Body {
         yield call(() => log.push('a-child'));
         log.push('a-after');
       })(),
@@ -246,13 +246,13 @@ describe('frames', () => {
     const e = new Engine();
     let caught: unknown;
     const boom = new Error('boom');
-    function* child(): Task {
+    function* child(): Body {
       yield sleep(1);
       throw boom;
     }
     e.spawn(
       'p',
-      (function* (): Task {
+      (function* (): Body {
         try {
           yield child();
         } catch (err) {
@@ -273,7 +273,7 @@ describe('frames', () => {
     };
     e.spawn(
       'p',
-      (function* (): Task {
+      (function* (): Body {
         got = yield iterator;
       })(),
     );
@@ -294,7 +294,7 @@ describe('onEffect', () => {
     let got: unknown;
     e.spawn(
       'p',
-      (function* (): Task {
+      (function* (): Body {
         got = yield { kind: 'getpid' };
       })(),
     );
@@ -306,7 +306,7 @@ describe('onEffect', () => {
   it('runs a returned generator as a frame that can sleep', () => {
     const e = new Engine({
       onEffect: (_proc, effect) =>
-        (function* (): Task<string> {
+        (function* (): Body<string> {
           yield sleep((effect as { ns: number }).ns);
           return `slept ${e.now}`;
         })(),
@@ -314,7 +314,7 @@ describe('onEffect', () => {
     let got: unknown;
     e.spawn(
       'p',
-      (function* (): Task {
+      (function* (): Body {
         yield sleep(1);
         got = yield { kind: 'syscall', ns: 100 };
       })(),
@@ -334,7 +334,7 @@ describe('onEffect', () => {
     let caught: unknown;
     e.spawn(
       'p',
-      (function* (): Task {
+      (function* (): Body {
         try {
           yield 'x';
         } catch (ex) {
@@ -350,7 +350,7 @@ describe('onEffect', () => {
     const e = new Engine();
     const p = e.spawn(
       'p',
-      (function* (): Task {
+      (function* (): Body {
         yield { kind: 'mmap' };
       })(),
     );
@@ -372,7 +372,7 @@ describe('onEffect', () => {
     });
     const p = e.spawn(
       'p',
-      (function* (): Task {
+      (function* (): Body {
         try {
           yield 'oom';
           log.push('resumed');
@@ -392,7 +392,7 @@ describe('join', () => {
     const e = new Engine();
     const worker = e.spawn(
       'worker',
-      (function* (): Task<number> {
+      (function* (): Body<number> {
         yield sleep(50);
         return 7;
       })(),
@@ -401,7 +401,7 @@ describe('join', () => {
     for (const name of ['j1', 'j2']) {
       e.spawn(
         name,
-        (function* (): Task {
+        (function* (): Body {
           const v = yield e.join(worker);
           got.push(`${name}:${v}@${e.now}`);
         })(),
@@ -421,7 +421,7 @@ describe('join', () => {
     const log: string[] = [];
     e.spawn(
       'late',
-      (function* (): Task {
+      (function* (): Body {
         log.push(`${yield e.join(done)}`);
         log.push('late-continues');
       })(),
@@ -435,14 +435,14 @@ describe('join', () => {
     const e = new Engine();
     const victim = e.spawn(
       'victim',
-      (function* (): Task {
+      (function* (): Body {
         yield sleep(1000);
       })(),
     );
     let got: unknown = 'unset';
     e.spawn(
       'joiner',
-      (function* (): Task {
+      (function* (): Body {
         got = yield e.join(victim);
       })(),
     );
@@ -457,7 +457,7 @@ describe('kill', () => {
   it('runs finally blocks innermost first and ignores the stale wakeup', () => {
     const e = new Engine();
     const log: string[] = [];
-    function* inner(): Task {
+    function* inner(): Body {
       try {
         yield sleep(100);
         log.push('inner resumed');
@@ -467,7 +467,7 @@ describe('kill', () => {
     }
     const p = e.spawn(
       'p',
-      (function* (): Task {
+      (function* (): Body {
         try {
           yield inner();
           log.push('outer resumed');
@@ -491,7 +491,7 @@ describe('kill', () => {
     let ran = false;
     const p = e.spawn(
       'p',
-      (function* (): Task {
+      (function* (): Body {
         ran = true;
         yield sleep(1);
       })(),
@@ -510,7 +510,7 @@ describe('kill', () => {
     const waiter = (name: string) =>
       e.spawn(
         name,
-        (function* (): Task {
+        (function* (): Body {
           got.push(`${name}:${yield q.wait()}`);
         })(),
       );
@@ -531,7 +531,7 @@ describe('kill', () => {
     let resumed = false;
     const p = e.spawn(
       'p',
-      (function* (): Task {
+      (function* (): Body {
         yield q.wait();
         resumed = true;
       })(),
@@ -550,7 +550,7 @@ describe('kill', () => {
     const self: { p?: Proc } = {};
     self.p = e.spawn(
       'p',
-      (function* (): Task {
+      (function* (): Body {
         try {
           e.kill(self.p!);
           log.push(`still running, fatalSignal=${self.p!.fatalSignal}`);
@@ -570,7 +570,7 @@ describe('kill', () => {
     const e = new Engine();
     const p = e.spawn(
       'p',
-      (function* (): Task {
+      (function* (): Body {
         try {
           yield sleep(10);
         } finally {
@@ -589,7 +589,7 @@ describe('kill', () => {
     };
     const q = e.spawn(
       'q',
-      (function* (): Task {
+      (function* (): Body {
         try {
           yield sleep(10);
         } finally {
@@ -611,7 +611,7 @@ describe('WaitQueue', () => {
     for (const name of ['a', 'b', 'c', 'd']) {
       e.spawn(
         name,
-        (function* (): Task {
+        (function* (): Body {
           const v = yield q.wait();
           got.push(`${name}:${v}@${e.now}`);
         })(),
@@ -636,14 +636,14 @@ describe('WaitQueue', () => {
     const log: string[] = [];
     e.spawn(
       'waiter',
-      (function* (): Task {
+      (function* (): Body {
         yield q.wait();
         log.push('waiter');
       })(),
     );
     e.spawn(
       'waker',
-      (function* (): Task {
+      (function* (): Body {
         yield sleep(5);
         q.wakeAll(0);
         log.push('waker');
@@ -679,19 +679,19 @@ describe('ProcError', () => {
   it('carries the process and the original error', () => {
     const e = new Engine();
     const original = new RangeError('bad pfn');
-    function* deep(): Task {
+    function* deep(): Body {
       yield sleep(3);
       throw original;
     }
     const p = e.spawn(
       'faulty',
-      (function* (): Task {
+      (function* (): Body {
         yield deep();
       })(),
     );
     const other = e.spawn(
       'other',
-      (function* (): Task {
+      (function* (): Body {
         yield sleep(10);
       })(),
     );
@@ -710,7 +710,7 @@ describe('ProcError', () => {
     const e = new Engine();
     e.spawn(
       'p',
-      (function* (): Task {
+      (function* (): Body {
         yield sleep(1);
         throw 'oops';
       })(),
