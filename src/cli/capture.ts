@@ -2,8 +2,8 @@
 // (src/device/capture-script.ts), for `cmascope import`.
 import { captureScript } from '../device/capture-script.js';
 import { parseSize } from '../sim/units.js';
+import { optionValue, UsageError } from '../usage-error.js';
 import { fileOutput, stdoutOutput } from './output.js';
-import { UsageError } from './usage.js';
 
 export interface CaptureArgs {
   output?: string | undefined;
@@ -12,12 +12,9 @@ export interface CaptureArgs {
 }
 
 export async function captureCommand(a: CaptureArgs): Promise<number> {
-  let pageOwnerBytes = 0;
-  try {
-    if (a.pageOwner !== undefined) pageOwnerBytes = parseSize(a.pageOwner, '--page-owner');
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const pageOwner = a.pageOwner;
+  const pageOwnerBytes =
+    pageOwner === undefined ? 0 : optionValue(() => parseSize(pageOwner, '--page-owner'));
   const trace = a.trace ?? 0;
   if (!Number.isInteger(trace) || trace < 0 || trace > 600)
     throw new UsageError(`--trace ${a.trace}: expected whole seconds from 0 to 600`);

@@ -13,17 +13,17 @@ import { type PoolOptions, request, runPool } from '../compare/pool.js';
 import { type RunRecord, sortRecords, variantsOf } from '../compare/record.js';
 import { csvTable, summarize, textTable } from '../compare/table.js';
 import { KERNEL_VERSIONS, type KernelVersion } from '../kernel/config.js';
-import { parseDuration } from '../sim/units.js';
 import type { CompareProgress } from '../tui/compare.js';
+import { UsageError } from '../usage-error.js';
 import { startRun } from '../workload/loader.js';
 import {
+  durationOption,
   parsePolicies,
   type RunArgs,
   runRequest,
   workloadFailed,
   workloadPath,
 } from './options.js';
-import { UsageError } from './usage.js';
 
 export interface CompareArgs extends RunArgs {
   workload?: string | undefined;
@@ -111,7 +111,7 @@ export async function compareCommand(a: CompareArgs): Promise<number> {
     base,
     variants,
     workers,
-    watchdogMs: parseDuration(a.watchdog, '--watchdog') / 1e6,
+    watchdogMs: durationOption(a.watchdog, '--watchdog') / 1e6,
   };
   // every run loads the same workload: one that does not load is reported once, as by `run`
   const loaded = await startRun(

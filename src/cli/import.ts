@@ -10,11 +10,13 @@ import { checkBoot, checkProcesses, formatCheck } from '../device/check.js';
 import { type Device, machineOf, readDevice } from '../device/device.js';
 import { SETTLE, spawned, writeWorkload } from '../device/workload-writer.js';
 import { bootKernel } from '../kernel/boot.js';
+import { ConfigError } from '../kernel/config.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { parseDuration } from '../sim/units.js';
+import { UsageError } from '../usage-error.js';
 import { startRun } from '../workload/loader.js';
 import { workloadFailed } from './options.js';
 import { fileOutput, namesOneOf, stdoutOutput, systemError } from './output.js';
-import { UsageError } from './usage.js';
 
 export interface ImportArgs {
   capture: string;
@@ -33,6 +35,15 @@ function load(path: string): Device {
   return readDevice(parseBundle(text, path));
 }
 
+/** The model of the captured device; a machine it cannot boot is a malformed capture (exit 2). */
+function boot(d: Device): Kernel {
+  try {
+    return bootKernel({ machine: machineOf(d), version: d.version }, { now: 0 });
+  } catch (e) {
+    throw e instanceof ConfigError ? new UsageError(e.message) : e;
+  }
+}
+
 const nameOf = (a: ImportArgs): string =>
   a.name ?? (a.output ? basename(a.output).replace(/\.[cm]?ts$/, '') : 'device');
 
@@ -48,7 +59,7 @@ export async function importCommand(a: ImportArgs): Promise<number> {
     out.commit();
     return 0;
   }
-  const rows = checkBoot(d, bootKernel({ machine: machineOf(d), version: d.version }, { now: 0 }));
+  const rows = checkBoot(d, boot(d));
   if (spawned(d).length > 0) {
     // the generated workload itself, run until its processes have locked and pinned their memory
     const dir = mkdtempSync(join(tmpdir(), 'cmascope-import-'));

@@ -3,6 +3,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { FORMATS, type Format } from '../metrics/exporters.js';
+import { UsageError } from '../usage-error.js';
 import { captureCommand } from './capture.js';
 import { compareCommand } from './compare.js';
 import { importCommand } from './import.js';
@@ -24,12 +25,13 @@ const exit = (code: number) => {
   process.exitCode = code;
 };
 
+/** A command's exit code; what it throws is one line on stderr: a UsageError exit 2, the rest 1. */
 async function guarded(fn: () => Promise<number>): Promise<void> {
   try {
     exit(await fn());
   } catch (e) {
     process.stderr.write(`cmascope: ${e instanceof Error ? e.message : String(e)}\n`);
-    exit(2);
+    exit(e instanceof UsageError ? 2 : 1);
   }
 }
 

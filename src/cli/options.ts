@@ -1,10 +1,12 @@
 // Options shared by run, tui, watch and compare: which workload, kernel, policies, seed, params.
+
 import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { KERNEL_VERSIONS, type KernelVersion, type Policies } from '../kernel/config.js';
 import { parseDuration } from '../sim/units.js';
+import { optionValue, UsageError } from '../usage-error.js';
 import { checkPolicy } from '../workload/define.js';
 import { errorLine, type WorkloadErrorInfo } from '../workload/errors.js';
 import type { RunRequest } from '../workload/protocol.js';
@@ -71,7 +73,7 @@ function pairs(items: string[], what: string): [string, string][] {
     .filter((s) => s !== '')
     .map((s) => {
       const i = s.indexOf('=');
-      if (i <= 0) throw new Error(`invalid ${what} '${s}': expected key=value`);
+      if (i <= 0) throw new UsageError(`invalid ${what} '${s}': expected key=value`);
       return [s.slice(0, i), s.slice(i + 1)];
     });
 }
@@ -81,7 +83,7 @@ export function parsePolicies(items: string[]): Partial<Policies> {
   const out: Record<string, unknown> = Object.create(null);
   for (const [key, raw] of pairs(items, '--policy')) {
     const value = raw === 'true' ? true : raw === 'false' ? false : raw;
-    checkPolicy(key, value);
+    optionValue(() => checkPolicy(key, value));
     out[key] = value;
   }
   return out as Partial<Policies>;
@@ -105,7 +107,7 @@ export function workloadPath(file: string | undefined): string {
     : bundled
       ? `did you mean '${bundled}'?`
       : `bundled workloads: ${bundledWorkloads().join(', ')}`;
-  throw new Error(`no such workload file: ${file} (${hint})`);
+  throw new UsageError(`no such workload file: ${file} (${hint})`);
 }
 
 /** A workload that did not load or run: `file:line:column: message` and the code frame. */
@@ -118,9 +120,13 @@ export function workloadFailed(e: WorkloadErrorInfo): number {
 function parseSeed(text: string): number {
   const seed = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(seed))
-    throw new Error(`invalid --seed '${text}': expected a non-negative integer`);
+    throw new UsageError(`invalid --seed '${text}': expected a non-negative integer`);
   return seed;
 }
+
+/** A duration option (--until, --watchdog) in ns; a malformed one is a usage error. */
+export const durationOption = (text: string, flag: string): number =>
+  optionValue(() => parseDuration(text, flag));
 
 export function runRequest(file: string, a: RunArgs, intervalNs?: number): RunRequest {
   const req: RunRequest = {
@@ -130,7 +136,7 @@ export function runRequest(file: string, a: RunArgs, intervalNs?: number): RunRe
     policies: parsePolicies(a.policy),
   };
   if (a.kernel) req.version = a.kernel;
-  if (a.until !== undefined) req.untilNs = parseDuration(a.until, '--until');
+  if (a.until !== undefined) req.untilNs = durationOption(a.until, '--until');
   if (intervalNs !== undefined) req.intervalNs = intervalNs;
   return req;
 }

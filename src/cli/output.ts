@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
-import { UsageError } from './usage.js';
+import { UsageError } from '../usage-error.js';
 
 export interface Output {
   write(text: string | Uint8Array): void;

@@ -8,13 +8,19 @@ import { holds, parseCondition } from '../metrics/fail_on.js';
 import { visible } from '../metrics/fmt.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import { formatDuration, parseDuration } from '../sim/units.js';
+import { UsageError } from '../usage-error.js';
 import { startRun } from '../workload/loader.js';
 import type { RunRequest } from '../workload/protocol.js';
-import { type RunArgs, runRequest, workloadFailed, workloadPath } from './options.js';
+import {
+  durationOption,
+  type RunArgs,
+  runRequest,
+  workloadFailed,
+  workloadPath,
+} from './options.js';
 import { fileOutput, namesOneOf, type Output, stdoutOutput } from './output.js';
 import { PROGRESS_MS, type ServeArgs, type Serving, serve } from './serve.js';
 import { type TraceOutput, traceOutput } from './trace-output.js';
-import { UsageError } from './usage.js';
 
 export interface RunCommandArgs extends RunArgs, ServeArgs {
   workload?: string | undefined;
@@ -167,7 +173,7 @@ export async function runCommand(a: RunCommandArgs): Promise<number> {
   };
   const write = (text: string) => attempt(() => out.write(text));
   const run = startRun(req, {
-    watchdogMs: parseDuration(a.watchdog, '--watchdog') / 1e6,
+    watchdogMs: durationOption(a.watchdog, '--watchdog') / 1e6,
     onMessage: (m) => {
       const imported = m.type === 'loaded' && named.find(([f, p]) => namesOneOf(p, m.inputs, f));
       if (imported) {

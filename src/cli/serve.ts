@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import type { Argv } from 'yargs';
 import { metricsServer } from '../metrics/serve.js';
 import type { Snapshot } from '../metrics/snapshot.js';
-import { UsageError } from './usage.js';
+import { UsageError } from '../usage-error.js';
 
 export const serveOption = <T>(y: Argv<T>) =>
   y.option('serve', {

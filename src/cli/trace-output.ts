@@ -5,8 +5,8 @@
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ftraceHeader } from '../kernel/observe/ftrace.js';
+import { UsageError } from '../usage-error.js';
 import { fileOutput, type Output, stdoutOutput, systemError, target } from './output.js';
-import { UsageError } from './usage.js';
 
 export interface TraceOutput {
   /** Records as UTF-8 text, and how many. */

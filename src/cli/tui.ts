@@ -4,13 +4,12 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import type { Snapshot } from '../metrics/snapshot.js';
-import { parseDuration } from '../sim/units.js';
 import { SPEEDS } from '../tui/presets.js';
+import { UsageError } from '../usage-error.js';
 import { Session } from '../workload/session.js';
 import { watchWorkload } from '../workload/watcher.js';
-import { type RunArgs, runOptions, runRequest, workloadPath } from './options.js';
+import { durationOption, type RunArgs, runOptions, runRequest, workloadPath } from './options.js';
 import { type ServeArgs, type Serving, serve, serveOption } from './serve.js';
-import { UsageError } from './usage.js';
 
 /** Frames a second at most (issue 5 item 5): the UI's cost is set by how often React state changes. */
 export const MAX_REFRESH_HZ = 10;
@@ -96,7 +95,7 @@ export async function tuiCommand(a: TuiArgs): Promise<number> {
     );
   }
   const req = runRequest(file, a);
-  const watchdogMs = parseDuration(a.watchdog, '--watchdog') / 1e6;
+  const watchdogMs = durationOption(a.watchdog, '--watchdog') / 1e6;
   // React's development build is several times slower and keeps a performance entry per render
   // (facebook/react#35761): a monitor that runs for hours wants the production one
   process.env.NODE_ENV ??= 'production';

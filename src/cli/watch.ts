@@ -4,15 +4,14 @@
 import { exporter } from '../metrics/exporters.js';
 import { reloadRecord } from '../metrics/json.js';
 import type { Snapshot } from '../metrics/snapshot.js';
-import { parseDuration } from '../sim/units.js';
+import { UsageError } from '../usage-error.js';
 import { errorLine } from '../workload/errors.js';
 import { type RunHandle, startRun } from '../workload/loader.js';
 import type { HostMessage } from '../workload/protocol.js';
 import { watchWorkload } from '../workload/watcher.js';
-import { runRequest, workloadPath } from './options.js';
+import { durationOption, runRequest, workloadPath } from './options.js';
 import { parseInterval, type RunCommandArgs } from './run.js';
 import { PROGRESS_MS, serve } from './serve.js';
-import { UsageError } from './usage.js';
 
 export async function watchRunCommand(a: RunCommandArgs): Promise<number> {
   if (a.format !== 'ndjson' && a.format !== 'text') {
@@ -27,7 +26,7 @@ export async function watchRunCommand(a: RunCommandArgs): Promise<number> {
   ] as const)
     if (value !== undefined) throw new UsageError(`${flag} is for a single run: not with --watch`);
   const interval = parseInterval(a.interval);
-  const watchdogMs = parseDuration(a.watchdog, '--watchdog') / 1e6;
+  const watchdogMs = durationOption(a.watchdog, '--watchdog') / 1e6;
   /** what --serve shows: the latest snapshot of the run whose output goes on */
   let latest: Snapshot | undefined;
   const serving = a.serve === undefined ? undefined : await serve(a.serve, () => latest);

@@ -2,6 +2,7 @@
 // a record; a run found twice must be the same run (a shard given twice, overlapping shards);
 // all records must come from one comparison: one workload, each variant at one position.
 import { readFileSync } from 'node:fs';
+import { UsageError } from '../usage-error.js';
 import type { RunRecord } from './record.js';
 
 /** A record and the line it was read from (`file:line`). */
@@ -51,7 +52,7 @@ function readShard(file: string): Read[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read --merge ${file}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read --merge ${file}: ${(e as Error).message}`);
   }
   const reads = text.split('\n').flatMap((line, i): Read[] => {
     if (line.trim() === '') return [];
@@ -60,13 +61,13 @@ function readShard(file: string): Read[] {
     try {
       v = JSON.parse(line);
     } catch {
-      throw new Error(`${at}: not a compare record (JSON expected)`);
+      throw new UsageError(`${at}: not a compare record (JSON expected)`);
     }
     const why = problem(v);
-    if (why) throw new Error(`${at}: not a compare record (${why})`);
+    if (why) throw new UsageError(`${at}: not a compare record (${why})`);
     return [{ record: v as RunRecord, at, json: JSON.stringify(v) }];
   });
-  if (reads.length === 0) throw new Error(`${file}: no compare records in the file`);
+  if (reads.length === 0) throw new UsageError(`${file}: no compare records in the file`);
   return reads;
 }
 
@@ -80,19 +81,19 @@ export function mergeShards(files: readonly string[]): RunRecord[] {
     const k = r.record.key;
     first ??= r;
     if (k.workload !== first.record.key.workload) {
-      throw new Error(
+      throw new UsageError(
         `${first.at} and ${r.at} are runs of different workloads (${first.record.key.workload} and ${k.workload})`,
       );
     }
     const index = byIndex.get(k.variant_index) ?? r;
     const name = byName.get(k.variant) ?? r;
     if (index.record.key.variant !== k.variant) {
-      throw new Error(
+      throw new UsageError(
         `${index.at} and ${r.at} are from different comparisons (variant ${k.variant_index} is '${index.record.key.variant}' in one, '${k.variant}' in the other)`,
       );
     }
     if (name.record.key.variant_index !== k.variant_index) {
-      throw new Error(
+      throw new UsageError(
         `${name.at} and ${r.at} are from different comparisons (variant '${k.variant}' is ${name.record.key.variant_index} in one, ${k.variant_index} in the other)`,
       );
     }
@@ -101,7 +102,7 @@ export function mergeShards(files: readonly string[]): RunRecord[] {
     const id = `${k.variant_index}/${k.seed}`;
     const same = runs.get(id);
     if (same && same.json !== r.json) {
-      throw new Error(
+      throw new UsageError(
         `${same.at} and ${r.at} hold the same run (${k.variant}, seed ${k.seed}) with different results`,
       );
     }

@@ -1,6 +1,7 @@
 // What a comparison runs: variants (policy sets) × seeds, in a fixed order, optionally a shard
 // of it (issue #7). A run's result depends only on its key, never on workers or shards.
 import type { KernelVersion, Policies } from '../kernel/config.js';
+import { UsageError } from '../usage-error.js';
 
 export interface Variant {
   /** as the user wrote it, e.g. 'teePin=v2-longterm,teeAccounting=io_uring' */
@@ -28,7 +29,7 @@ export const MAX_RUNS = 100_000;
 /** '1..50', '7', '1,2,5' or '1..3,7': each seed once */
 export function parseSeeds(spec: string): number[] {
   const invalid = (why = 'expected a range such as 1..50, a list such as 1,2,5, or both: 1..3,7') =>
-    new Error(`invalid --seeds '${spec}': ${why}`);
+    new UsageError(`invalid --seeds '${spec}': ${why}`);
   const seeds: number[] = [];
   for (const part of spec.split(',')) {
     const m = /^\s*(\d+)(?:\.\.(\d+))?\s*$/.exec(part);
@@ -53,7 +54,7 @@ export function parseShard(spec: string): { index: number; count: number } {
   const index = Number(m?.[1]);
   const count = Number(m?.[2]);
   if (!m || count < 1 || index >= count)
-    throw new Error(`invalid --shard '${spec}': expected i/n with 0 <= i < n, e.g. 0/4`);
+    throw new UsageError(`invalid --shard '${spec}': expected i/n with 0 <= i < n, e.g. 0/4`);
   return { index, count };
 }
 
@@ -65,12 +66,12 @@ export function plan(
 ): PlannedRun[] {
   const total = variants * seeds.length;
   if (total > MAX_RUNS) {
-    throw new Error(
+    throw new UsageError(
       `${variants} variants × ${seeds.length} seeds make ${total} runs: at most ${MAX_RUNS}`,
     );
   }
   if (shard.count > total) {
-    throw new Error(
+    throw new UsageError(
       `invalid --shard '${shard.index}/${shard.count}': ${total} runs make at most ${total} shards`,
     );
   }

@@ -2,6 +2,7 @@
 // `==> PATH <==`, or `==> PATH <== (missing)` when the device had no such file. Sections keep the
 // bundle's line numbers, so that every value the import takes can cite its line and every error
 // names file:line.
+import { UsageError } from '../usage-error.js';
 
 export const BUNDLE_MAGIC = '# cmascope capture v1';
 
@@ -18,8 +19,8 @@ export interface Section {
   missing: boolean;
 }
 
-/** A malformed bundle: one line, `file:line: message`. */
-export class BundleError extends Error {
+/** A malformed bundle: one line, `file:line: message`; bad input, so exit 2. */
+export class BundleError extends UsageError {
   override name = 'BundleError';
 }
 

@@ -1,5 +1,6 @@
 // --fail-on conditions: `<name><op><value>` on the final snapshot, e.g. `cma_alloc_fail>0`,
 // `cma.svp.alloc_pages_fail>=51200`, `results.playback_start==ENOMEM`.
+import { UsageError } from '../usage-error.js';
 import type { Snapshot } from './snapshot.js';
 
 const OPS = ['>=', '<=', '==', '!=', '>', '<'] as const;
@@ -17,7 +18,7 @@ export function parseCondition(text: string): Condition {
   // such as `x>>0` is an error before the run rather than after it
   const m = /^\s*([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*([^\s<>=!]+)\s*$/.exec(text);
   if (!m) {
-    throw new Error(
+    throw new UsageError(
       `invalid --fail-on '${text}': expected <name><op><value> with op one of ${OPS.join(' ')}, e.g. cma_alloc_fail>0`,
     );
   }
@@ -25,7 +26,7 @@ export function parseCondition(text: string): Condition {
   const value = m[3]!;
   // > >= < <= compare numbers: a word, NaN or an overflow would blame the counter at the end
   if (!['==', '!='].includes(op) && !Number.isFinite(Number(value)))
-    throw new Error(`invalid --fail-on '${text}': '${value}' is not a number`);
+    throw new UsageError(`invalid --fail-on '${text}': '${value}' is not a number`);
   return { text, path: m[1]!, op, value };
 }
 
@@ -48,7 +49,7 @@ function lookup(s: Snapshot, path: string): unknown {
 export function holds(c: Condition, s: Snapshot): boolean {
   const v = lookup(s, c.path);
   if (v === undefined)
-    throw new Error(
+    throw new UsageError(
       `--fail-on '${c.text}': '${c.path}' is not in the snapshot (see docs/snapshot.md)`,
     );
   const a = Number(v);
@@ -71,5 +72,5 @@ export function holds(c: Condition, s: Snapshot): boolean {
   }
   if (c.op === '==') return String(v) === c.value;
   if (c.op === '!=') return String(v) !== c.value;
-  throw new Error(`--fail-on '${c.text}': '${c.path}' is ${JSON.stringify(v)}, not a number`);
+  throw new UsageError(`--fail-on '${c.text}': '${c.path}' is ${JSON.stringify(v)}, not a number`);
 }

@@ -122,6 +122,14 @@ catalogue('-o never loses the file it names', [
     exit: 1,
     stderr: 'cmascope: writing /dev/full: ENOSPC: no space left on device, write',
   },
+  // not a usage error: the Error that `capture` and `import` do not catch reaches the command
+  // line's last handler, which makes every error but a UsageError a runtime error (exit 1)
+  {
+    name: 'capture -o /dev/full: a runtime error, not a usage error, exit 1',
+    args: ['capture', '-o', '/dev/full'],
+    exit: 1,
+    stderr: 'cmascope: writing /dev/full: ENOSPC: no space left on device, write',
+  },
   {
     name: '-o /dev/null is written in place, not renamed over',
     files: { 'w.ts': SMALL },
