@@ -168,8 +168,8 @@ export function checkPcpLists(k: Kernel, pcpPages: number): void {
           seen[pfn] = 1;
           if (pcp.lists.before(pfn) !== prev) fail(`${what}: ${hex(pfn)} does not link back`);
           prev = pfn;
-          if (pcp.lists.orderOf(pfn) !== order || a.zones.indexOf(a.zoneOf(pfn)) !== z)
-            fail(`${what} has a block of another order or zone: ${where(k, pfn)}`);
+          if (a.zones.indexOf(a.zoneOf(pfn)) !== z || pfn & ((1 << order) - 1))
+            fail(`${what} has a block of another zone or a misaligned one: ${where(k, pfn)}`);
           if (a.pbMt[pfn >> PB_ORDER] === MT_CMA && pindex % MIGRATE_PCPTYPES !== MT.MOVABLE)
             fail(`${what} holds a CMA page: ${where(k, pfn)}`);
           for (let p = pfn; p < pfn + (1 << order); p++)
@@ -178,10 +178,8 @@ export function checkPcpLists(k: Kernel, pcpPages: number): void {
         }
         if (pcp.lists.tail(l) !== prev) fail(`${what}: its tail is not its last block`);
       }
-      if (pcp.count[z * pcp.cpus + cpu] !== pages)
-        fail(
-          `pcp [zone ${z}, cpu ${cpu}] counts ${pcp.count[z * pcp.cpus + cpu]} pages, lists ${pages}`,
-        );
+      if (pcp.count(z, cpu) !== pages)
+        fail(`pcp [zone ${z}, cpu ${cpu}] counts ${pcp.count(z, cpu)} pages, lists ${pages}`);
       listed += pages;
     }
   }

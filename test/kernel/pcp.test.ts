@@ -51,7 +51,7 @@ function machine(version: KernelVersion, cma?: string) {
     for (let p = fl.head(a.pcp!.listBase(0, 0) + pindex); p >= 0; p = fl.after(p)) out.push(p);
     return out;
   };
-  return { k, a, clock, user, free, list, count: () => a.pcp!.count[0]! };
+  return { k, a, clock, user, free, list, count: () => a.pcp!.count(0, 0) };
 }
 
 describe('zone_batchsize()', () => {

@@ -1,6 +1,6 @@
 // Per-CPU page lists (policy pcp=on): zone->per_cpu_pageset of mm/page_alloc.c, 6.4 and 6.18.
 // Orders 0..PAGE_ALLOC_COSTLY_ORDER are served from one list per (zone, cpu, order, PCP
-// migratetype), threaded through the pages as the free lists are (FreeLists). The buddy side
+// migratetype), threaded through the pages as the free lists are (PfnLists). The buddy side
 // (__rmqueue, __free_one_page) is PageAlloc's; this module decides when, how many and which.
 //
 // Modelled: zone_batchsize(), zone_highsize() (the high watermark split over the CPUs), refill by
@@ -14,7 +14,7 @@
 
 import type { KernelVersion } from '../config.js';
 import { features } from '../features.js';
-import { FreeLists } from './free_list.js';
+import { PfnLists } from './free_list.js';
 
 /** PAGE_ALLOC_COSTLY_ORDER: pcp_allowed_order() (the THP order aside). */
 export const PAGE_ALLOC_COSTLY_ORDER = 3;
@@ -44,22 +44,37 @@ export function zoneBatchsize(managed: number): number {
   return Math.max(1, 2 ** Math.floor(Math.log2(batch + (batch >> 1))) - 1);
 }
 
+/**
+ * struct per_cpu_pages of one (zone, cpu): a small object with integer fields, which the JIT
+ * reads in one instruction each (the lists themselves are threaded through the pages).
+ */
+class PerCpuPageset {
+  /** pcp->count, in pages */
+  count = 0;
+  /** pcp->high (6.18 tunes it between highMin and highMax) */
+  high = 0;
+  /** 6.4 free_factor, 6.18 free_count */
+  freeFactor = 0;
+  /** 6.18 alloc_factor */
+  allocFactor = 0;
+  /** 6.18 PCPF_PREV_FREE_HIGH_ORDER */
+  prevFreeHighOrder = false;
+  /** pcp->batch; pcp->high_min and high_max (6.4: both pcp->high), set by setZone() */
+  batch = 0;
+  highMin = 0;
+  highMax = 0;
+
+  constructor(
+    /** the first of its NR_PCP_LISTS lists */
+    readonly listBase: number,
+  ) {}
+}
+
 export class PerCpuPages {
   /** the lists; list (zone * cpus + cpu) * NR_PCP_LISTS + pindex */
-  readonly lists: FreeLists;
-  /** per zone: pcp->batch, high_min and high_max (6.4: high_min = high_max = pcp->high) */
-  private readonly batch: Int32Array;
-  private readonly highMin: Int32Array;
-  private readonly highMax: Int32Array;
-  /** per (zone, cpu): pcp->count, in pages */
-  readonly count: Int32Array;
-  /** per (zone, cpu): pcp->high (6.18 tunes it between high_min and high_max) */
-  private readonly high: Int32Array;
-  /** per (zone, cpu): 6.4 free_factor, 6.18 free_count */
-  private readonly freeFactor: Int32Array;
-  /** per (zone, cpu), 6.18: alloc_factor and PCPF_PREV_FREE_HIGH_ORDER */
-  private readonly allocFactor: Int32Array;
-  private readonly prevFreeHighOrder: Uint8Array;
+  readonly lists: PfnLists;
+  /** the pagesets; (zone, cpu) at zone * cpus + cpu */
+  private readonly sets: PerCpuPageset[];
   /** allocations served from a list as it was (hits) and those that refilled it first */
   hits = 0;
   refills = 0;
@@ -74,37 +89,39 @@ export class PerCpuPages {
   ) {
     this.highAuto = features(version).pcpHighAuto;
     const n = nrZones * cpus;
-    this.lists = new FreeLists(nrPfns, n * NR_PCP_LISTS);
-    this.batch = new Int32Array(nrZones);
-    this.highMin = new Int32Array(nrZones);
-    this.highMax = new Int32Array(nrZones);
-    this.count = new Int32Array(n);
-    this.high = new Int32Array(n);
-    this.freeFactor = new Int32Array(n);
-    this.allocFactor = new Int32Array(n);
-    this.prevFreeHighOrder = new Uint8Array(n);
+    this.lists = new PfnLists(nrPfns, n * NR_PCP_LISTS);
+    this.sets = Array.from({ length: n }, (_, p) => new PerCpuPageset(p * NR_PCP_LISTS));
   }
 
   /**
    * zone_set_pageset_high_and_batch(): batch from zone_batchsize(); high from zone_highsize():
    * the low watermark split over the CPUs, at least 4 batches; 6.18's high_max the same of
-   * managed / 8.
+   * managed / 8. They never change afterwards (no sysctl, no memory hotplug, no
+   * decay_pcp_high()), so pcp->high stays within [high_min, high_max] and the kernel's
+   * clamp(pcp->high, high_min, high_max) is the identity here: it is left out.
    */
   setZone(zone: number, managed: number, lowWmark: number): void {
     const batch = zoneBatchsize(managed);
     const highsize = (total: number) => Math.max(Math.floor(total / this.cpus), batch << 2);
-    this.batch[zone] = batch;
-    this.highMin[zone] = highsize(lowWmark);
-    this.highMax[zone] = this.highAuto
-      ? highsize(Math.floor(managed / HIGH_FRACTION))
-      : this.highMin[zone]!;
-    for (let cpu = 0; cpu < this.cpus; cpu++)
-      this.high[zone * this.cpus + cpu] = this.highMin[zone]!;
+    const highMin = highsize(lowWmark);
+    const highMax = this.highAuto ? highsize(Math.floor(managed / HIGH_FRACTION)) : highMin;
+    for (let cpu = 0; cpu < this.cpus; cpu++) {
+      const pcp = this.sets[zone * this.cpus + cpu]!;
+      pcp.batch = batch;
+      pcp.highMin = highMin;
+      pcp.highMax = highMax;
+      pcp.high = highMin;
+    }
   }
 
   /** The first list of (zone, cpu). */
   listBase(zone: number, cpu: number): number {
     return (zone * this.cpus + cpu) * NR_PCP_LISTS;
+  }
+
+  /** pcp->count of (zone, cpu), in pages. */
+  count(zone: number, cpu: number): number {
+    return this.sets[zone * this.cpus + cpu]!.count;
   }
 
   /**
@@ -119,28 +136,28 @@ export class PerCpuPages {
     mt: number,
     cma: boolean,
   ): number {
-    const p = zone * this.cpus + cpu;
-    this.freeFactor[p]! >>= 1; // 6.4: free_factor >>= 1; 6.18: free_count >>= 1
-    const l = p * NR_PCP_LISTS + orderToPindex(mt, order);
+    const pcp = this.sets[zone * this.cpus + cpu]!;
+    pcp.freeFactor >>= 1; // 6.4: free_factor >>= 1; 6.18: free_count >>= 1
+    const l = pcp.listBase + orderToPindex(mt, order);
     let pfn = this.lists.shift(l);
     if (pfn < 0) {
-      pfn = this.rmqueueBulk(buddy, p, zone, l, order, mt, cma);
+      pfn = this.rmqueueBulk(buddy, pcp, zone, l, order, mt, cma);
       if (pfn < 0) return -1;
     } else {
       this.hits++;
     }
-    this.count[p]! -= 1 << order;
+    pcp.count -= 1 << order;
     return pfn;
   }
 
   /**
-   * rmqueue_bulk() into the empty list l of (zone, cpu) p, to the tail; its head taken off, or -1
-   * when the buddy had no page. Out of rmqueue() so that the hit path stays small enough to be
-   * inlined into the page allocator's.
+   * rmqueue_bulk() into pcp's empty list l, to the tail; its head taken off, or -1 when the buddy
+   * had no page. Out of rmqueue() so that the hit path stays small enough to be inlined into the
+   * page allocator's.
    */
   private rmqueueBulk(
     buddy: PcpBuddy,
-    p: number,
+    pcp: PerCpuPageset,
     zone: number,
     l: number,
     order: number,
@@ -148,14 +165,14 @@ export class PerCpuPages {
     cma: boolean,
   ): number {
     const { lists } = this;
-    const batch = this.nrPcpAlloc(p, zone, order);
+    const batch = this.nrPcpAlloc(pcp, order);
     let n = 0;
     for (; n < batch; n++) {
       const pfn = buddy.rmqueueBulkOne(zone, order, mt, cma);
       if (pfn < 0) break;
-      lists.add(l, pfn, order, true);
+      lists.push(l, pfn, true);
     }
-    this.count[p]! += n << order;
+    pcp.count += n << order;
     if (n === 0) return -1;
     this.refills++;
     return lists.shift(l);
@@ -166,31 +183,21 @@ export class PerCpuPages {
    * each order-0 refill without a free in between (alloc_factor) and raises pcp->high by it. Then
    * scaled to the order: max(batch >> order, 2).
    */
-  private nrPcpAlloc(p: number, zone: number, order: number): number {
-    const base = this.batch[zone]!;
+  private nrPcpAlloc(pcp: PerCpuPageset, order: number): number {
+    const base = pcp.batch;
     let batch = base;
     if (this.highAuto) {
-      const high = this.clampHigh(p, zone);
+      const { high, highMax } = pcp;
       if (high < base) return 1;
-      if (order === 0) batch = base << this.allocFactor[p]!;
-      const highMax = this.highMax[zone]!;
-      const raised = this.highMin[zone] !== highMax ? Math.min(high + batch, highMax) : high;
-      this.high[p] = raised;
+      if (order === 0) batch = base << pcp.allocFactor;
+      if (pcp.highMin !== highMax) pcp.high = Math.min(high + batch, highMax);
       if (order === 0) {
-        const maxNrAlloc = Math.max(raised - this.count[p]! - base, base);
-        if (batch <= maxNrAlloc && this.allocFactor[p]! < PCP_BATCH_SCALE_MAX)
-          this.allocFactor[p]!++;
+        const maxNrAlloc = Math.max(pcp.high - pcp.count - base, base);
+        if (batch <= maxNrAlloc && pcp.allocFactor < PCP_BATCH_SCALE_MAX) pcp.allocFactor++;
         batch = Math.min(batch, maxNrAlloc);
       }
     }
     return batch > 1 ? Math.max(batch >> order, 2) : batch;
-  }
-
-  /** pcp->high = clamp(pcp->high, high_min, high_max) (6.18). */
-  private clampHigh(p: number, zone: number): number {
-    const h = Math.min(Math.max(this.high[p]!, this.highMin[zone]!), this.highMax[zone]!);
-    this.high[p] = h;
-    return h;
   }
 
   /**
@@ -199,47 +206,41 @@ export class PerCpuPages {
    */
   free(buddy: PcpBuddy, zone: number, cpu: number, pfn: number, order: number, mt: number): void {
     const p = zone * this.cpus + cpu;
+    const pcp = this.sets[p]!;
     const pindex = orderToPindex(mt, order);
-    this.lists.add(p * NR_PCP_LISTS + pindex, pfn, order, false);
-    this.count[p]! += 1 << order;
-    const batch = this.batch[zone]!;
-    let freeHigh: boolean;
+    this.lists.push(pcp.listBase + pindex, pfn, false);
+    pcp.count += 1 << order;
+    let freeHigh = false;
     let high: number;
     if (!this.highAuto) {
-      freeHigh = this.freeFactor[p] !== 0 && order !== 0; // orders above 3 never get here
-      high = freeHigh ? 0 : this.high[p]!; // nr_pcp_high()
+      freeHigh = pcp.freeFactor !== 0 && order !== 0; // orders above 3 never get here
+      high = freeHigh ? 0 : pcp.high; // nr_pcp_high()
     } else {
-      this.allocFactor[p]! >>= 1;
-      freeHigh = false;
+      pcp.allocFactor >>= 1;
       if (order !== 0) {
         // free_count >= batch + high_min / 2 since c544a952ba61 (6.16; before: >= batch)
-        freeHigh =
-          this.freeFactor[p]! >= batch + (this.highMin[zone]! >> 1) &&
-          this.prevFreeHighOrder[p] === 1;
-        this.prevFreeHighOrder[p] = 1;
+        freeHigh = pcp.freeFactor >= pcp.batch + (pcp.highMin >> 1) && pcp.prevFreeHighOrder;
+        pcp.prevFreeHighOrder = true;
       } else {
-        this.prevFreeHighOrder[p] = 0;
+        pcp.prevFreeHighOrder = false;
       }
-      if (this.freeFactor[p]! < batch << PCP_BATCH_SCALE_MAX) this.freeFactor[p]! += 1 << order;
-      high = this.nrPcpHigh(p, zone, batch, freeHigh);
+      if (pcp.freeFactor < pcp.batch << PCP_BATCH_SCALE_MAX) pcp.freeFactor += 1 << order;
+      high = this.nrPcpHigh(pcp, freeHigh);
     }
-    if (this.count[p]! >= high)
-      this.freeBulk(buddy, p, this.nrPcpFree(p, batch, high, freeHigh), pindex);
+    if (pcp.count >= high) this.freeBulk(buddy, p, this.nrPcpFree(pcp, high, freeHigh), pindex);
   }
 
   /** 6.18 nr_pcp_high() of a zone above its high watermark without reclaim. */
-  private nrPcpHigh(p: number, zone: number, batch: number, freeHigh: boolean): number {
-    const high = this.clampHigh(p, zone);
+  private nrPcpHigh(pcp: PerCpuPageset, freeHigh: boolean): number {
+    const { high, highMin, highMax } = pcp;
     if (high === 0) return 0;
-    const highMin = this.highMin[zone]!;
     if (freeHigh) {
-      this.high[p] = Math.max(high - (batch << PCP_BATCH_SCALE_MAX), highMin);
+      pcp.high = Math.max(high - (pcp.batch << PCP_BATCH_SCALE_MAX), highMin);
       return 0;
     }
-    const highMax = this.highMax[zone]!;
-    if (highMin !== highMax && this.count[p]! >= high) {
-      const needHigh = this.freeFactor[p]! + batch; // free_count + batch
-      if (high < needHigh) this.high[p] = Math.min(Math.max(needHigh, highMin), highMax);
+    if (highMin !== highMax && pcp.count >= high) {
+      const needHigh = pcp.freeFactor + pcp.batch; // free_count + batch
+      if (high < needHigh) pcp.high = Math.min(Math.max(needHigh, highMin), highMax);
     }
     return high;
   }
@@ -249,26 +250,27 @@ export class PerCpuPages {
    * otherwise 6.4 doubles the batch per consecutive bulk free (free_factor), 6.18 takes the
    * pages freed since the last allocation (free_count), clamped to [batch, high - batch].
    */
-  private nrPcpFree(p: number, batch: number, high: number, freeHigh: boolean): number {
-    const count = this.count[p]!;
+  private nrPcpFree(pcp: PerCpuPageset, high: number, freeHigh: boolean): number {
+    const { count, batch } = pcp;
     if (freeHigh) return this.highAuto ? Math.min(count, batch << PCP_BATCH_SCALE_MAX) : count;
     if (high < batch) return 1;
-    let n = this.freeFactor[p]!;
+    let n = pcp.freeFactor;
     if (!this.highAuto) {
       n = batch << n;
-      if (n < high - batch) this.freeFactor[p]!++;
+      if (n < high - batch) pcp.freeFactor++;
     }
     return Math.min(Math.max(n, batch), high - batch);
   }
 
   /**
-   * free_pcppages_bulk(): `count` pages from the tails of the lists, round robin from `pindex`
-   * on, each back to the buddy.
+   * free_pcppages_bulk(): `count` pages from the tails of the lists of (zone, cpu) p, round robin
+   * from `pindex` on, each back to the buddy.
    */
   private freeBulk(buddy: PcpBuddy, p: number, count: number, pindex: number): void {
     const { lists } = this;
-    const base = p * NR_PCP_LISTS;
-    let left = Math.min(count, this.count[p]!);
+    const pcp = this.sets[p]!;
+    const base = pcp.listBase;
+    let left = Math.min(count, pcp.count);
     let i = pindex - 1;
     while (left > 0) {
       do if (++i > NR_PCP_LISTS - 1) i = 0;
@@ -276,9 +278,9 @@ export class PerCpuPages {
       const order = Math.floor(i / MIGRATE_PCPTYPES); // pindex_to_order()
       do {
         const pfn = lists.tail(base + i);
-        lists.del(base + i, pfn);
+        lists.remove(base + i, pfn);
         left -= 1 << order;
-        this.count[p]! -= 1 << order;
+        pcp.count -= 1 << order;
         buddy.freePcpBlock(pfn, order);
       } while (left > 0 && lists.head(base + i) >= 0);
     }
@@ -288,17 +290,10 @@ export class PerCpuPages {
   drainZone(buddy: PcpBuddy, zone: number): number {
     let n = 0;
     for (let cpu = 0; cpu < this.cpus; cpu++) {
-      const p = zone * this.cpus + cpu;
-      n += this.count[p]!;
-      if (this.count[p]! > 0) this.freeBulk(buddy, p, this.count[p]!, 0);
+      const count = this.count(zone, cpu);
+      n += count;
+      if (count > 0) this.freeBulk(buddy, zone * this.cpus + cpu, count, 0);
     }
-    return n;
-  }
-
-  /** The pages on every list of a zone. */
-  zoneCount(zone: number): number {
-    let n = 0;
-    for (let cpu = 0; cpu < this.cpus; cpu++) n += this.count[zone * this.cpus + cpu]!;
     return n;
   }
 }
