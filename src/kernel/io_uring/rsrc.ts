@@ -58,15 +58,16 @@ function unregisterAll(k: Kernel, ring: IoRing): void {
   ring.buffers = undefined;
 }
 
-/** io_pin_pages() of one iovec: 6.18 pins with the fast path; 6.4 pins slowly and refuses files. */
+/**
+ * io_pin_pages() of one iovec: 6.18 pins with the fast path and leaves file mappings to GUP; 6.4
+ * pins slowly and refuses files itself.
+ */
 function pinBuffer(k: Kernel, task: Task, start: number, n: number, pfns: number[]): number {
-  const flags = FOLL_WRITE | FOLL_LONGTERM;
-  if (features(k.version).ioUringPinFast) {
-    const rc = pinUserPagesFast(k, task.mm, start, n, flags, pfns);
-    return rc === n ? 0 : rc < 0 ? rc : -ERRNO.EFAULT; // a partial pin is -EFAULT
-  }
-  const rc = pinUserPages(k, task.mm, start, n, flags, pfns);
-  if (rc !== n) return rc < 0 ? rc : -ERRNO.EFAULT;
+  const { ioUringPinFast, ioUringGupFileCheck } = features(k.version);
+  const pin = ioUringPinFast ? pinUserPagesFast : pinUserPages;
+  const rc = pin(k, task.mm, start, n, FOLL_WRITE | FOLL_LONGTERM, pfns);
+  if (rc !== n) return rc < 0 ? rc : -ERRNO.EFAULT; // a partial pin is -EFAULT
+  if (ioUringGupFileCheck) return 0;
   // 6.4: "don't support file backed memory" unless shmem or hugetlbfs (§4.5)
   for (let va = start; va < start + n; va++) {
     const inode = task.mm.findVma(va)!.inode;

@@ -119,12 +119,12 @@ export interface CmaAllocOutcome {
 
 function prErrAlloc(k: Kernel, cma: CmaArea, count: number, ret: number): void {
   const f = features(k.version);
-  const fn = f.cmaRanges ? '__cma_alloc' : 'cma_alloc';
+  const fn = f.cmaAllocFolio ? '__cma_alloc' : 'cma_alloc';
   k.printk(
     KERN_ERR,
     `cma: ${fn}: ${cma.name}: alloc failed, req-size: ${count} pages, ret: ${ret}`,
   );
-  if (!f.cmaDebugShowAreas) return; // before 6.15, a stub without CONFIG_CMA_DEBUG
+  if (!f.cmaDebugShowAreas) return; // before 6.9, a stub without CONFIG_CMA_DEBUG
   // cma_debug_show_areas() of 6.15+: pr_info starts a record, pr_cont extends it; the pr_cont
   // after pr_info("\n") finds the record ended and starts its own, without "cma: " (§2.6).
   // for_each_clear_bitrange: "+" before every run that does not start at bit 0
@@ -149,7 +149,9 @@ export function* cmaAlloc(
   align: number,
   opts: CmaAllocOpts = {},
 ): Generator<Sleep, CmaAllocOutcome> {
-  const { cmaRanges, cmaEarlyExit } = features(k.version);
+  const { cmaRanges, cmaEarlyExit, cmaTraceFinishLast, cmaBadInputNotFailure } = features(
+    k.version,
+  );
   const startNs = k.now();
   const out: CmaAllocOutcome = {
     pfn: -1,
@@ -171,9 +173,9 @@ export function* cmaAlloc(
         align,
         errorno: ret,
       });
-    if (warn && !cmaRanges) traceFinish();
+    if (warn && !cmaTraceFinishLast) traceFinish();
     if (ret && warn && !opts.noWarn) prErrAlloc(k, cma, count, ret);
-    if (warn && cmaRanges) traceFinish();
+    if (warn && cmaTraceFinishLast) traceFinish();
     if (out.pfn >= 0) {
       k.vm.cma_alloc_success++;
       cma.allocPagesSuccess += count;
@@ -197,7 +199,7 @@ export function* cmaAlloc(
   };
   if (cma.count === 0 || count === 0) {
     // 6.18 returns NULL without touching a counter; 6.4 goes through `out:` (§2.3)
-    if (cmaRanges) return out;
+    if (cmaBadInputNotFailure) return out;
     return finish(-ERRNO.ENOMEM, -1, false);
   }
   k.tracepoint('cma_alloc_start', {
