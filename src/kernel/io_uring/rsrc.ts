@@ -7,6 +7,7 @@ import { ERRNO } from '../config.js';
 import { features } from '../features.js';
 import { File } from '../fs/file.js';
 import type { Kernel } from '../kernel.js';
+import type { Charge } from '../mm/charge.js';
 import {
   FOLL_LONGTERM,
   FOLL_PIN,
@@ -16,7 +17,7 @@ import {
   unpinUserPages,
 } from '../mm/gup.js';
 import type { Mm } from '../mm/mmap.js';
-import { type Charge, chargeIoUring, ringUser, uncharge } from '../mm/pin_acct.js';
+import { chargeIoUring, ringUser, uncharge } from '../mm/pin_acct.js';
 import { type HeldPages, hold, release } from '../mm/pin_holder.js';
 import type { Task, UserStruct } from '../task.js';
 
