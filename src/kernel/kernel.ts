@@ -15,7 +15,7 @@ import {
   type Policies,
 } from './config.js';
 import { applyLayout, type BootLayout } from './mm/boot_layout.js';
-import { CmaArea } from './mm/cma.js';
+import { CmaArea } from './mm/cma_area.js';
 import type { Inode } from './mm/mmap.js';
 import { PageKind } from './mm/page.js';
 import { PageAlloc } from './mm/page_alloc.js';

@@ -2,8 +2,8 @@
 // CAP_IPC_LOCK, RLIMIT_MEMLOCK (kernel-model.md §4.6).
 import { PAGE_SIZE } from '../sim/units.js';
 import type { FdTable } from './fs/file.js';
+import type { Charge } from './mm/charge.js';
 import type { Mm } from './mm/mmap.js';
-import type { Charge } from './mm/pin_acct.js';
 import type { MemlockBlame } from './observe/blame.js';
 
 /** struct user_struct: per-UID, shared by every process of that user (io_uring, AF_XDP). */

@@ -3,7 +3,7 @@
 // this.
 import type { KernelVersion, Policies } from '../kernel/config.js';
 import type { Kernel } from '../kernel/kernel.js';
-import type { CmaArea } from '../kernel/mm/cma.js';
+import type { CmaArea } from '../kernel/mm/cma_area.js';
 import type { Blocker, Failure } from '../kernel/observe/blame.js';
 import { cmaDebugfs, cmaSysfs, meminfo, vmstat } from '../kernel/observe/procfs.js';
 import type { LabelTally } from '../kernel/observe/tally.js';

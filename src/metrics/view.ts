@@ -1,7 +1,7 @@
 // What only the live TUI needs on top of the snapshot: a coarse map of each CMA area and the tail
 // of the trace buffer and the kernel log, split into parts with a tone read from the fields.
 import type { Kernel } from '../kernel/kernel.js';
-import type { CmaArea } from '../kernel/mm/cma.js';
+import type { CmaArea } from '../kernel/mm/cma_area.js';
 import { KERN_ERR, type PrintkRecord, printkTime, timestamp } from '../kernel/observe/printk.js';
 import { EVENTS, type TraceLog, type TraceRecord } from '../kernel/observe/trace.js';
 import { Cell, cellOf, cellRank } from './page-state.js';

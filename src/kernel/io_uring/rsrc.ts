@@ -7,6 +7,7 @@ import { ERRNO } from '../config.js';
 import { features } from '../features.js';
 import { File } from '../fs/file.js';
 import type { Kernel } from '../kernel.js';
+import type { Charge } from '../mm/charge.js';
 import {
   FOLL_LONGTERM,
   FOLL_PIN,
@@ -16,7 +17,7 @@ import {
   unpinUserPages,
 } from '../mm/gup.js';
 import type { Mm } from '../mm/mmap.js';
-import { type Charge, chargeIoUring, ringUser, uncharge } from '../mm/pin_acct.js';
+import { chargeIoUring, ringUser, uncharge } from '../mm/pin_acct.js';
 import { type HeldPages, hold, release } from '../mm/pin_holder.js';
 import type { Task, UserStruct } from '../task.js';
 
@@ -58,15 +59,16 @@ function unregisterAll(k: Kernel, ring: IoRing): void {
   ring.buffers = undefined;
 }
 
-/** io_pin_pages() of one iovec: 6.18 pins with the fast path; 6.4 pins slowly and refuses files. */
+/**
+ * io_pin_pages() of one iovec: 6.18 pins with the fast path and leaves file mappings to GUP; 6.4
+ * pins slowly and refuses files itself.
+ */
 function pinBuffer(k: Kernel, task: Task, start: number, n: number, pfns: number[]): number {
-  const flags = FOLL_WRITE | FOLL_LONGTERM;
-  if (features(k.version).ioUringPinFast) {
-    const rc = pinUserPagesFast(k, task.mm, start, n, flags, pfns);
-    return rc === n ? 0 : rc < 0 ? rc : -ERRNO.EFAULT; // a partial pin is -EFAULT
-  }
-  const rc = pinUserPages(k, task.mm, start, n, flags, pfns);
-  if (rc !== n) return rc < 0 ? rc : -ERRNO.EFAULT;
+  const { ioUringPinFast, ioUringGupFileCheck } = features(k.version);
+  const pin = ioUringPinFast ? pinUserPagesFast : pinUserPages;
+  const rc = pin(k, task.mm, start, n, FOLL_WRITE | FOLL_LONGTERM, pfns);
+  if (rc !== n) return rc < 0 ? rc : -ERRNO.EFAULT; // a partial pin is -EFAULT
+  if (ioUringGupFileCheck) return 0;
   // 6.4: "don't support file backed memory" unless shmem or hugetlbfs (§4.5)
   for (let va = start; va < start + n; va++) {
     const inode = task.mm.findVma(va)!.inode;

@@ -15,7 +15,7 @@ import {
   PAGEBLOCK_ORDER,
 } from '../config.js';
 import { setBits } from './bitmap.js';
-import type { CmaArea } from './cma.js';
+import type { CmaArea } from './cma_area.js';
 import { PageKind } from './page.js';
 import type { PageAlloc } from './page_alloc.js';
 import { ObjKind, type Rmap } from './rmap.js';

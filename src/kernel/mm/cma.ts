@@ -1,4 +1,4 @@
-// CMA areas, the allocation bitmap, cma_alloc() and cma_release() (kernel-model.md §2.1–§2.7, §6 items 2–3).
+// cma_alloc() and cma_release() on a CMA area (kernel-model.md §2.1–§2.7, §6 items 2–3).
 import type { Sleep } from '../../sim/engine.js';
 import { sleep } from '../../sim/engine.js';
 import { ANDROID_CMA_RETRIES, CMA_RETRY_SLEEP_NS, ERRNO } from '../config.js';
@@ -8,94 +8,11 @@ import type { Kernel } from '../kernel.js';
 import type { CmaWindow } from '../observe/blame.js';
 import { recordFailure } from '../observe/failures.js';
 import { KERN_DEFAULT, KERN_ERR, KERN_INFO } from '../observe/printk.js';
-import { bitmapFindNextZeroAreaOff, findNextBit, setBits } from './bitmap.js';
+import { bitmapFindNextZeroAreaOff } from './bitmap.js';
+import type { CmaArea } from './cma_area.js';
 import { __GFP_NORETRY } from './gfp.js';
 import { PageKind, PG_CLEANCACHE } from './page.js';
 import { allocContigRange, type ContigResult } from './page_isolation.js';
-
-export class CmaArea {
-  readonly bitmap: Uint32Array;
-  /** 6.15+: pages whose bitmap bits are clear (§2.2) */
-  availableCount: number;
-  // sysfs counters, in pages (§2.6)
-  allocPagesSuccess = 0;
-  allocPagesFail = 0;
-  releasePagesSuccess = 0;
-  /** GCMA: clean-cache pages dropped to make room for cma_alloc */
-  cleancacheEvictions = 0;
-  /** GCMA: where the next clean-cache page is looked for */
-  cleancacheCursor = 0;
-  /** debugfs `alloc` allocations, newest last: [pfn, count] (§2.6) */
-  readonly debugfsMem: [number, number][] = [];
-
-  constructor(
-    readonly id: number,
-    readonly name: string,
-    readonly basePfn: number,
-    readonly count: number,
-    readonly orderPerBit: number,
-    /** guaranteed CMA: lends pages to clean cache only (§6 item 1) */
-    readonly gcma = false,
-  ) {
-    this.bitmap = new Uint32Array(((count >> orderPerBit) + 31) >>> 5);
-    this.availableCount = count;
-  }
-
-  /** cma_bitmap_maxno() */
-  get maxno(): number {
-    return this.count >> this.orderPerBit;
-  }
-
-  /** cma_bitmap_aligned_mask() */
-  alignMask(align: number): number {
-    return align <= this.orderPerBit ? 0 : (1 << (align - this.orderPerBit)) - 1;
-  }
-
-  /** cma_bitmap_aligned_offset() */
-  alignOffset(align: number): number {
-    return (this.basePfn & ((1 << align) - 1)) >> this.orderPerBit;
-  }
-
-  /** cma_bitmap_pages_to_bits() */
-  pagesToBits(pages: number): number {
-    const unit = 1 << this.orderPerBit;
-    return Math.ceil(pages / unit);
-  }
-
-  contains(pfn: number): boolean {
-    return pfn >= this.basePfn && pfn < this.basePfn + this.count;
-  }
-
-  /** debugfs `used`: 6.4 bitmap_weight << order_per_bit; 6.18 count - available_count. */
-  used(): number {
-    return this.count - this.availableCount;
-  }
-
-  /** debugfs `maxchunk`: the longest clear run of the bitmap, in pages. */
-  maxchunk(): number {
-    return this.freeRanges().reduce((m, [, pages]) => Math.max(m, pages), 0);
-  }
-
-  /** Clear runs of the bitmap as [offset in pages, pages]: cma_debug_show_areas. */
-  freeRanges(): [number, number][] {
-    const out: [number, number][] = [];
-    const n = this.maxno;
-    for (let start = 0; ; ) {
-      const zero = findNextBit(this.bitmap, n, start, 0);
-      if (zero >= n) break;
-      const set = findNextBit(this.bitmap, n, zero, 1);
-      out.push([zero << this.orderPerBit, (set - zero) << this.orderPerBit]);
-      start = set;
-    }
-    return out;
-  }
-
-  /** cma_clear_bitmap() / bitmap_set() with available_count. */
-  markRange(pfn: number, count: number, used: boolean): void {
-    setBits(this.bitmap, (pfn - this.basePfn) >> this.orderPerBit, this.pagesToBits(count), used);
-    this.availableCount += used ? -count : count;
-  }
-}
 
 export interface CmaAllocOpts {
   noWarn?: boolean;
@@ -119,12 +36,12 @@ export interface CmaAllocOutcome {
 
 function prErrAlloc(k: Kernel, cma: CmaArea, count: number, ret: number): void {
   const f = features(k.version);
-  const fn = f.cmaRanges ? '__cma_alloc' : 'cma_alloc';
+  const fn = f.cmaAllocFolio ? '__cma_alloc' : 'cma_alloc';
   k.printk(
     KERN_ERR,
     `cma: ${fn}: ${cma.name}: alloc failed, req-size: ${count} pages, ret: ${ret}`,
   );
-  if (!f.cmaDebugShowAreas) return; // before 6.15, a stub without CONFIG_CMA_DEBUG
+  if (!f.cmaDebugShowAreas) return; // before 6.9, a stub without CONFIG_CMA_DEBUG
   // cma_debug_show_areas() of 6.15+: pr_info starts a record, pr_cont extends it; the pr_cont
   // after pr_info("\n") finds the record ended and starts its own, without "cma: " (§2.6).
   // for_each_clear_bitrange: "+" before every run that does not start at bit 0
@@ -149,7 +66,9 @@ export function* cmaAlloc(
   align: number,
   opts: CmaAllocOpts = {},
 ): Generator<Sleep, CmaAllocOutcome> {
-  const { cmaRanges, cmaEarlyExit } = features(k.version);
+  const { cmaRanges, cmaEarlyExit, cmaTraceFinishLast, cmaBadInputNotFailure } = features(
+    k.version,
+  );
   const startNs = k.now();
   const out: CmaAllocOutcome = {
     pfn: -1,
@@ -171,9 +90,9 @@ export function* cmaAlloc(
         align,
         errorno: ret,
       });
-    if (warn && !cmaRanges) traceFinish();
+    if (warn && !cmaTraceFinishLast) traceFinish();
     if (ret && warn && !opts.noWarn) prErrAlloc(k, cma, count, ret);
-    if (warn && cmaRanges) traceFinish();
+    if (warn && cmaTraceFinishLast) traceFinish();
     if (out.pfn >= 0) {
       k.vm.cma_alloc_success++;
       cma.allocPagesSuccess += count;
@@ -197,7 +116,7 @@ export function* cmaAlloc(
   };
   if (cma.count === 0 || count === 0) {
     // 6.18 returns NULL without touching a counter; 6.4 goes through `out:` (§2.3)
-    if (cmaRanges) return out;
+    if (cmaBadInputNotFailure) return out;
     return finish(-ERRNO.ENOMEM, -1, false);
   }
   k.tracepoint('cma_alloc_start', {

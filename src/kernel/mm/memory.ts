@@ -1,9 +1,15 @@
 // Page faults: a user page is allocated into its object (kernel-model.md §1.6: MOVABLE user allocations are
 // CMA-eligible; under PF_MEMALLOC_PIN they are not).
-import type { Kernel } from '../kernel.js';
 import { GFP_HIGHUSER_MOVABLE, memallocPinGfp } from './gfp.js';
 import { PageKind, PG_DIRTY } from './page.js';
-import { type MemObject, ObjKind } from './rmap.js';
+import type { PageAlloc } from './page_alloc.js';
+import { type MemObject, ObjKind, type Rmap } from './rmap.js';
+
+/** What faults need of the machine (the Kernel is one): its page allocator and reverse map. */
+export interface Memory {
+  readonly alloc: PageAlloc;
+  readonly rmap: Rmap;
+}
 
 /**
  * Make page `idx` of `obj` resident (do_anonymous_page, or filemap_fault's page-cache fill)
@@ -11,7 +17,7 @@ import { type MemObject, ObjKind } from './rmap.js';
  * `swapBacked` shmem/memfd pages are never dropped as clean cache.
  */
 export function populatePage(
-  k: Kernel,
+  k: Memory,
   obj: MemObject,
   idx: number,
   memallocPin: boolean,
@@ -33,7 +39,7 @@ export function populatePage(
 }
 
 /** Fault in and map page `idx` of an anon object that has one mapping (tests, the summary). */
-export function faultPage(k: Kernel, obj: MemObject, idx: number, memallocPin = false): number {
+export function faultPage(k: Memory, obj: MemObject, idx: number, memallocPin = false): number {
   const present = obj.pages[idx]!;
   if (present >= 0) return present;
   const pfn = populatePage(k, obj, idx, memallocPin);
@@ -42,7 +48,7 @@ export function faultPage(k: Kernel, obj: MemObject, idx: number, memallocPin = 
 }
 
 /** Unmap and free a resident page that nothing else references (zap_pte_range + put). */
-export function releasePage(k: Kernel, obj: MemObject, idx: number): void {
+export function releasePage(k: Memory, obj: MemObject, idx: number): void {
   const pfn = obj.pages[idx]!;
   if (pfn < 0) return;
   obj.pages[idx] = -1;
@@ -54,7 +60,7 @@ export function releasePage(k: Kernel, obj: MemObject, idx: number): void {
  * Drop a reference to an object; the last one frees its pages, except those still pinned or
  * referenced, which live on unowned until their last put (§5.3, C27).
  */
-export function putObject(k: Kernel, obj: MemObject): void {
+export function putObject(k: Memory, obj: MemObject): void {
   if (--obj.users > 0) return;
   const pages = k.alloc.pages;
   for (let i = 0; i < obj.pages.length; i++) {

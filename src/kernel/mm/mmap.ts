@@ -1,11 +1,10 @@
 // Address spaces: VMAs over anon and file objects, faults, munmap, fork (kernel-model.md §4.5, §4.6, §5.3).
 // Addresses are page numbers (virtual address >> PAGE_SHIFT) inside the model.
 import { PAGEBLOCK_ORDER } from '../config.js';
-import type { Kernel } from '../kernel.js';
+import type { Charge } from './charge.js';
 import { GFP_KERNEL } from './gfp.js';
-import { populatePage, putObject, releasePage } from './memory.js';
+import { type Memory, populatePage, putObject, releasePage } from './memory.js';
 import { PageKind, PG_DIRTY, PG_MLOCKED } from './page.js';
-import type { Charge } from './pin_acct.js';
 import { type MemObject, ObjKind } from './rmap.js';
 
 export const VM_READ = 1 << 0;
@@ -26,7 +25,8 @@ export const needsWriteback = (fs: FsType): boolean =>
  * private writable mapping of `pages`: no more than all of RAM (there is no swap), else -ENOMEM.
  * Each mapping is judged alone, as the heuristic does.
  */
-export const vmEnoughMemory = (k: Kernel, pages: number): boolean => pages <= k.totalramPages();
+export const vmEnoughMemory = (k: { totalramPages(): number }, pages: number): boolean =>
+  pages <= k.totalramPages();
 
 /** An inode: its page cache is a FILE object. */
 export interface Inode {
@@ -101,7 +101,7 @@ export class Mm {
   /** one UNMOVABLE page-table page per 2 MiB of address space with a mapped page (C1) */
   private readonly ptePages = new Map<number, { pfn: number; used: number }>();
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: Memory) {}
 
   /** find_vma() for exactly the page `va`. */
   findVma(va: number): Vma | undefined {

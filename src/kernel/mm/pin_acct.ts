@@ -1,6 +1,6 @@
-// RLIMIT_MEMLOCK accounting of pinned pages, in the three styles of kernel-model.md §4.6 (and the TEE
-// policies of §6 item 8, which borrow them). A Charge remembers exactly what it took, and who
-// took it: the counters keep their live charges, so a refusal names what fills them.
+// RLIMIT_MEMLOCK accounting of pinned pages, in the three styles of kernel-model.md §4.6 (and the
+// TEE policies of §6 item 8, which borrow them): taking and dropping charges (charge.ts), and the
+// refusal that names what fills a counter.
 import { ERRNO } from '../config.js';
 import type {
   MemlockBlame,
@@ -9,20 +9,8 @@ import type {
   MemlockSubsystem,
 } from '../observe/blame.js';
 import type { Task, UserStruct } from '../task.js';
+import type { Charge } from './charge.js';
 import type { Mm } from './mmap.js';
-
-export interface Charge {
-  /** who charged it; `id` is set once the subsystem has one (a TEE shm id) */
-  by: { subsystem: MemlockSubsystem; pid: number; id?: number };
-  /** user->locked_vm pages (io_uring style, skipped with CAP_IPC_LOCK) */
-  user?: UserStruct;
-  userPages: number;
-  mm: Mm;
-  /** mm->pinned_vm pages (io_uring, RDMA) */
-  pinnedPages: number;
-  /** mm->locked_vm pages (VFIO, shared with mlock) */
-  lockedPages: number;
-}
 
 /** A charge attempt: the charge taken, or the errno of its refusal (deny()). */
 export type ChargeResult = { ok: true; charge: Charge } | { ok: false; errno: number };

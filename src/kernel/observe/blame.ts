@@ -1,6 +1,5 @@
 // Who holds the page that blocked an allocation, and through which path (Android's page_pinner,
 // kernel-model.md §6 item 4; docs/snapshot.md failures[].blocker).
-import type { Kernel } from '../kernel.js';
 import { type PageArrays, PageKind } from '../mm/page.js';
 
 export type PinVia =
@@ -135,9 +134,9 @@ export class PinRegistry {
   }
 }
 
-/** Name what keeps `pfn` from being migrated or freed. */
-export function blame(k: Kernel, pfn: number): Blocker | undefined {
-  const h = k.pins.holderOf(pfn);
+/** Name what keeps `pfn` from being migrated or freed: its pin holder, else its page's kind. */
+export function blame(pins: PinRegistry, pages: PageArrays, pfn: number): Blocker | undefined {
+  const h = pins.holderOf(pfn);
   if (h)
     return {
       pid: h.pid,
@@ -145,7 +144,6 @@ export function blame(k: Kernel, pfn: number): Blocker | undefined {
       via: typeof h.via === 'function' ? h.via() : h.via,
       id: h.id,
     };
-  const pages = k.alloc.pages;
   switch (pages.kind[pfn]) {
     case PageKind.CMA:
       return { pid: 0, comm: 'kernel', via: 'cma_alloc' };

@@ -35,7 +35,7 @@ export function recordFailure(
     f.windows =
       w.first && w.last ? { tried: w.tried, first: w.first, last: w.last } : { tried: w.tried };
   const pfns = [...new Set(extra.blockingPfns)].slice(0, MAX_BLOCKING_PFNS);
-  const holders = pfns.map((pfn) => blame(k, pfn) ?? null);
+  const holders = pfns.map((pfn) => blame(k.pins, k.alloc.pages, pfn) ?? null);
   if (pfns.length > 0) {
     f.blocking_pfn = pfns[0]!;
     f.blocking_pfns = pfns;

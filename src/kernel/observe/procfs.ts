@@ -3,7 +3,7 @@
 import { features } from '../features.js';
 import type { Kernel } from '../kernel.js';
 import { popcount32 } from '../mm/bitmap.js';
-import type { CmaArea } from '../mm/cma.js';
+import type { CmaArea } from '../mm/cma_area.js';
 
 const kB = (pages: number) => pages * 4;
 

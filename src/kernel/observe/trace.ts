@@ -74,10 +74,10 @@ interface EventDef<N extends TraceName> {
 export const EVENTS: { [N in TraceName]: EventDef<N> } = {
   cma_alloc_start: {
     system: 'cma',
-    // 6.15 added available_count and total_count and renamed count to request_count (§2.7)
+    // 6.18 added available_count and total_count and renamed count to request_count (§2.6)
     printk: (o, f, v) => {
       o.str('name=').str(f.name);
-      if (!features(v).cmaAvailableCount) o.str(' count=').dec(f.request_count);
+      if (!features(v).cmaAllocStartCounts) o.str(' count=').dec(f.request_count);
       else
         o.str(' request_count=')
           .dec(f.request_count)

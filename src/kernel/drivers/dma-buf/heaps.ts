@@ -7,7 +7,8 @@ import { getOrder, PAGE_SIZE, parseSize } from '../../../sim/units.js';
 import { CMA_ALIGNMENT, ConfigError, ERRNO } from '../../config.js';
 import { File } from '../../fs/file.js';
 import type { Kernel } from '../../kernel.js';
-import { type CmaAllocOutcome, type CmaArea, cmaAlloc, cmaRelease } from '../../mm/cma.js';
+import { type CmaAllocOutcome, cmaAlloc, cmaRelease } from '../../mm/cma.js';
+import type { CmaArea } from '../../mm/cma_area.js';
 import type { Task } from '../../task.js';
 
 /** How often a task waiting for the pool mutex looks again (the model has no wait queue here). */

@@ -6,6 +6,7 @@ import { pageSpan } from '../../../sim/units.js';
 import { ERRNO } from '../../config.js';
 import { handleTableOf, openHandleFile } from '../../fs/handles.js';
 import type { Kernel } from '../../kernel.js';
+import type { Charge } from '../../mm/charge.js';
 import {
   FOLL_LONGTERM,
   FOLL_PIN,
@@ -13,7 +14,7 @@ import {
   pinUserPagesFast,
   unpinUserPages,
 } from '../../mm/gup.js';
-import { type Charge, chargeRdma, deny, uncharge } from '../../mm/pin_acct.js';
+import { chargeRdma, deny, uncharge } from '../../mm/pin_acct.js';
 import { type HeldPages, hold, release } from '../../mm/pin_holder.js';
 import type { Task } from '../../task.js';
 

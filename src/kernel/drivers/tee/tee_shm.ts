@@ -8,12 +8,12 @@ import { ERRNO } from '../../config.js';
 import { features } from '../../features.js';
 import { File } from '../../fs/file.js';
 import type { Kernel } from '../../kernel.js';
+import type { Charge } from '../../mm/charge.js';
 import { __GFP_ZERO, GFP_KERNEL } from '../../mm/gfp.js';
 import { FOLL_LONGTERM, FOLL_WRITE, pinUserPagesFast, unpinUserPages } from '../../mm/gup.js';
 import { VM_IO, VM_PFNMAP, VM_READ, VM_SHARED, VM_WRITE } from '../../mm/mmap.js';
 import { PageKind } from '../../mm/page.js';
 import {
-  type Charge,
   type ChargeResult,
   chargeIoUring,
   chargeRdma,
