@@ -4,15 +4,23 @@
 // line for both), per list its first and last side by side; all typed arrays: no object per
 // block, no allocation per operation. -1 is the kernel's empty list / list end.
 
-/** Lists of pfns linked through the pages (struct list_head in struct page): the links alone. */
+/**
+ * page->lru of every page: next of pfn at 2 * pfn, prev at 2 * pfn + 1. A free page is on one
+ * list at a time, a free list or a per-CPU list, so the two share it, as buddy_list and pcp_list
+ * share the page's lru in the kernel.
+ */
+export const pageLru = (nrPfns: number): Int32Array => new Int32Array(2 * nrPfns);
+
+/** Lists of pfns linked through the pages' lru (struct list_head in struct page). */
 export class PfnLists {
-  /** next of pfn at 2 * pfn, prev at 2 * pfn + 1 */
-  private readonly link: Int32Array;
   /** first of list l at 2 * l, last at 2 * l + 1 */
   private readonly ends: Int32Array;
 
-  constructor(nrPfns: number, nrLists: number) {
-    this.link = new Int32Array(2 * nrPfns);
+  constructor(
+    /** pageLru() */
+    private readonly link: Int32Array,
+    nrLists: number,
+  ) {
     this.ends = new Int32Array(2 * nrLists).fill(-1);
   }
 
@@ -95,9 +103,9 @@ export class FreeLists extends PfnLists {
   /** buddy_order() + 1 of a free block's head (PageBuddy), 0 for every other page */
   private readonly order: Uint8Array;
 
-  constructor(nrPfns: number, nrLists: number) {
-    super(nrPfns, nrLists);
-    this.order = new Uint8Array(nrPfns);
+  constructor(lru: Int32Array, nrLists: number) {
+    super(lru, nrLists);
+    this.order = new Uint8Array(lru.length >> 1);
   }
 
   /** page_is_buddy() for this order: pfn heads a free block of `order`. */

@@ -21,7 +21,7 @@ import {
 } from '../config.js';
 import { features } from '../features.js';
 import { countBits, ctz32, findNextBit, HierBitmap, popcount32, testBit } from './bitmap.js';
-import { FreeLists } from './free_list.js';
+import { FreeLists, pageLru } from './free_list.js';
 import {
   __GFP_HIGHMEM,
   __GFP_MOVABLE,
@@ -149,8 +149,9 @@ export class PageAlloc implements PcpBuddy {
     if (movableStartPfn < endPfn) {
       this.zones.push(new Zone('Movable', movableStartPfn, endPfn, endPfn, 1, sets));
     }
-    this.fl = sets ? null : new FreeLists(endPfn, this.zones.length * LISTS_PER_ZONE);
-    this.pcp = cpus > 0 ? new PerCpuPages(endPfn, this.zones.length, cpus, version) : null;
+    const lru = sets && cpus === 0 ? null : pageLru(endPfn);
+    this.fl = lru && !sets ? new FreeLists(lru, this.zones.length * LISTS_PER_ZONE) : null;
+    this.pcp = lru && cpus > 0 ? new PerCpuPages(lru, this.zones.length, cpus, version) : null;
   }
 
   /** placement=kernel: the linked free lists (list index: Zone.listBase), else null */

@@ -82,14 +82,15 @@ export class PerCpuPages {
   private readonly highAuto: boolean;
 
   constructor(
-    nrPfns: number,
+    /** pageLru(), shared with the free lists */
+    lru: Int32Array,
     nrZones: number,
     readonly cpus: number,
     version: KernelVersion,
   ) {
     this.highAuto = features(version).pcpHighAuto;
     const n = nrZones * cpus;
-    this.lists = new PfnLists(nrPfns, n * NR_PCP_LISTS);
+    this.lists = new PfnLists(lru, n * NR_PCP_LISTS);
     this.sets = Array.from({ length: n }, (_, p) => new PerCpuPageset(p * NR_PCP_LISTS));
   }
 
