@@ -3,7 +3,7 @@
 // the event's TP_printk of the simulated version. A sink, when set, sees every record as it is
 // emitted (`run --trace`: the whole trace, whatever the ring kept).
 import type { KernelVersion } from '../config.js';
-import { features } from '../features.js';
+import { type Features, features } from '../features.js';
 import { Ring } from './ring.js';
 import { type Sink, sprint } from './sink.js';
 
@@ -66,8 +66,8 @@ const cmaRange = (o: Sink, f: TraceFields['cma_release']): Sink =>
 interface EventDef<N extends TraceName> {
   /** TRACE_SYSTEM */
   system: string;
-  /** TP_printk of the version */
-  printk(o: Sink, f: TraceFields[N], v: KernelVersion): void;
+  /** TP_printk of the version whose features are `v` */
+  printk(o: Sink, f: TraceFields[N], v: Features): void;
 }
 
 /** Every event the model emits, as include/trace/events/{cma,migrate,page_isolation}.h declare it. */
@@ -77,7 +77,7 @@ export const EVENTS: { [N in TraceName]: EventDef<N> } = {
     // 6.18 added available_count and total_count and renamed count to request_count (§2.6)
     printk: (o, f, v) => {
       o.str('name=').str(f.name);
-      if (!features(v).cmaAllocStartCounts) o.str(' count=').dec(f.request_count);
+      if (!v.cmaAllocStartCounts) o.str(' count=').dec(f.request_count);
       else
         o.str(' request_count=')
           .dec(f.request_count)
@@ -119,7 +119,7 @@ export const EVENTS: { [N in TraceName]: EventDef<N> } = {
         .str(' nr_failed=')
         .dec(f.nr_failed)
         .str(' nr_thp_succeeded=0 nr_thp_failed=0 nr_thp_split=0')
-        .str(features(v).migrateNrSplit ? ' nr_split=0' : '')
+        .str(v.migrateNrSplit ? ' nr_split=0' : '')
         .str(' mode=MIGRATE_SYNC reason=')
         .str(f.reason),
   },
@@ -133,12 +133,15 @@ export class TraceLog {
   readonly counts = new Map<TraceName, number>();
   /** sees every record as it is emitted */
   sink: ((r: TraceRecord) => void) | undefined;
+  /** the version's features, which the TP_printk formats depend on */
+  private readonly features: Features;
 
   constructor(
     readonly version: KernelVersion,
     capacity = 65536,
   ) {
     this.ring = new Ring(capacity);
+    this.features = features(version);
   }
 
   get total(): number {
@@ -172,6 +175,6 @@ export class TraceLog {
 
   /** Writes the event body to `o`. */
   print(o: Sink, r: TraceRecord): void {
-    (EVENTS[r.name].printk as EventDef<TraceName>['printk'])(o, r.fields, this.version);
+    (EVENTS[r.name].printk as EventDef<TraceName>['printk'])(o, r.fields, this.features);
   }
 }
