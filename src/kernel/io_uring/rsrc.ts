@@ -7,7 +7,6 @@ import { ERRNO } from '../config.js';
 import { features } from '../features.js';
 import { File } from '../fs/file.js';
 import type { Kernel } from '../kernel.js';
-import type { Charge } from '../mm/charge.js';
 import {
   FOLL_LONGTERM,
   FOLL_PIN,
@@ -17,16 +16,14 @@ import {
   unpinUserPages,
 } from '../mm/gup.js';
 import type { Mm } from '../mm/mmap.js';
-import { chargeIoUring, ringUser, uncharge } from '../mm/pin_acct.js';
-import { type HeldPages, hold, release } from '../mm/pin_holder.js';
+import { chargeIoUring, ringUser } from '../mm/pin_acct.js';
+import { hold, type PinnedRegion, releaseRegion } from '../mm/pin_holder.js';
 import type { Task, UserStruct } from '../task.js';
 
 const SZ_1G = 1 << 30;
 
-interface IoBuf {
-  held: HeldPages;
-  charge: Charge;
-}
+/** A registered buffer: its pages pinned, charged to ctx->user and ctx->mm_account. */
+type IoBuf = PinnedRegion;
 
 /** IORING_MAX_REG_BUFFERS: io_sqe_buffers_register() refuses more, or none (§4.6) */
 const IORING_MAX_REG_BUFFERS = 1 << 14;
@@ -52,10 +49,7 @@ export function ioUringSetup(k: Kernel, task: Task): number {
 }
 
 function unregisterAll(k: Kernel, ring: IoRing): void {
-  for (const b of ring.buffers ?? []) {
-    release(k, b.held);
-    uncharge(b.charge);
-  }
+  for (const b of ring.buffers ?? []) releaseRegion(k, b);
   ring.buffers = undefined;
 }
 

@@ -96,15 +96,13 @@ function gupFast(
   flags: number,
   out: number[],
 ): number {
-  const fileCheck = features(k.version).gupLongtermFileCheck;
   const end = start + n;
   for (let va = start; va < end; ) {
     const v = mm.findVma(va);
-    if (!v || v.flags & (VM_IO | VM_PFNMAP)) return va - start; // pte_special
-    if (flags & FOLL_WRITE && !(v.flags & VM_WRITE)) return va - start;
-    // gup_fast_folio_allowed(): writable long-term pins of dirty-tracked files go slow (6.5+)
-    if (fileCheck && flags & FOLL_LONGTERM && flags & FOLL_WRITE && v.needsDirtyTracking())
-      return va - start;
+    // what the slow path refuses, the fast path leaves to it: pte_special (VM_IO, VM_PFNMAP), a
+    // write to a read-only PTE, and (6.5+, gup_fast_folio_allowed()) a writable long-term pin of
+    // a dirty-tracked file
+    if (!v || checkVmaFlags(k, v, flags) !== 0) return va - start;
     // a clean dirty-tracked PTE is write-protected: the slow path's write fault dirties the page;
     // the fast path takes only pages already writable, i.e. dirty (§4.5)
     const clean = flags & FOLL_WRITE && v.ptes ? k.alloc.pages.flags : undefined;

@@ -2,7 +2,9 @@
 import type { Kernel } from '../kernel.js';
 import type { PinHolder, PinVia } from '../observe/blame.js';
 import type { Task } from '../task.js';
+import type { Charge } from './charge.js';
 import { FOLL_LONGTERM, releaseUserPages } from './gup.js';
+import { uncharge } from './pin_acct.js';
 
 export interface HeldPages {
   pfns: number[];
@@ -37,4 +39,17 @@ export function hold(
 export function release(k: Kernel, held: HeldPages): void {
   k.pins.remove(held.holder);
   releaseUserPages(k, held.pfns, held.flags);
+}
+
+/** Pages a subsystem holds pinned, with the charge they were accounted under (an RDMA MR, a VFIO
+ * DMA mapping, an io_uring fixed buffer). */
+export interface PinnedRegion {
+  held: HeldPages;
+  charge: Charge;
+}
+
+/** Unpin a region and give back its charge (ib_umem_release, vfio_remove_dma, io_buffer_unmap). */
+export function releaseRegion(k: Kernel, r: PinnedRegion): void {
+  release(k, r.held);
+  uncharge(r.charge);
 }

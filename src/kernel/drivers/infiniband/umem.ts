@@ -6,7 +6,6 @@ import { pageSpan } from '../../../sim/units.js';
 import { ERRNO } from '../../config.js';
 import { handleTableOf, openHandleFile } from '../../fs/handles.js';
 import type { Kernel } from '../../kernel.js';
-import type { Charge } from '../../mm/charge.js';
 import {
   FOLL_LONGTERM,
   FOLL_PIN,
@@ -15,26 +14,18 @@ import {
   unpinUserPages,
 } from '../../mm/gup.js';
 import { chargeRdma, deny, uncharge } from '../../mm/pin_acct.js';
-import { type HeldPages, hold, release } from '../../mm/pin_holder.js';
+import { hold, type PinnedRegion, releaseRegion } from '../../mm/pin_holder.js';
 import type { Task } from '../../task.js';
 
 /** PAGE_SIZE / sizeof(struct page *): pages per pin_user_pages_fast call. */
 const UMEM_BATCH = 512;
 
-interface Mr {
-  held: HeldPages;
-  charge: Charge;
-}
-
-/** ib_umem_release(): unpin and un-charge. */
-function releaseMr(k: Kernel, mr: Mr): void {
-  release(k, mr.held);
-  uncharge(mr.charge);
-}
+/** A memory region: its pages pinned, mm->pinned_vm charged. */
+type Mr = PinnedRegion;
 
 /** open("/dev/infiniband/uverbs0"): closing it deregisters every MR. */
 export function rdmaOpen(k: Kernel, task: Task): number {
-  return openHandleFile<Mr>(task, 'rdma', (mr) => releaseMr(k, mr));
+  return openHandleFile<Mr>(task, 'rdma', (mr) => releaseRegion(k, mr));
 }
 
 /** ibv_reg_mr() → ib_umem_get(): an MR handle, or a negative errno. */

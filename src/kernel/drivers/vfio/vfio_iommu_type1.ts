@@ -7,31 +7,21 @@ import { PAGE_SIZE, pageSpan } from '../../../sim/units.js';
 import { ERRNO } from '../../config.js';
 import { handleTableOf, openHandleFile } from '../../fs/handles.js';
 import type { Kernel } from '../../kernel.js';
-import type { Charge } from '../../mm/charge.js';
 import { FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE, pinUserPages, unpinUserPages } from '../../mm/gup.js';
-import { chargeLocked, deny, uncharge } from '../../mm/pin_acct.js';
-import { type HeldPages, hold, release } from '../../mm/pin_holder.js';
+import { chargeLocked, deny } from '../../mm/pin_acct.js';
+import { hold, type PinnedRegion, releaseRegion } from '../../mm/pin_holder.js';
 import { KERN_WARNING } from '../../observe/printk.js';
 import type { Task } from '../../task.js';
 
 /** VFIO_BATCH_MAX_CAPACITY */
 const VFIO_BATCH = 512;
 
-interface DmaMap {
-  held: HeldPages;
-  /** mm->locked_vm */
-  charge: Charge;
-}
-
-/** vfio_remove_dma(): unpin and give back the locked_vm charge (vfio_lock_acct(dma, -unlocked)). */
-function unmap(k: Kernel, m: DmaMap): void {
-  release(k, m.held);
-  uncharge(m.charge);
-}
+/** A DMA mapping: its pages pinned, mm->locked_vm charged (vfio_lock_acct). */
+type DmaMap = PinnedRegion;
 
 /** open("/dev/vfio/vfio") with a type1 IOMMU: closing it unmaps everything. */
 export function vfioOpen(k: Kernel, task: Task): number {
-  return openHandleFile<DmaMap>(task, 'vfio', (m) => unmap(k, m));
+  return openHandleFile<DmaMap>(task, 'vfio', (m) => releaseRegion(k, m));
 }
 
 /** VFIO_IOMMU_MAP_DMA: a mapping id, or a negative errno. */
