@@ -172,3 +172,26 @@ export function checkPolicy(key: string, value: unknown): void {
     );
   }
 }
+
+/** `--set key=raw` against the workload's params: the value in the default's type. A usage
+ * error, so plain Errors: no 'TypeError: ' before the message. */
+export function parseParam(def: Params, key: string, raw: string): string | number | boolean {
+  if (!Object.hasOwn(def, key)) {
+    throw new Error(
+      `unknown parameter '${key}': the workload has ${Object.keys(def).join(', ') || 'none'}`,
+    );
+  }
+  const d = def[key];
+  if (typeof d === 'number') {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n))
+      throw new Error(`parameter ${key}=${raw}: expected a number`);
+    return n;
+  }
+  if (typeof d === 'boolean') {
+    if (raw !== 'true' && raw !== 'false')
+      throw new Error(`parameter ${key}=${raw}: expected true or false`);
+    return raw === 'true';
+  }
+  return raw;
+}

@@ -19,6 +19,7 @@ import {
   DEFINED_AT,
   type LoadedWorkload,
   type Params,
+  parseParam,
 } from './define.js';
 import { installDeterminismGuards } from './determinism.js';
 import { locate, locateQuoted, workloadError } from './errors.js';
@@ -48,28 +49,6 @@ async function importBundle(code: string): Promise<unknown> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-// a usage error, so plain Errors: no 'TypeError: ' before the message
-function parseParam(def: Params, key: string, raw: string): string | number | boolean {
-  if (!Object.hasOwn(def, key)) {
-    throw new Error(
-      `unknown parameter '${key}': the workload has ${Object.keys(def).join(', ') || 'none'}`,
-    );
-  }
-  const d = def[key];
-  if (typeof d === 'number') {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n))
-      throw new Error(`parameter ${key}=${raw}: expected a number`);
-    return n;
-  }
-  if (typeof d === 'boolean') {
-    if (raw !== 'true' && raw !== 'false')
-      throw new Error(`parameter ${key}=${raw}: expected true or false`);
-    return raw === 'true';
-  }
-  return raw;
 }
 
 async function main({ req, bundle, beats }: Start): Promise<void> {
