@@ -22,13 +22,13 @@ export class WaitEffect {
 
 /** Effect yielded by Engine.join(). */
 export class JoinEffect {
-  constructor(readonly proc: Proc) {}
+  constructor(readonly proc: Process) {}
 }
 
 /** FIFO of blocked processes; a woken process resumes with the value passed to the wake. */
 export class WaitQueue<T = unknown> {
   /** @internal */
-  readonly waiters: Proc[] = [];
+  readonly waiters: Process[] = [];
   private readonly effect = new WaitEffect(this);
 
   /** Effect: block until woken; resumes with the wake value. */
@@ -55,11 +55,11 @@ export class WaitQueue<T = unknown> {
   }
 }
 
-export type ProcState = 'runnable' | 'sleeping' | 'blocked' | 'exited' | 'killed';
+export type ProcessState = 'runnable' | 'sleeping' | 'blocked' | 'exited' | 'killed';
 
 /** A simulated process. Its public fields are maintained by the engine; treat them as read-only. */
-export class Proc {
-  state: ProcState = 'runnable';
+export class Process {
+  state: ProcessState = 'runnable';
   exitValue: unknown = undefined;
   fatalSignal = false;
   /** @internal Generator stack; the last frame is the innermost. */
@@ -89,11 +89,11 @@ export class Proc {
 }
 
 /** An exception escaped a process, which is left 'killed'; `cause` is the original error. */
-export class ProcError extends Error {
-  override readonly name = 'ProcError';
+export class ProcessError extends Error {
+  override readonly name = 'ProcessError';
 
   constructor(
-    readonly proc: Proc,
+    readonly proc: Process,
     cause: unknown,
   ) {
     super(`${proc.name}[${proc.pid}]: ${cause instanceof Error ? cause.message : String(cause)}`, {
@@ -108,9 +108,9 @@ export interface EngineOptions {
    * (so a handler can be a generator that sleeps); any other result is sent straight
    * back to the process. A throw is raised inside the process at its yield.
    */
-  onEffect?: (proc: Proc, effect: unknown) => unknown;
+  onEffect?: (proc: Process, effect: unknown) => unknown;
   /** Called before each event runs: with the process it resumes, or undefined for a callback. */
-  onDispatch?: (proc: Proc | undefined) => void;
+  onDispatch?: (proc: Process | undefined) => void;
 }
 
 // %GeneratorPrototype%, whose next/throw every generator object inherits. Calling them
@@ -149,7 +149,7 @@ export class Engine {
   private nextSeq = 0;
   private nextPid = 1;
   /** The process whose generator code is executing right now, if any. */
-  private stepping: Proc | null = null;
+  private stepping: Process | null = null;
   private readonly onEffect: EngineOptions['onEffect'];
   private readonly onDispatch: EngineOptions['onDispatch'];
 
@@ -157,7 +157,7 @@ export class Engine {
   private size = 0;
   private times = new Float64Array(256);
   private seqs = new Float64Array(256);
-  private readonly payloads: (Proc | Callback | undefined)[] = [];
+  private readonly payloads: (Process | Callback | undefined)[] = [];
 
   constructor(opts: EngineOptions = {}) {
     this.onEffect = opts.onEffect;
@@ -187,10 +187,10 @@ export class Engine {
   }
 
   /** Starts `task` as a new process at now + delay. */
-  spawn(name: string, task: Body<unknown>, opts: { delay?: number } = {}): Proc {
+  spawn(name: string, task: Body<unknown>, opts: { delay?: number } = {}): Process {
     const delay = opts.delay ?? 0;
     if (!Number.isSafeInteger(delay) || delay < 0) throw nsError('spawn delay', delay);
-    const p = new Proc(this, this.nextPid++, name, task);
+    const p = new Process(this, this.nextPid++, name, task);
     this.push(this.clock + delay, p);
     return p;
   }
@@ -212,7 +212,7 @@ export class Engine {
   }
 
   /** Effect: wait for `proc` to finish; resumes with its exit value (undefined if killed). */
-  join(proc: Proc): JoinEffect {
+  join(proc: Process): JoinEffect {
     return new JoinEffect(proc);
   }
 
@@ -221,7 +221,7 @@ export class Engine {
    * blocks, which must not yield), marks the process killed and wakes its joiners.
    * A process that kills itself is reaped as soon as its current step yields.
    */
-  kill(proc: Proc): void {
+  kill(proc: Process): void {
     if (proc.done || proc.fatalSignal) return;
     proc.fatalSignal = true;
     if (proc !== this.stepping) this.reap(proc);
@@ -250,7 +250,7 @@ export class Engine {
   }
 
   /** @internal Makes a blocked process runnable at the current time (used by WaitQueue). */
-  resume(p: Proc, value: unknown): void {
+  resume(p: Process, value: unknown): void {
     p.blockedOn = null;
     p.state = 'runnable';
     p.resumeValue = value;
@@ -278,7 +278,7 @@ export class Engine {
   }
 
   /** Trampoline: advances p's frame stack until it blocks, sleeps or finishes. */
-  private drive(p: Proc, input: unknown, isThrow: boolean): void {
+  private drive(p: Process, input: unknown, isThrow: boolean): void {
     const frames = p.frames;
     for (;;) {
       const frame = frames[frames.length - 1]!;
@@ -374,25 +374,25 @@ export class Engine {
     }
   }
 
-  private block(p: Proc, q: WaitQueue<unknown>): void {
+  private block(p: Process, q: WaitQueue<unknown>): void {
     p.state = 'blocked';
     p.blockedOn = q;
     q.waiters.push(p);
   }
 
-  private finish(p: Proc, state: 'exited' | 'killed', value: unknown): void {
+  private finish(p: Process, state: 'exited' | 'killed', value: unknown): void {
     p.state = state;
     p.exitValue = value;
     p.exitQueue.wakeAll(value);
   }
 
   /** An exception escaped p's outermost frame: p dies (like a kernel oops) and run() throws. */
-  private fail(p: Proc, error: unknown): never {
+  private fail(p: Process, error: unknown): never {
     this.finish(p, 'killed', undefined);
-    throw new ProcError(p, error);
+    throw new ProcessError(p, error);
   }
 
-  private reap(p: Proc): void {
+  private reap(p: Process): void {
     p.ticket = -1;
     p.resumeValue = undefined;
     const q = p.blockedOn;
@@ -417,7 +417,7 @@ export class Engine {
       }
     }
     this.finish(p, 'killed', undefined);
-    if (failed) throw new ProcError(p, error);
+    if (failed) throw new ProcessError(p, error);
   }
 
   /** Skips stale resume events (of killed processes) at the root. */
@@ -429,7 +429,7 @@ export class Engine {
     }
   }
 
-  private push(time: number, payload: Proc | Callback): void {
+  private push(time: number, payload: Process | Callback): void {
     const seq = this.nextSeq++;
     if (typeof payload !== 'function') payload.ticket = seq;
     if (this.size === this.times.length) this.grow();

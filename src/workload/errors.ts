@@ -89,7 +89,9 @@ export function workloadError(
   fallback?: SourceLocation,
 ): WorkloadErrorInfo {
   const cause =
-    err instanceof Error && err.name === 'ProcError' && err.cause !== undefined ? err.cause : err;
+    err instanceof Error && err.name === 'ProcessError' && err.cause !== undefined
+      ? err.cause
+      : err;
   const message =
     cause instanceof Error
       ? `${cause.name === 'Error' ? '' : `${cause.name}: `}${cause.message}`

@@ -10,7 +10,7 @@ import { recordFailure } from '../kernel/observe/failures.js';
 import type { SysResult } from '../kernel/syscalls.js';
 import type { Task } from '../kernel/task.js';
 import type { LogLine } from '../metrics/snapshot.js';
-import { type Body, Engine, type Proc, type Sleep, sleep } from '../sim/engine.js';
+import { type Body, Engine, type Process, type Sleep, sleep } from '../sim/engine.js';
 import type { Rng } from '../sim/rng.js';
 import { parseDuration, parseSize } from '../sim/units.js';
 import type { Heartbeat } from './watchdog.js';
@@ -99,14 +99,14 @@ export class Simulation {
   readonly k: Kernel;
   readonly results: Record<string, unknown> = {};
   readonly logs: LogLine[] = [];
-  private readonly procs = new Map<number, Proc>();
+  private readonly procs = new Map<number, Process>();
   /** the task pid of each actor's process */
-  private readonly pids = new Map<Proc, number>();
+  private readonly pids = new Map<Process, number>();
   private readonly inCall = new Set<number>();
   /** live runs only: what the event that ran last did, for the TUI's `.` (lastEvent) */
   recordEvents = false;
   /** the event that ran last: the actor it resumed (undefined: a timer) and its system calls */
-  private lastProc: Proc | undefined;
+  private lastProc: Process | undefined;
   private readonly lastCalls: { name: string; ret?: string }[] = [];
 
   constructor(
@@ -164,7 +164,7 @@ export class Simulation {
     return `event ${engine.eventsRun} at ${(engine.now / 1e9).toFixed(6)} s: ${who} ${what}`;
   }
 
-  private *call(_proc: Proc, c: Call<unknown>): Generator<Sleep, unknown> {
+  private *call(_proc: Process, c: Call<unknown>): Generator<Sleep, unknown> {
     // keyed by task pid, as kill() looks it up (engine pids are a different numbering)
     this.inCall.add(c.task.pid);
     try {
@@ -239,7 +239,7 @@ export class Simulation {
   }
 
   /** The engine process of a task, to join it. */
-  procOf(pid: number): Proc | undefined {
+  procOf(pid: number): Process | undefined {
     return this.procs.get(pid);
   }
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type Body, Engine, type Proc, ProcError, sleep, WaitQueue } from '../../src/sim/engine.js';
+import {
+  type Body,
+  Engine,
+  type Process,
+  ProcessError,
+  sleep,
+  WaitQueue,
+} from '../../src/sim/engine.js';
 import { RngStreams } from '../../src/sim/rng.js';
 
 /** A task that runs fn without blocking. */
@@ -8,14 +15,14 @@ function* call<R>(fn: () => R): Body<R> {
   return fn();
 }
 
-function procErrorOf(f: () => unknown): ProcError {
+function procErrorOf(f: () => unknown): ProcessError {
   try {
     f();
   } catch (e) {
-    expect(e).toBeInstanceOf(ProcError);
-    return e as ProcError;
+    expect(e).toBeInstanceOf(ProcessError);
+    return e as ProcessError;
   }
-  throw new Error('expected a ProcError');
+  throw new Error('expected a ProcessError');
 }
 
 describe('scheduling', () => {
@@ -547,7 +554,7 @@ describe('kill', () => {
   it('defers a self-kill until the current step yields', () => {
     const e = new Engine();
     const log: string[] = [];
-    const self: { p?: Proc } = {};
+    const self: { p?: Process } = {};
     self.p = e.spawn(
       'p',
       (function* (): Body {
@@ -675,7 +682,7 @@ describe('onDispatch', () => {
   });
 });
 
-describe('ProcError', () => {
+describe('ProcessError', () => {
   it('carries the process and the original error', () => {
     const e = new Engine();
     const original = new RangeError('bad pfn');
@@ -696,7 +703,7 @@ describe('ProcError', () => {
       })(),
     );
     const err = procErrorOf(() => e.run());
-    expect(err.name).toBe('ProcError');
+    expect(err.name).toBe('ProcessError');
     expect(err.proc).toBe(p);
     expect(err.cause).toBe(original);
     expect(err.message).toBe('faulty[1]: bad pfn');
