@@ -88,14 +88,7 @@ export function releaseUserPages(k: Kernel, pfns: readonly number[], flags: numb
 }
 
 /** gup_fast(): lockless; stops at the first page it cannot take without faulting (§4.3). */
-function gupFast(
-  k: Kernel,
-  mm: Mm,
-  start: number,
-  n: number,
-  flags: number,
-  out: number[],
-): number {
+const gupFast: Gup = (k, mm, start, n, flags, out) => {
   const end = start + n;
   for (let va = start; va < end; ) {
     const v = mm.findVma(va);
@@ -115,7 +108,7 @@ function gupFast(
     }
   }
   return n;
-}
+};
 
 /** check_vma_flags() (§4.5): 0 or a negative errno. */
 function checkVmaFlags(k: Kernel, v: Vma, flags: number): number {
@@ -134,14 +127,7 @@ function checkVmaFlags(k: Kernel, v: Vma, flags: number): number {
 }
 
 /** __get_user_pages_locked(): fault in and take each page; a partial count on a later error. */
-function getUserPagesLocked(
-  k: Kernel,
-  mm: Mm,
-  start: number,
-  n: number,
-  flags: number,
-  out: number[],
-): number {
+const getUserPagesLocked: Gup = (k, mm, start, n, flags, out) => {
   const memallocPin = (flags & FOLL_LONGTERM) !== 0; // memalloc_pin_save()
   for (let i = 0; i < n; i++) {
     const va = start + i;
@@ -164,7 +150,7 @@ function getUserPagesLocked(
     out.push(pfn);
   }
   return n;
-}
+};
 
 /**
  * check_and_migrate_movable_pages() (§4.3): 0 if every page may stay pinned; otherwise unpin
@@ -181,14 +167,7 @@ function checkAndMigrateMovablePages(k: Kernel, pinned: number[]): number {
 }
 
 /** __gup_longterm_locked() (§4.3). */
-function gupLongtermLocked(
-  k: Kernel,
-  mm: Mm,
-  start: number,
-  n: number,
-  flags: number,
-  out: number[],
-): number {
+const gupLongtermLocked: Gup = (k, mm, start, n, flags, out) => {
   if (!(flags & FOLL_LONGTERM)) return getUserPagesLocked(k, mm, start, n, flags, out);
   for (let round = 0; round < LONGTERM_RETRY_CAP; round++) {
     const pinned: number[] = [];
@@ -206,24 +185,17 @@ function gupLongtermLocked(
     'cmascope: __gup_longterm_locked still -EAGAIN after 16 rounds (kernel livelock)',
   );
   return -ERRNO.ENOMEM;
-}
+};
 
 /** gup_fast_fallback(): the fast path, then the slow path for the rest (§4.3). */
-function gupFastFallback(
-  k: Kernel,
-  mm: Mm,
-  start: number,
-  n: number,
-  flags: number,
-  out: number[],
-): number {
+const gupFastFallback: Gup = (k, mm, start, n, flags, out) => {
   if (!validGupArgs(flags)) return -ERRNO.EINVAL;
   const nr = gupFast(k, mm, start, n, flags, out);
   if (nr === n) return n;
   const ret = gupLongtermLocked(k, mm, start + nr, n - nr, flags, out);
   if (ret < 0) return nr || ret; // the fast path's partial count wins over the error (§4.3)
   return ret + nr;
-}
+};
 
 /**
  * The GUP entry points. Pages taken are appended to `out`; each returns how many (possibly
