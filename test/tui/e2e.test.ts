@@ -52,6 +52,9 @@ async function launch(args = 'tui', env = ''): Promise<string> {
 async function shellIsBack(code: number): Promise<void> {
   await until('the main screen', () => show('#{alternate_on}') === '0', 5000);
   expect(show('#{cursor_flag}')).toBe('1');
+  // the screen comes back before the process ends (it still closes its server and worker): what
+  // is typed before the shell reads the terminal again would go to cmascope
+  await until('cmascope to exit', () => show('#{pane_current_command}') !== 'node', 10_000);
   type('echo "exit=$?"; stty -a | tr " " "\\n" | grep -x -e icanon -e echo | tr "\\n" " "; echo');
   press('Enter');
   const s = await until(
