@@ -40,21 +40,32 @@ export function watchWorkload(target: string, onChange: (file: string) => void):
     ignored: (p) => p.includes('node_modules'),
   });
   let timer: NodeJS.Timeout | undefined;
-  let next: string | undefined;
+  /** files with events since the last settle() */
+  const dirty = new Set<string>();
+  // content is hashed once the saves have settled, not at each event: chokidar reports the first
+  // change of a file and drops the others within 50 ms, so an in-place save's one event can come
+  // between its truncation and its write; hashed then, the empty file would stand for the save
+  const settle = () => {
+    let changed = false;
+    let saved: string | undefined;
+    for (const file of dirty) {
+      const h = hashOf(file);
+      if (h === undefined || h === hashes.get(file)) continue; // deleted, or saved unchanged
+      if (!hashes.has(file)) saved = file; // directory mode: the workload saved last runs
+      hashes.set(file, h);
+      changed = true;
+    }
+    dirty.clear();
+    if (!changed) return;
+    if (saved) current = saved;
+    if (current) onChange(current);
+  };
   watcher.on('all', (_event, path) => {
     const file = resolve(path);
-    const known = hashes.has(file);
-    if (!known && !(isDir && SOURCE.has(extname(file)))) return;
-    const h = hashOf(file);
-    if (h === undefined || h === hashes.get(file)) return; // deleted, or saved unchanged
-    hashes.set(file, h);
-    if (!known) next = file; // directory mode: the workload saved last runs
+    if (!hashes.has(file) && !(isDir && SOURCE.has(extname(file)))) return;
+    dirty.add(file);
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      if (next) current = next;
-      next = undefined;
-      if (current) onChange(current);
-    }, DEBOUNCE_MS);
+    timer = setTimeout(settle, DEBOUNCE_MS);
   });
   return {
     track(files) {
