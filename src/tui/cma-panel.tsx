@@ -6,7 +6,6 @@ import type { CmaAreaSnapshot } from '../metrics/snapshot.js';
 import type { View } from '../metrics/view.js';
 import { areaChart, CELL_LEGEND, cellGlyph, cellTone, mapLines } from './charts.js';
 import { hex, pages, seconds } from './format.js';
-import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import { freeHistory, type History } from './model.js';
 import { fitText, type Line, seg } from './text.js';
@@ -168,17 +167,14 @@ export const CmaPanel = themed(
         : [seg(`${count} area${count === 1 ? '' : 's'}`, 'muted')];
     return (
       <Panel
-        panel={framed(
-          {
-            title: [seg('CMA', 'title')],
-            right,
-            width: p.width,
-            height: p.height,
-            focused: p.focused,
-          },
-          cmaLines(p, theme),
-          theme,
-        )}
+        frame={{
+          title: [seg('CMA', 'title')],
+          right,
+          width: p.width,
+          height: p.height,
+          focused: p.focused,
+        }}
+        lines={cmaLines(p, theme)}
       />
     );
   }),

@@ -3,10 +3,9 @@
 import { relative } from 'node:path';
 import { memo } from 'react';
 import type { WorkloadErrorInfo } from '../workload/errors.js';
-import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import { type Line, seg } from './text.js';
-import { themed, useTheme } from './theme.js';
+import { themed } from './theme.js';
 
 /** 'workloads/x.ts:12:5' relative to `cwd`, or undefined without a location. */
 export function where(e: WorkloadErrorInfo, cwd: string): string | undefined {
@@ -50,7 +49,6 @@ export const ErrorPanel = themed(
     width: number;
     height: number;
   }) {
-    const theme = useTheme();
     const title: Line = [
       seg(
         p.error.phase === 'load' ? 'Error loading the workload' : 'Error in the workload',
@@ -59,11 +57,8 @@ export const ErrorPanel = themed(
     ];
     return (
       <Panel
-        panel={framed(
-          { title, width: p.width, height: p.height, focused: false, tone: 'crit' },
-          errorLines(p.error, p.cwd, p.hasRun, p.stopped),
-          theme,
-        )}
+        frame={{ title, width: p.width, height: p.height, focused: false, tone: 'crit' }}
+        lines={errorLines(p.error, p.cwd, p.hasRun, p.stopped)}
       />
     );
   }),

@@ -11,7 +11,6 @@ import type { LiveFrame } from '../workload/protocol.js';
 import { CELL_LEGEND, cellGlyph, cellTone, mapLines } from './charts.js';
 import { blameText, commOf, type Failure, holderText } from './failures-panel.js';
 import { bytes, hex, pages, seconds } from './format.js';
-import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import { fitText, type Line, padStart, seg, wrap } from './text.js';
 import { type Theme, themed, useTheme } from './theme.js';
@@ -214,17 +213,14 @@ export const FailureDetail = themed(
     ];
     return (
       <Panel
-        panel={framed(
-          {
-            title: [seg('Failure details', 'title')],
-            right,
-            width: p.width,
-            height: p.height,
-            focused: true,
-          },
-          detailLines(p, theme),
-          theme,
-        )}
+        frame={{
+          title: [seg('Failure details', 'title')],
+          right,
+          width: p.width,
+          height: p.height,
+          focused: true,
+        }}
+        lines={detailLines(p, theme)}
       />
     );
   }),

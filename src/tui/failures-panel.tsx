@@ -5,7 +5,6 @@ import { memo } from 'react';
 import { memlockText } from '../metrics/blame-text.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import { hex, seconds } from './format.js';
-import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import { type Line, lineWidth, seg, wrap } from './text.js';
 import { type Glyphs, type Theme, type Tone, themed, useTheme } from './theme.js';
@@ -159,11 +158,8 @@ export const FailuresPanel = themed(
     const right: Line = p.failures.length > 0 ? [seg('enter: details', 'muted')] : [];
     return (
       <Panel
-        panel={framed(
-          { title, right, width: p.width, height: p.height, focused: p.focused },
-          failureListLines(p, theme),
-          theme,
-        )}
+        frame={{ title, right, width: p.width, height: p.height, focused: p.focused }}
+        lines={failureListLines(p, theme)}
       />
     );
   }),

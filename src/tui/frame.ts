@@ -20,20 +20,19 @@ export interface Framed {
   side: Seg;
 }
 
-export function framed(
-  o: {
-    title: Line;
-    /** shown at the right end of the top border */
-    right?: Line;
-    width: number;
-    height: number;
-    focused: boolean;
-    /** tone of the border instead of the focus/border default (the error panel) */
-    tone?: 'crit';
-  },
-  content: Line[],
-  theme: Theme,
-): Framed {
+/** What a panel's frame shows besides its content. */
+export interface FrameOptions {
+  title: Line;
+  /** shown at the right end of the top border */
+  right?: Line;
+  width: number;
+  height: number;
+  focused: boolean;
+  /** tone of the border instead of the focus/border default (the error panel) */
+  tone?: 'crit';
+}
+
+export function framed(o: FrameOptions, content: Line[], theme: Theme): Framed {
   const { width, height } = o;
   const g = theme.glyphs;
   const [tl, tr, bl, br, h, v] = o.focused ? g.borderFocus : g.border;

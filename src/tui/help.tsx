@@ -2,7 +2,6 @@
 // the policy presets p cycles through.
 import { memo } from 'react';
 import { CELL_LEGEND, cellGlyph, cellTone } from './charts.js';
-import { framed } from './frame.js';
 import { BINDINGS } from './keys.js';
 import { Panel } from './lines.js';
 import { PRESETS } from './presets.js';
@@ -119,17 +118,14 @@ export const Help = memo(function Help(p: {
     .join(' ');
   return (
     <Panel
-      panel={framed(
-        {
-          title: [seg('Help', 'title')],
-          right: more ? [seg(`${more}  j/k scroll`, 'warn')] : [],
-          width: p.width,
-          height: p.height,
-          focused: true,
-        },
-        lines.slice(offset),
-        theme,
-      )}
+      frame={{
+        title: [seg('Help', 'title')],
+        right: more ? [seg(`${more}  j/k scroll`, 'warn')] : [],
+        width: p.width,
+        height: p.height,
+        focused: true,
+      }}
+      lines={lines.slice(offset)}
     />
   );
 });

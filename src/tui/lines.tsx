@@ -9,7 +9,7 @@
 // cells are never written, and a style change writes only the attributes that change.
 import { Box } from 'ink';
 import { createElement, memo, type ReactNode } from 'react';
-import type { Framed } from './frame.js';
+import { type FrameOptions, framed } from './frame.js';
 import { type Line, lineWidth, type Seg } from './text.js';
 import { type Style, type Theme, useTheme } from './theme.js';
 
@@ -129,9 +129,9 @@ export const Lines = memo(function Lines(props: { lines: Line[]; width: number }
  * parts, the content, and the bottom border, which starts with the same run of edge glyphs as the
  * top one in a node of its own: Ink parses equal lines once per frame.
  */
-export const Panel = memo(function Panel(props: { panel: Framed }) {
-  const { panel: p } = props;
+export const Panel = memo(function Panel(props: { frame: FrameOptions; lines: Line[] }) {
   const theme = useTheme();
+  const p = framed(props.frame, props.lines, theme);
   if (p.width < 2 || p.height < 2)
     return <Box width={Math.max(0, p.width)} height={Math.max(0, p.height)} />;
   const inner = p.width - 2;

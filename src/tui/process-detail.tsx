@@ -7,7 +7,6 @@ import type { ProcDetail } from '../metrics/proc-detail.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import { failureLines } from './failures-panel.js';
 import { pages, seconds } from './format.js';
-import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import { fitText, type Line, padStart, seg } from './text.js';
 import { type Theme, useTheme } from './theme.js';
@@ -139,16 +138,13 @@ export const ProcessDetail = memo(function ProcessDetail(p: ProcessDetailProps) 
   const theme = useTheme();
   return (
     <Panel
-      panel={framed(
-        {
-          title: [seg('Process details', 'title')],
-          width: p.width,
-          height: p.height,
-          focused: true,
-        },
-        processDetailLines(p, theme),
-        theme,
-      )}
+      frame={{
+        title: [seg('Process details', 'title')],
+        width: p.width,
+        height: p.height,
+        focused: true,
+      }}
+      lines={processDetailLines(p, theme)}
     />
   );
 });

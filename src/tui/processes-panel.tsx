@@ -3,7 +3,6 @@
 // rows are drawn.
 import { memo } from 'react';
 import type { Snapshot } from '../metrics/snapshot.js';
-import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import {
   COLUMNS,
@@ -83,11 +82,8 @@ export const ProcessesPanel = themed(
     ];
     return (
       <Panel
-        panel={framed(
-          { title, right, width: p.width, height: p.height, focused: p.focused },
-          lines,
-          theme,
-        )}
+        frame={{ title, right, width: p.width, height: p.height, focused: p.focused }}
+        lines={lines}
       />
     );
   }),

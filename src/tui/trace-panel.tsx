@@ -2,10 +2,9 @@
 // kernel log, failed isolations and allocations marked. Filter with / while focused; ↑↓ scroll back.
 import { memo } from 'react';
 import { type TraceLine, type TraceTone, traceText } from '../metrics/view.js';
-import { framed } from './frame.js';
 import { Panel } from './lines.js';
 import { type Line, seg } from './text.js';
-import { type Tone, themed, useTheme } from './theme.js';
+import { type Tone, themed } from './theme.js';
 
 export interface TracePanelProps {
   events: readonly TraceLine[];
@@ -46,7 +45,6 @@ export function traceLines(p: TracePanelProps): { lines: Line[]; back: number; m
 
 export const TracePanel = themed(
   memo(function TracePanel(p: TracePanelProps) {
-    const theme = useTheme();
     const { lines, back } = traceLines(p);
     const right: Line = [
       ...(p.filter ? [seg(`filter "${p.filter}"  `, 'accent')] : []),
@@ -54,17 +52,14 @@ export const TracePanel = themed(
     ];
     return (
       <Panel
-        panel={framed(
-          {
-            title: [seg('Trace', 'title')],
-            right,
-            width: p.width,
-            height: p.height,
-            focused: p.focused,
-          },
-          lines,
-          theme,
-        )}
+        frame={{
+          title: [seg('Trace', 'title')],
+          right,
+          width: p.width,
+          height: p.height,
+          focused: p.focused,
+        }}
+        lines={lines}
       />
     );
   }),
