@@ -206,8 +206,7 @@ export class PerCpuPages {
    * mt, to the head of its list; past high, free_pcppages_bulk() returns nr_pcp_free() pages.
    */
   free(buddy: PcpBuddy, zone: number, cpu: number, pfn: number, order: number, mt: number): void {
-    const p = zone * this.cpus + cpu;
-    const pcp = this.sets[p]!;
+    const pcp = this.sets[zone * this.cpus + cpu]!;
     const pindex = orderToPindex(mt, order);
     this.lists.push(pcp.listBase + pindex, pfn, false);
     pcp.count += 1 << order;
@@ -228,7 +227,7 @@ export class PerCpuPages {
       if (pcp.freeFactor < pcp.batch << PCP_BATCH_SCALE_MAX) pcp.freeFactor += 1 << order;
       high = this.nrPcpHigh(pcp, freeHigh);
     }
-    if (pcp.count >= high) this.freeBulk(buddy, p, this.nrPcpFree(pcp, high, freeHigh), pindex);
+    if (pcp.count >= high) this.freeBulk(buddy, pcp, this.nrPcpFree(pcp, high, freeHigh), pindex);
   }
 
   /** 6.18 nr_pcp_high() of a zone above its high watermark without reclaim. */
@@ -264,12 +263,11 @@ export class PerCpuPages {
   }
 
   /**
-   * free_pcppages_bulk(): `count` pages from the tails of the lists of (zone, cpu) p, round robin
-   * from `pindex` on, each back to the buddy.
+   * free_pcppages_bulk(): `count` pages from the tails of pcp's lists, round robin from `pindex`
+   * on, each back to the buddy.
    */
-  private freeBulk(buddy: PcpBuddy, p: number, count: number, pindex: number): void {
+  private freeBulk(buddy: PcpBuddy, pcp: PerCpuPageset, count: number, pindex: number): void {
     const { lists } = this;
-    const pcp = this.sets[p]!;
     const base = pcp.listBase;
     let left = Math.min(count, pcp.count);
     let i = pindex - 1;
@@ -291,9 +289,9 @@ export class PerCpuPages {
   drainZone(buddy: PcpBuddy, zone: number): number {
     let n = 0;
     for (let cpu = 0; cpu < this.cpus; cpu++) {
-      const count = this.count(zone, cpu);
-      n += count;
-      if (count > 0) this.freeBulk(buddy, zone * this.cpus + cpu, count, 0);
+      const pcp = this.sets[zone * this.cpus + cpu]!;
+      n += pcp.count;
+      if (pcp.count > 0) this.freeBulk(buddy, pcp, pcp.count, 0);
     }
     return n;
   }
