@@ -2,7 +2,8 @@
 // run the same order-0 alloc/free mix, driven by the same xorshift64 sequence; ours under
 // placement=kernel with per-CPU lists (pcp=on, the kernel's own configuration: the main figures),
 // placement=kernel without them, and lowest-pfn. The policies are given explicitly, so that a
-// change of the defaults does not change what a figure measures.
+// change of the defaults does not change what a figure measures. refbuddy.c's own JavaScript port
+// runs the sequence too: what the language costs the reference algorithm itself.
 import { join } from 'node:path';
 import { bootKernel } from '../src/kernel/boot.js';
 import type { Policies } from '../src/kernel/config.js';
@@ -10,11 +11,11 @@ import { GFP_HIGHUSER_MOVABLE } from '../src/kernel/mm/gfp.js';
 import { PageKind } from '../src/kernel/mm/page.js';
 import type { PageAlloc } from '../src/kernel/mm/page_alloc.js';
 import { type Bench, type Figure, log, median, repoRoot, round } from './figure.js';
-import { checkRefbuddy, compileRefbuddy, runRefbuddy } from './refbuddy.js';
+import { checkRefbuddy, compileRefbuddy, JsRefbuddy, runRefbuddy } from './refbuddy.js';
 
 const OPS = 20_000_000; // refbuddy.c's default
 const WARMUP_OPS = 4_000_000;
-const RUNS = 3; // median of, for C and for us: the figures are wall-clock time
+const RUNS = 3; // pairs (C, then us) per figure: the figures are wall-clock time
 const SIZES = [
   { tag: '4g', memory: '4GiB', pages: 1 << 20, lowestTarget: 'info' },
   { tag: '16g', memory: '16GiB', pages: 1 << 22, lowestTarget: '<= 3.0' },
@@ -82,7 +83,7 @@ function checkXorshift(): void {
  * xorshift64 on 32-bit halves costs more than the allocator itself; the C side computes its
  * xorshift inline (a few ns per op), which this comparison counts against C.
  */
-function opStream(n: number, ops: number): Int32Array {
+export function opStream(n: number, ops: number): Int32Array {
   const out = new Int32Array(ops);
   const rng = new Xorshift64();
   const half = n >>> 1;
@@ -155,9 +156,50 @@ const boot = (memory: string, policies: Partial<Policies>) =>
 const target = (infix: string, lowestTarget: string): string =>
   infix === '' ? '<= 1.5' : infix === 'lowest_' ? lowestTarget : 'info';
 
-function runRef(bin: string, pages: number, ops: number): [number, number] {
-  const r = runRefbuddy(bin, pages, ops);
-  return [r.nsPerOp, r.live];
+/** refbuddy.c's loop on its JavaScript port (JsRefbuddy); [ns per op, live pages at the end]. */
+function jsRefbuddyLoop(n: number, stream: Int32Array): [number, number] {
+  const buddy = new JsRefbuddy(n);
+  const live = new Int32Array(n);
+  let nl = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < stream.length; i++) {
+    const j = stream[i]!;
+    if (j < 0) {
+      const p = buddy.alloc();
+      if (p >= 0) live[nl++] = p;
+    } else {
+      buddy.free(live[j]!);
+      live[j] = live[--nl]!;
+    }
+  }
+  return [Number(process.hrtime.bigint() - t0) / stream.length, nl];
+}
+
+/**
+ * A JavaScript loop against refbuddy.c side by side: RUNS pairs, C then JS, each pair's ratio
+ * (a noisy machine slows both of a pair alike), after one warm-up of the JS loop. The medians of
+ * the ratios and of each side's ns/op; throws unless every run ends with C's live pages.
+ */
+function sideBySide(
+  bin: string,
+  pages: number,
+  stream: Int32Array,
+  loop: (ops: Int32Array) => [number, number],
+): { ratio: number; ns: number; refNs: number } {
+  loop(stream.subarray(0, WARMUP_OPS));
+  const pairs = Array.from({ length: RUNS }, () => {
+    const ref = runRefbuddy(bin, pages, OPS);
+    const [ns, live] = loop(stream);
+    if (live !== ref.live) {
+      throw new Error(`op mix differs from refbuddy: ${live} live pages, C has ${ref.live}`);
+    }
+    return { ns, refNs: ref.nsPerOp };
+  });
+  return {
+    ratio: median(pairs.map((p) => p.ns / p.refNs)),
+    ns: median(pairs.map((p) => p.ns)),
+    refNs: median(pairs.map((p) => p.refNs)),
+  };
 }
 
 export const alloc: Bench = {
@@ -172,42 +214,43 @@ export const alloc: Bench = {
     const ratios: Figure[] = [];
     const floors: Figure[] = [];
     for (const s of SIZES) {
-      const refs = Array.from({ length: RUNS }, () => runRef(bin, s.pages, OPS));
-      const refNs = median(refs.map((r) => r[0]));
-      const [, refLive] = refs[0]!;
       const stream = opStream(s.pages, OPS);
-      figs.push({
-        name: `refbuddy_ns_per_op_${s.tag}`,
-        value: refNs,
-        unit: 'ns/op',
-        target: 'info',
-      });
+      const refNs: number[] = [];
+      const ours: Figure[] = [];
       for (const { policies, infix } of CONFIGS) {
-        ourLoop(boot(s.memory, policies).alloc, s.pages, stream.subarray(0, WARMUP_OPS));
-        const ours = Array.from({ length: RUNS }, () =>
-          ourLoop(boot(s.memory, policies).alloc, s.pages, stream),
+        const r = sideBySide(bin, s.pages, stream, (ops) =>
+          ourLoop(boot(s.memory, policies).alloc, s.pages, ops),
         );
-        const [, ourLive] = ours[0]!;
-        if (ourLive !== refLive) {
-          throw new Error(`op mix differs from refbuddy: ${ourLive} live pages, C has ${refLive}`);
-        }
-        const ourNs = median(ours.map((r) => r[0]));
+        refNs.push(r.refNs);
         log(
-          `  ${s.memory} placement=${policies.placement} pcp=${policies.pcp}: ours ${ourNs.toFixed(1)} ns/op, refbuddy ${refNs} ns/op (median of ${RUNS})`,
+          `  ${s.memory} placement=${policies.placement} pcp=${policies.pcp}: ours ${r.ns.toFixed(1)} ns/op, refbuddy ${r.refNs} ns/op, ratio ${r.ratio.toFixed(2)} (median of ${RUNS} pairs)`,
         );
         ratios.push({
           name: `alloc_vs_c_ratio_${infix}${s.tag}`,
-          value: round(ourNs / refNs, 2),
+          value: round(r.ratio, 2),
           unit: 'x',
           target: target(infix, s.lowestTarget),
         });
-        figs.push({
+        ours.push({
           name: `alloc_${infix}ns_per_op_${s.tag}`,
-          value: round(ourNs, 1),
+          value: round(r.ns, 1),
           unit: 'ns/op',
           target: 'info',
         });
       }
+      const js = sideBySide(bin, s.pages, stream, (ops) => jsRefbuddyLoop(s.pages, ops));
+      refNs.push(js.refNs);
+      log(
+        `  ${s.memory} refbuddy.c in JavaScript: ${js.ns.toFixed(1)} ns/op, refbuddy ${js.refNs} ns/op, ratio ${js.ratio.toFixed(2)}`,
+      );
+      floors.push({
+        name: `alloc_js_refbuddy_vs_c_ratio_${s.tag}`,
+        value: round(js.ratio, 2),
+        unit: 'x',
+        target: 'info',
+      });
+      const ref = { name: `refbuddy_ns_per_op_${s.tag}`, value: median(refNs), unit: 'ns/op' };
+      figs.push({ ...ref, target: 'info' }, ...ours);
     }
     // after every ourLoop run, so that its JIT state cannot affect them
     for (const s of SIZES) {

@@ -68,3 +68,70 @@ export function checkRefbuddy(
     }
   }
 }
+
+const NR_ORDERS = 11;
+const TOP = NR_ORDERS - 1;
+
+/**
+ * refbuddy.c ported line for line: the same arrays, lists and choices. The bench times it on the
+ * same sequence as the C, which shows what the reference algorithm itself costs in JavaScript on
+ * this machine: a floor for alloc_vs_c_ratio that no model doing more than refbuddy goes below.
+ */
+export class JsRefbuddy {
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly blkOrder: Uint8Array;
+  private readonly blkFree: Uint8Array;
+  private readonly listHead = new Int32Array(NR_ORDERS).fill(-1);
+
+  constructor(private readonly nrPages: number) {
+    this.next = new Int32Array(nrPages);
+    this.prev = new Int32Array(nrPages);
+    this.blkOrder = new Uint8Array(nrPages);
+    this.blkFree = new Uint8Array(nrPages);
+    for (let pfn = 0; pfn < nrPages; pfn += 1 << TOP) this.push(TOP, pfn);
+  }
+
+  private push(order: number, pfn: number): void {
+    const first = this.listHead[order]!;
+    this.prev[pfn] = -1;
+    this.next[pfn] = first;
+    if (first !== -1) this.prev[first] = pfn;
+    this.listHead[order] = pfn;
+    this.blkOrder[pfn] = order;
+    this.blkFree[pfn] = 1;
+  }
+
+  private remove(order: number, pfn: number): void {
+    const before = this.prev[pfn]!;
+    const after = this.next[pfn]!;
+    if (before === -1) this.listHead[order] = after;
+    else this.next[before] = after;
+    if (after !== -1) this.prev[after] = before;
+    this.blkFree[pfn] = 0;
+  }
+
+  /** buddy_alloc(0): the head of the smallest non-empty list, split down; -1 when none. */
+  alloc(): number {
+    let o = 0;
+    while (o < NR_ORDERS && this.listHead[o] === -1) o++;
+    if (o === NR_ORDERS) return -1;
+    const pfn = this.listHead[o]!;
+    this.remove(o, pfn);
+    for (; o > 0; o--) this.push(o - 1, pfn + (1 << (o - 1)));
+    this.blkOrder[pfn] = 0;
+    return pfn;
+  }
+
+  /** buddy_free(pfn, 0): merge while the buddy is a free block of the same order. */
+  free(pfn: number): void {
+    let order = 0;
+    for (; order < TOP; order++) {
+      const buddy = pfn ^ (1 << order);
+      if (buddy >= this.nrPages || !this.blkFree[buddy] || this.blkOrder[buddy] !== order) break;
+      this.remove(order, buddy);
+      pfn &= ~(1 << order);
+    }
+    this.push(order, pfn);
+  }
+}

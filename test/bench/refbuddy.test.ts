@@ -5,9 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { opStream } from '../../bench/alloc.js';
 import {
   checkRefbuddy,
   compileRefbuddy,
+  JsRefbuddy,
   REFBUDDY_EXPECTED,
   runRefbuddy,
 } from '../../bench/refbuddy.js';
@@ -37,6 +39,38 @@ describe.skipIf(!hasCc)('bench/refbuddy.c', () => {
     expect(r.digest).toBeUndefined();
     expect(r.nsPerOp).toBeGreaterThan(0);
     expect(runRefbuddy(bin, 1 << 12, 10_000, true)).toMatchObject({ live: r.live });
+  });
+
+  it('has a JavaScript port that makes the same choices, pfn for pfn', () => {
+    const [pages, ops] = [1 << 16, 200_000];
+    const buddy = new JsRefbuddy(pages);
+    const live = new Int32Array(pages);
+    let nl = 0;
+    let digest = 14695981039346656037n; // refbuddy.c's digest_pfn(): FNV-1a over each pfn's bytes
+    const hash = (pfn: number) => {
+      for (let i = 0; i < 4; i++) {
+        digest ^= BigInt((pfn >>> (8 * i)) & 0xff);
+        digest = (digest * 1099511628211n) & 0xffffffffffffffffn;
+      }
+    };
+    for (const j of opStream(pages, ops)) {
+      if (j < 0) {
+        const pfn = buddy.alloc();
+        if (pfn >= 0) {
+          live[nl++] = pfn;
+          hash(pfn);
+        }
+      } else {
+        hash(live[j]!);
+        buddy.free(live[j]!);
+        live[j] = live[--nl]!;
+      }
+    }
+    const c = runRefbuddy(bin, pages, ops, true);
+    expect({ live: nl, digest: digest.toString(16).padStart(16, '0') }).toEqual({
+      live: c.live,
+      digest: c.digest,
+    });
   });
 
   it('refuses a page count that is not a whole number of 4 MiB blocks', () => {
