@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { bootKernel } from '../../src/kernel/boot.js';
-import type { KernelVersion } from '../../src/kernel/config.js';
+import { type KernelVersion, MT, NR_PAGE_ORDERS } from '../../src/kernel/config.js';
 import { cmaAlloc } from '../../src/kernel/mm/cma.js';
 import { GFP_KERNEL } from '../../src/kernel/mm/gfp.js';
 import { faultPage, releasePage } from '../../src/kernel/mm/memory.js';
@@ -95,6 +95,32 @@ describe.each(['6.4', '6.18'] as const)('pcp=on %s: list order', (version) => {
     expect(list(MOVABLE_ORDER0)).toEqual(
       version === '6.4' ? [10, 11] : [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
     );
+    checkInvariants(k);
+  });
+
+  it('alloc_pages_exact() frees its tail to the buddy, at the tail of the free list', () => {
+    const { k, a } = machine(version);
+    const fl = a.freeLists!;
+    const unmovable0 = a.zones[0]!.listBase + MT.UNMOVABLE * NR_PAGE_ORDERS;
+    const buddyList = () => {
+      const out: number[] = [];
+      for (let p = fl.head(unmovable0); p >= 0; p = fl.after(p)) out.push(p);
+      return out;
+    };
+    const pgfree = a.stats.pgfree;
+    // 3 pages: an order-2 block. rmqueue_bulk() refills the UNMOVABLE order-2 list with
+    // max(3 >> 2, 2) = 2 blocks (the fallback claims pageblock 0 for UNMOVABLE): 0 is handed
+    // out, 4 stays on the list. make_alloc_exact() frees page 3 by __free_pages_ok(FPI_TO_TAIL):
+    // to the buddy (its buddy 2 is in use: no merge), not to a per-CPU list
+    expect(a.allocPagesExact(3, GFP_KERNEL, PageKind.KERNEL)).toBe(0);
+    expect(a.pages.kind[3]).toBe(PageKind.FREE);
+    expect(a.pcp!.count(0, 0)).toBe(4);
+    expect(a.freeCounts()[0]).toBe(16384 - 8 + 1);
+    expect(a.stats.pgfree - pgfree).toBe(1);
+    // the next takes block 4 from the list; its page 7 goes after 3 (list_add_tail)
+    expect(a.allocPagesExact(3, GFP_KERNEL, PageKind.KERNEL)).toBe(4);
+    expect(buddyList()).toEqual([3, 7]);
+    expect(a.pcp!.count(0, 0)).toBe(0);
     checkInvariants(k);
   });
 });

@@ -526,13 +526,18 @@ export class PageAlloc implements PcpBuddy {
   }
 
   /**
-   * alloc_pages_exact(): a 2^order block trimmed to `nrPages`, the tail freed (§5.1:
-   * TEE_IOC_SHM_ALLOC). More than 2^MAX_PAGE_ORDER pages always fails.
+   * alloc_pages_exact(): a 2^order block trimmed to `nrPages` (§5.1: TEE_IOC_SHM_ALLOC). More
+   * than 2^MAX_PAGE_ORDER pages always fails. make_alloc_exact() frees the tail page by page with
+   * __free_pages_ok(page, 0, FPI_TO_TAIL): straight to the buddy, past the per-CPU lists.
    */
   allocPagesExact(nrPages: number, gfp: number, kind: PageKind): number {
     const order = Math.max(0, Math.ceil(Math.log2(nrPages)));
     const pfn = this.allocPages(order, gfp, kind);
-    if (pfn >= 0) this.freeRange(pfn + nrPages, pfn + (1 << order));
+    for (let p = pfn + nrPages; pfn >= 0 && p < pfn + (1 << order); p++) {
+      this.stats.pgfree++;
+      this.pages.kind[p] = PageKind.FREE;
+      this.freeOneBlock(p, 0, true);
+    }
     return pfn;
   }
 
