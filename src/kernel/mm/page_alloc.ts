@@ -495,7 +495,8 @@ export class PageAlloc implements PcpBuddy {
       if (!this.watermarkOk(zone, order, cma)) continue;
       // rmqueue(): the per-CPU list first (rmqueue_pcplist), else the buddy (rmqueue_buddy). The
       // MOVABLE list holds CMA pages: a MOVABLE request without ALLOC_CMA (cmaEligibility
-      // tagged-only) skips it, as upstream rmqueue() did in 5.9-5.12 (Android keeps a CMA list)
+      // tagged-only) skips it, as 6.4's rmqueue() does (8510e69c8efe, 5.9; f945116e4e19 dropped
+      // it in 6.6, where upstream has no such request); kept for 6.18 (Android: a CMA list)
       const { pcp } = this;
       let pfn =
         pcp !== null && order <= PAGE_ALLOC_COSTLY_ORDER && (cma || mt !== MT.MOVABLE)
