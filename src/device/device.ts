@@ -9,6 +9,7 @@ import {
   NR_PAGE_ORDERS,
   PAGEBLOCK_NR_PAGES,
 } from '../kernel/config.js';
+import { features } from '../kernel/features.js';
 import {
   type BootLayout,
   LAYOUT_FREE_TYPES,
@@ -232,7 +233,10 @@ export function readDevice(b: Bundle): Device {
     ? endPfn - (movable.startPfn!.value & ~((1 << MAX_PAGE_ORDER) - 1))
     : 0;
   const managedNormal = normal.reduce((n, z) => n + z.managed.value, 0);
-  const minSum = normal.reduce((n, z) => n + z.min.value, 0);
+  // pages_min (min_free_kbytes): the lowmem zones' WMARK_MIN add up to it, and 6.4 counts
+  // ZONE_MOVABLE as lowmem (kernel-model.md §1.7)
+  const lowmem = features(version).wmarkMovableNotLowmem ? normal : populated;
+  const minSum = lowmem.reduce((n, z) => n + z.min.value, 0);
   const device: Device = {
     file: b.file,
     release: { value: text, at: uname.at },
@@ -251,7 +255,7 @@ export function readDevice(b: Bundle): Device {
     movablePages,
     reservedPages: 0,
     unreservedPages: 0,
-    minPages: { value: minSum, at: normal.map((z) => z.min.at).join(', ') },
+    minPages: { value: minSum, at: lowmem.map((z) => z.min.at).join(', ') },
   };
   // holes and memory the kernel keeps: at the bottom of the span, up to the lowest CMA area
   const unmanaged = endPfn - movablePages - basePfn - managedNormal;

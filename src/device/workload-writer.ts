@@ -106,7 +106,7 @@ export function writeWorkload(d: Device, name: string): string {
     `    reserved: ${mib(m.reserved as number)}, // the span less the managed pages (${managed})`,
   );
   o.push(
-    `    minFree: ${mib(m.minFree as number)}, // WMARK_MIN: the zones' min (${cite(...d.minPages.at.split(', '))})`,
+    `    minFree: ${mib(m.minFree as number)}, // min_free_kbytes: the lowmem zones' WMARK_MIN (${cite(...d.minPages.at.split(', '))})`,
   );
   if (m.cma?.length) {
     o.push('    cma: [');

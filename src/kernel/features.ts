@@ -72,6 +72,17 @@ const SINCE = {
    * latency" and 6ccdcb6d3a74 "mm, pcp: reduce detecting time of consecutive high order page
    * freeing" (free_count) (§1.4) */
   pcpHighAuto: '6.7',
+  /** 6.7, 57c0419c5f0e "mm, pcp: decrease PCP high if free pages < high watermark" (same
+   * series): an allocation that finds a zone below WMARK_HIGH sets ZONE_BELOW_HIGH; while it is
+   * set, pcp->high no longer grows on refill and shrinks on each free that reaches high_min; a
+   * bulk free clears it once the zone is back above WMARK_HIGH (§1.4, §1.7) */
+  pcpBelowHigh: '6.7',
+  /** 6.6, liuq's "mm/page_alloc: fix min_free_kbytes calculation regarding ZONE_MOVABLE"
+   * (LKML v5 of 25 Jun 2023, against the 6.4 page_alloc.c; in linux-next's mm-unstable from July
+   * 2023, so the 6.6 merge window; no mainline id found in the stored material):
+   * __setup_per_zone_wmarks() leaves ZONE_MOVABLE out of lowmem_pages and gives it WMARK_MIN =
+   * managed / 1024 clamped to [32, 128]; 6.4 counted it as lowmem, with a share of pages_min (§1.7) */
+  wmarkMovableNotLowmem: '6.6',
   /** 6.15, c2f6ea38fc1b "mm: page_alloc: don't steal single pages from biggest buddy":
    * a fallback block that cannot be claimed sends the search to the next lower order, and single
    * pages are stolen only after every order failed; 6.4's steal_suitable_fallback() took the

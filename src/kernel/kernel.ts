@@ -14,11 +14,12 @@ import {
   PAGEBLOCK_ORDER,
   type Policies,
 } from './config.js';
+import { features } from './features.js';
 import { applyLayout, type BootLayout } from './mm/boot_layout.js';
 import { CmaArea } from './mm/cma_area.js';
 import type { Inode } from './mm/mmap.js';
 import { PageKind } from './mm/page.js';
-import { PageAlloc } from './mm/page_alloc.js';
+import { PageAlloc, type Zone } from './mm/page_alloc.js';
 import { Rmap } from './mm/rmap.js';
 import { type Blocker, type Failure, PinRegistry } from './observe/blame.js';
 import { PrintkLog } from './observe/printk.js';
@@ -50,7 +51,10 @@ export interface MemorySpec {
   movable?: string | number;
   /** memory the kernel keeps at boot (image, memmap, slab): never in the buddy */
   reserved?: string | number;
-  /** WMARK_MIN of the normal zone; default from min_free_kbytes = sqrt(16 * lowmem kB) (§1.7) */
+  /**
+   * min_free_kbytes, the normal zone's WMARK_MIN (under 6.4 with a ZONE_MOVABLE, shared with it);
+   * default sqrt(16 * lowmem kB) (§1.7)
+   */
   minFree?: string | number;
   /**
    * CPUs, default 4: a task runs on CPU pid % cpus unless spawned with `{ cpu }` (the per-CPU
@@ -83,24 +87,35 @@ const pagesOf = (v: string | number, what: string): number =>
   Math.floor(parseSize(v, what) / PAGE_SIZE);
 
 /**
- * init_per_zone_wmark_min(): min_free_kbytes = int_sqrt(lowmem_kbytes * 16), clamped to
- * [128, 262144] kB, where lowmem is the normal zone's managed pages (nr_free_buffer_pages: no
- * reserved memory, no ZONE_MOVABLE); the one lowmem zone gets all of pages_min (§1.7).
+ * calculate_min_free_kbytes(): min_free_kbytes = int_sqrt(lowmem_kbytes * 16), clamped to
+ * [128, 262144] kB, in pages (pages_min). lowmem_kbytes is nr_free_buffer_pages(): managed less
+ * WMARK_HIGH (not set yet at boot) of the zones up to ZONE_NORMAL, so no reserved memory and no
+ * ZONE_MOVABLE, in 6.4 as in 6.18 (§1.7).
  */
 function defaultMinPages(managed: number): number {
   const kbytes = Math.min(262144, Math.max(128, Math.floor(Math.sqrt(managed * 4 * 16))));
   return kbytes >> 2;
 }
 
-/** __setup_per_zone_wmarks(): ZONE_MOVABLE's min is managed / 1024, clamped to [32, 128]. */
-const movableMinPages = (managed: number): number => Math.min(128, Math.max(32, managed >> 10));
-
 /**
- * __setup_per_zone_wmarks(): WMARK_LOW = min + max(tmp / 4, managed * watermark_scale_factor
- * (10) / 10000), where tmp is the zone's share of pages_min (the normal zone's min).
+ * __setup_per_zone_wmarks(): each zone's tmp = pages_min * managed / lowmem_pages; a lowmem zone's
+ * WMARK_MIN is tmp, ZONE_MOVABLE's (6.6+: not lowmem) managed / 1024 clamped to
+ * [SWAP_CLUSTER_MAX, 128]; 6.4 counts ZONE_MOVABLE as lowmem (only highmem is not), which gives it
+ * a share of pages_min and the normal zone less. WMARK_LOW = min + gap and WMARK_HIGH = low + gap,
+ * gap = max(tmp / 4, managed * watermark_scale_factor (10) / 10000) (§1.7).
  */
-const lowWmarkPages = (min: number, share: number, managed: number): number =>
-  min + Math.max(share >> 2, Math.floor((managed * 10) / 10000));
+function setupPerZoneWmarks(zones: readonly Zone[], pagesMin: number, movableLowmem: boolean) {
+  const lowmem = (i: number) => i === 0 || movableLowmem; // zones[1] is ZONE_MOVABLE
+  let lowmemPages = 0;
+  for (const [i, z] of zones.entries()) if (lowmem(i)) lowmemPages += z.managedPages;
+  for (const [i, z] of zones.entries()) {
+    const tmp = Math.floor((pagesMin * z.managedPages) / lowmemPages);
+    z.minWatermark = lowmem(i) ? tmp : Math.min(128, Math.max(32, z.managedPages >> 10));
+    const gap = Math.max(tmp >> 2, Math.floor((z.managedPages * 10) / 10000)); // mult_frac()
+    z.lowWatermark = z.minWatermark + gap;
+    z.highWatermark = z.lowWatermark + gap;
+  }
+}
 
 export const DEFAULT_CPUS = 4;
 
@@ -196,22 +211,18 @@ export class Kernel {
     this.pins = new PinRegistry(this.alloc.pages);
     this.placeCmaAreas(m.cma ?? [], basePfn, movableStart);
     this.boot(basePfn, endPfn, movableStart, m.layout);
-    // __setup_per_zone_wmarks(), once the zones' managed pages are known
-    const [normal, movable] = this.alloc.zones;
-    normal!.minWatermark =
+    // init_per_zone_wmark_min(), once the zones' managed pages are known
+    const { zones } = this.alloc;
+    setupPerZoneWmarks(
+      zones,
       m.minFree === undefined
-        ? defaultMinPages(normal!.managedPages)
-        : pagesOf(m.minFree, 'minFree');
-    if (movable) movable.minWatermark = movableMinPages(movable.managedPages);
+        ? defaultMinPages(zones[0]!.managedPages)
+        : pagesOf(m.minFree, 'minFree'),
+      !features(this.version).wmarkMovableNotLowmem,
+    );
     // zone_pcp_update(): each zone's pcp batch and high from its managed pages and WMARK_LOW
-    for (const [i, z] of this.alloc.zones.entries()) {
-      const share = Math.floor((normal!.minWatermark * z.managedPages) / normal!.managedPages);
-      this.alloc.pcp?.setZone(
-        i,
-        z.managedPages,
-        lowWmarkPages(z.minWatermark, share, z.managedPages),
-      );
-    }
+    for (const [i, z] of zones.entries())
+      this.alloc.pcp?.setZone(i, z.managedPages, z.lowWatermark);
   }
 
   /** cma_declare_contiguous(): validate and place each area (§2.1). */

@@ -87,6 +87,33 @@ describe('capture on this machine', () => {
   });
 });
 
+describe('a device with a ZONE_MOVABLE', () => {
+  // the 6.4 CMA fixture with its empty Normal zone turned into a 256 MiB ZONE_MOVABLE whose
+  // WMARK_MIN is 256 pages (zoneinfo line 24), the DMA zone's 1024 (line 13)
+  const text = readFileSync(join(CAPTURES, 'arm64-6.4-cma.txt'), 'utf8')
+    .replace(
+      'zone   Normal\n  pages free     0\n        min      0\n        low      0\n        high     0\n        spanned  0\n        present  0\n        managed  0\n',
+      'zone  Movable\n  pages free     0\n        min      256\n        low      320\n        high     384\n        spanned  65536\n        present  65536\n        managed  65536\n',
+    )
+    .replace(
+      '        protection: (0, 0, 0)\n==> /proc/buddyinfo',
+      '        protection: (0, 0, 0)\n  start_pfn:           524288\n==> /proc/buddyinfo',
+    );
+
+  it('takes min_free_kbytes from the lowmem zones: 6.4 counts ZONE_MOVABLE, 6.18 not', () => {
+    // 6.4 __setup_per_zone_wmarks() shares pages_min between DMA and Movable: 1024 + 256;
+    // 6.18 gives Movable a capped WMARK_MIN of its own, so pages_min is the DMA zone's 1024
+    const d64 = readDevice(parseBundle(text, 'd.txt'));
+    expect([d64.version, d64.movablePages, d64.minPages]).toEqual([
+      '6.4',
+      65536,
+      { value: 1280, at: 'd.txt:13, d.txt:24' },
+    ]);
+    const d618 = readDevice(parseBundle(text.replace('6.4.16-android15', '6.18.3'), 'd.txt'));
+    expect([d618.version, d618.minPages]).toEqual(['6.18', { value: 1024, at: 'd.txt:13' }]);
+  });
+});
+
 describe.each([
   ['arm64-6.4-cma.txt', '6.4', ['alloc_pages_fail', 'alloc_pages_success']],
   [

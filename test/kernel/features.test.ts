@@ -22,6 +22,8 @@ const NAMES = [
   'teeShmIovIter',
   'teeShmAllocExact',
   'pcpHighAuto',
+  'pcpBelowHigh',
+  'wmarkMovableNotLowmem',
   'rmqueueClaim',
 ];
 const all = (on: boolean) => Object.fromEntries(NAMES.map((name) => [name, on]));

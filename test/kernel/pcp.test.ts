@@ -23,7 +23,7 @@ const UNMOVABLE_ORDER0 = 0;
  * rounddown_pow_of_two(4 + 2) - 1 = 3. WMARK_LOW = 0 + max(0, 16384 * 10 / 10000) = 16, so
  * zone_highsize() = max(16 / 1, 3 << 2) = 16 (6.18: high_min; high_max = 16384 / 8 = 2048).
  */
-function machine(version: KernelVersion, cma?: string) {
+function machine(version: KernelVersion, cma?: string, reserved: string | number = '4MiB') {
   const clock: TestClock = { now: 0 };
   const k = bootKernel(
     {
@@ -34,7 +34,7 @@ function machine(version: KernelVersion, cma?: string) {
         dramBase: 0,
         minFree: 0,
         cpus: 1,
-        ...(cma ? { reserved: '4MiB', cma: [{ name: 'c', size: cma }] } : {}),
+        ...(cma ? { reserved, cma: [{ name: 'c', size: cma }] } : {}),
       },
     },
     clock,
@@ -195,5 +195,119 @@ describe('pcp=on 6.18: free_high after consecutive high-order frees', () => {
     a.freePages(blocks[7]!, 1);
     expect(count()).toBe(0);
     checkInvariants(k);
+  });
+});
+
+describe.each(['6.4', '6.18'] as const)('pcp=on %s: ZONE_BELOW_HIGH', (version) => {
+  it('is set by an allocation below WMARK_HIGH and shrinks pcp->high until the zone is above', () => {
+    // 64 MiB, 2008 pages reserved, a 56 MiB CMA area at the top (pfn 2048 on): 16384 - 2008 =
+    // 14376 managed pages, of which 40 are not CMA. __setup_per_zone_wmarks() with
+    // min_free_kbytes 0: WMARK_MIN 0, gap = max(0, 14376 * 10 / 10000) = 14, WMARK_LOW 14,
+    // WMARK_HIGH 28. zone_batchsize(): 14376 >> 10 = 14, / 4 = 3, rounddown_pow_of_two(3 + 1) - 1
+    // = 3; high_min = max(14 / 1, 3 << 2) = 14 (6.4: pcp->high); 6.18 high_max = 14376 / 8 = 1797
+    const { k, a, count } = machine(version, '56MiB', 2008 * 4096);
+    const zone = a.zones[0]!;
+    expect([zone.minWatermark, zone.lowWatermark, zone.highWatermark]).toEqual([0, 14, 28]);
+    const high = () => a.pcp!.high(0, 0);
+    // free pages an UNMOVABLE request may use: no ALLOC_CMA, so not the CMA ones
+    const nonCma = () => zone.freePages - zone.freeCma;
+    const held: number[] = [];
+    const kernelPage = () => held.push(a.allocPages(0, GFP_KERNEL, PageKind.KERNEL));
+    if (version === '6.4') {
+      // no such flag: 22 allocations and their frees leave it clear and pcp->high at 14
+      for (let i = 0; i < 22; i++) kernelPage();
+      for (const p of held.reverse()) a.freePages(p, 0);
+      expect([zone.belowHigh, high()]).toEqual([false, 14]);
+      checkInvariants(k);
+      return;
+    }
+    // get_page_from_freelist() tests zone_watermark_fast(WMARK_HIGH) with the request's flags
+    // before WMARK_MIN. nr_pcp_alloc() per empty-list refill: batch = 3 << alloc_factor, high +=
+    // batch (not while ZONE_BELOW_HIGH), alloc_factor++ while batch <= high - count - 3.
+    // 1st: 40 > 28; refill 3 (high 17, alloc_factor 1), 37 left; 2nd, 3rd from the list
+    // 4th: 37 > 28; refill 6 (high 23, alloc_factor 2), 31 left; 5th-9th from the list
+    // 10th: 31 > 28; refill 12 (high 35, alloc_factor 3), 19 left
+    for (let i = 0; i < 10; i++) kernelPage();
+    expect([zone.belowHigh, high(), count(), nonCma()]).toEqual([false, 35, 11, 19]);
+    // 11th: 19 <= 28 (the 14336 free CMA pages do not count): set_bit(ZONE_BELOW_HIGH); 19 > 0
+    // = WMARK_MIN, so it goes on, from the list
+    kernelPage();
+    expect([zone.belowHigh, high(), count()]).toEqual([true, 35, 10]);
+    // 12th-21st from the list; the 22nd refills 3 << 3 = 24 <= max_nr_alloc = 35 - 0 - 3 = 32
+    // (alloc_factor 4) without raising high (35, not 59): the buddy has 19 of them
+    for (let i = 0; i < 11; i++) kernelPage();
+    expect([high(), count(), nonCma()]).toEqual([35, 18, 0]);
+    // free_frozen_page_commit(), freeing the 22 in reverse: free_count 0 (halved by each
+    // allocation) + 1 per free. nr_pcp_high() under ZONE_BELOW_HIGH: pcp->high = max(high -
+    // max(free_count, 3), 14) and returns max(count, 14), so every free that leaves count >= 14
+    // bulk-frees nr_pcp_free() = clamp(free_count, 3, count - 3):
+    //   1st: count 19, free_count 1: high 35 - 3 = 32; bulk clamp(1, 3, 16) = 3: count 16, buddy 3
+    const frees = held.reverse();
+    const freeNext = (n: number) => {
+      for (let i = 0; i < n; i++) a.freePages(frees.shift()!, 0);
+    };
+    freeNext(1);
+    expect([high(), count(), nonCma(), zone.belowHigh]).toEqual([32, 16, 3, true]);
+    //   2nd: count 17, free_count 2: high 29; bulk 3 (clamp(2, 3, 14)): count 14, buddy 6
+    //   3rd: count 15, free_count 3: high 26; bulk 3: count 12, buddy 9
+    //   4th: count 13: high 22, returns 14: nothing; 5th: count 14, free_count 5: high 17; bulk 5:
+    //   count 9, buddy 14
+    freeNext(4);
+    expect([high(), count(), nonCma()]).toEqual([17, 9, 14]);
+    //   6th: high max(17 - 6, 14) = 14; 6th-9th: count 10..13; 10th: count 14, free_count 10:
+    //   bulk clamp(10, 3, 11) = 10: count 4, buddy 24 <= 28 (free CMA does not count): still set
+    freeNext(5);
+    expect([high(), count(), nonCma(), zone.belowHigh]).toEqual([14, 4, 24, true]);
+    //   11th-19th: count 5..13; 20th: count 14, free_count 20: bulk 11: count 3, buddy 35 > 28:
+    //   zone_watermark_ok(WMARK_HIGH, alloc_flags 0) holds, clear_bit(ZONE_BELOW_HIGH)
+    freeNext(9);
+    expect([count(), zone.belowHigh]).toEqual([13, true]);
+    freeNext(1);
+    expect([high(), count(), nonCma(), zone.belowHigh]).toEqual([14, 3, 35, false]);
+    //   21st, 22nd: count 4, 5 < high 14: the lists keep them
+    freeNext(2);
+    expect([high(), count(), nonCma()]).toEqual([14, 5, 35]);
+    checkInvariants(k);
+  });
+});
+
+describe.each(['6.4', '6.18'] as const)('pcp=on %s: watermarks with a ZONE_MOVABLE', (version) => {
+  it('6.4 counts ZONE_MOVABLE as lowmem; 6.6+ caps its WMARK_MIN (§1.7)', () => {
+    // 1 GiB with 256 MiB movable, 4 CPUs: normal 196608 managed pages, movable 65536.
+    // calculate_min_free_kbytes(): nr_free_buffer_pages() counts ZONE_NORMAL only (both
+    // versions): int_sqrt(786432 kB * 16) = 3547 kB, pages_min = 886.
+    // 6.18: lowmem_pages = 196608. Normal: tmp = 886, WMARK_MIN 886, gap = max(886 / 4,
+    // 196608 * 10 / 10000) = max(221, 196) = 221: LOW 1107, HIGH 1328. Movable: tmp = 886 *
+    // 65536 / 196608 = 295, WMARK_MIN = clamp(65536 / 1024, 32, 128) = 64, gap = max(73, 65) = 73:
+    // LOW 137, HIGH 210.
+    // 6.4: lowmem_pages = 262144. Normal: tmp = 886 * 196608 / 262144 = 664 = WMARK_MIN, gap =
+    // max(166, 196) = 196: LOW 860, HIGH 1056. Movable: tmp = 886 * 65536 / 262144 = 221 =
+    // WMARK_MIN, gap = max(55, 65) = 65: LOW 286, HIGH 351.
+    const k = bootKernel(
+      {
+        version,
+        policies: { pcp: 'on' },
+        machine: { memory: '1GiB', movable: '256MiB', cpus: 4 },
+      },
+      { now: 0 },
+    );
+    const marks = k.alloc.zones.map((z) => [z.minWatermark, z.lowWatermark, z.highWatermark]);
+    expect(marks).toEqual(
+      version === '6.4'
+        ? [
+            [664, 860, 1056],
+            [221, 286, 351],
+          ]
+        : [
+            [886, 1107, 1328],
+            [64, 137, 210],
+          ],
+    );
+    // zone_batchsize(): normal 192 / 4 = 48, rounddown_pow_of_two(72) - 1 = 63; movable 64 / 4 =
+    // 16, rounddown_pow_of_two(24) - 1 = 15. high_min = max(LOW / 4 CPUs, batch << 2):
+    // 6.4 normal max(215, 252) = 252, movable max(71, 60) = 71;
+    // 6.18 normal max(276, 252) = 276, movable max(34, 60) = 60
+    const highs = [0, 1].map((z) => k.alloc.pcp!.high(z, 0));
+    expect(highs).toEqual(version === '6.4' ? [252, 71] : [276, 60]);
   });
 });

@@ -70,8 +70,14 @@ export class Zone {
   freeCma = 0;
   /** pages managed by the buddy (MemTotal share) */
   managedPages = 0;
-  /** WMARK_MIN in pages (§1.7), set once the zone's managed pages are known (Kernel) */
+  /** WMARK_MIN, WMARK_LOW and WMARK_HIGH in pages (§1.7), set once the zone's managed pages are
+   * known (Kernel: __setup_per_zone_wmarks()) */
   minWatermark = 0;
+  lowWatermark = 0;
+  highWatermark = 0;
+  /** ZONE_BELOW_HIGH of zone->flags (6.7+, features.ts pcpBelowHigh): an allocation found the
+   * zone below WMARK_HIGH; a bulk free of a per-CPU list clears it once the zone is above (§1.4) */
+  belowHigh = false;
 
   constructor(
     readonly name: string,
@@ -121,6 +127,8 @@ export class PageAlloc implements PcpBuddy {
   readonly pcp: PerCpuPages | null;
   /** the CPU the current task runs on (Kernel sets it with the current pid) */
   cpu = 0;
+  /** 6.7+ ZONE_BELOW_HIGH (features.ts) */
+  private readonly belowHighFlag: boolean;
 
   constructor(
     readonly startPfn: number,
@@ -152,6 +160,7 @@ export class PageAlloc implements PcpBuddy {
     const lru = sets && cpus === 0 ? null : pageLru(endPfn);
     this.fl = lru && !sets ? new FreeLists(lru, this.zones.length * LISTS_PER_ZONE) : null;
     this.pcp = lru && cpus > 0 ? new PerCpuPages(lru, this.zones.length, cpus, version) : null;
+    this.belowHighFlag = features(version).pcpBelowHigh;
   }
 
   /** placement=kernel: the linked free lists (list index: Zone.listBase), else null */
@@ -475,10 +484,15 @@ export class PageAlloc implements PcpBuddy {
     return pfn < 0 ? this.rmqueueFallback(zone, order, mt) : pfn;
   }
 
-  /** __zone_watermark_ok() against WMARK_MIN; free CMA is unusable without ALLOC_CMA (§1.7). */
-  private watermarkOk(zone: Zone, order: number, cma: boolean): boolean {
+  /**
+   * __zone_watermark_ok() against `mark`; free CMA is unusable without ALLOC_CMA (§1.7). Like the
+   * rest of the model it has no lowmem_reserve (a request that may use ZONE_MOVABLE would need
+   * the normal zone above mark + lowmem_reserve[ZONE_MOVABLE]), no highatomic reserve and no
+   * free-block test of high orders.
+   */
+  private watermarkOk(zone: Zone, order: number, cma: boolean, mark: number): boolean {
     const free = zone.freePages - (cma ? 0 : zone.freeCma) - ((1 << order) - 1);
-    return free > zone.minWatermark;
+    return free > mark;
   }
 
   /**
@@ -492,7 +506,15 @@ export class PageAlloc implements PcpBuddy {
     const movableZone = (gfp & (__GFP_MOVABLE | __GFP_HIGHMEM)) === (__GFP_MOVABLE | __GFP_HIGHMEM);
     for (let z = movableZone ? this.zones.length - 1 : 0; z >= 0; z--) {
       const zone = this.zones[z]!;
-      if (!this.watermarkOk(zone, order, cma)) continue;
+      // get_page_from_freelist(), 6.7+: a zone below WMARK_HIGH gets ZONE_BELOW_HIGH (§1.4); then
+      // the zone's own mark (the model's WMARK_MIN, which a zone above WMARK_HIGH passes too)
+      if (
+        this.belowHighFlag &&
+        !zone.belowHigh &&
+        !this.watermarkOk(zone, order, cma, zone.highWatermark)
+      )
+        zone.belowHigh = true;
+      if (!this.watermarkOk(zone, order, cma, zone.minWatermark)) continue;
       // rmqueue(): the per-CPU list first (rmqueue_pcplist), else the buddy (rmqueue_buddy). The
       // MOVABLE list holds CMA pages: a MOVABLE request without ALLOC_CMA (cmaEligibility
       // tagged-only) skips it, as 6.4's rmqueue() does (8510e69c8efe, 5.9; f945116e4e19 dropped
@@ -625,6 +647,21 @@ export class PageAlloc implements PcpBuddy {
   freePcpBlock(pfn: number, order: number): void {
     this.pages.kind.fill(PageKind.FREE, pfn, pfn + (1 << order));
     this.freeOneBlock(pfn, order, false);
+  }
+
+  /** PcpBuddy: test_bit(ZONE_BELOW_HIGH, &zone->flags). */
+  zoneBelowHigh(zone: number): boolean {
+    return this.zones[zone]!.belowHigh;
+  }
+
+  /**
+   * PcpBuddy, after a bulk free (6.18 free_frozen_page_commit()): clear ZONE_BELOW_HIGH once
+   * zone_watermark_ok(zone, 0, high_wmark_pages(zone), ZONE_MOVABLE, 0) holds: alloc_flags 0, so
+   * free CMA pages do not count (no lowmem_reserve, as in watermarkOk()).
+   */
+  bulkFreedBelowHigh(zone: number): void {
+    const z = this.zones[zone]!;
+    if (z.belowHigh && this.watermarkOk(z, 0, false, z.highWatermark)) z.belowHigh = false;
   }
 
   /** drain_all_pages(zone): every CPU's lists of the zone back to the buddy; pages drained. */

@@ -7,10 +7,11 @@
 // rmqueue_bulk() to the tail, alloc from the head, free to the head, free_pcppages_bulk() from
 // the tails round robin from the freeing list on; 6.4's free_factor and free_high; 6.18's
 // free_count, alloc_factor, pcp->high moving between high_min and high_max (nr_pcp_alloc,
-// nr_pcp_high), PCPF_PREV_FREE_HIGH_ORDER and the 6.16+ free_high threshold. Not modelled: the
-// THP list (order pageblock_order), ZONE_RECLAIM_ACTIVE and ZONE_BELOW_HIGH (the model has no
-// kswapd: a zone counts as above its high watermark), decay_pcp_high() (the vmstat worker),
-// PCPF_FREE_HIGH_BATCH (set from the cache size: taken as unset), drain_zone_pages() of NUMA.
+// nr_pcp_high), PCPF_PREV_FREE_HIGH_ORDER and the 6.16+ free_high threshold, and 6.7+'s
+// ZONE_BELOW_HIGH (set by the page allocator, which owns the zone flags: PcpBuddy). Not modelled:
+// the THP list (order pageblock_order), ZONE_RECLAIM_ACTIVE (set by kswapd only, which the model
+// does not have), decay_pcp_high() (the vmstat worker), PCPF_FREE_HIGH_BATCH (set from the cache
+// size: taken as unset), drain_zone_pages() of NUMA.
 
 import type { KernelVersion } from '../config.js';
 import { features } from '../features.js';
@@ -36,6 +37,10 @@ export interface PcpBuddy {
   rmqueueBulkOne(zone: number, order: number, mt: number, cma: boolean): number;
   /** __free_one_page() of a block free_pcppages_bulk() takes off a list */
   freePcpBlock(pfn: number, order: number): void;
+  /** test_bit(ZONE_BELOW_HIGH, &zone->flags) (6.7+) */
+  zoneBelowHigh(zone: number): boolean;
+  /** after free_pcppages_bulk() on a free: clear ZONE_BELOW_HIGH if the zone is above WMARK_HIGH */
+  bulkFreedBelowHigh(zone: number): void;
 }
 
 /** zone_batchsize(): ~0.1% of the zone or 1 MiB, over 4, rounded to 2^n - 1; at least 1. */
@@ -78,8 +83,9 @@ export class PerCpuPages {
   /** allocations served from a list as it was (hits) and those that refilled it first */
   hits = 0;
   refills = 0;
-  /** the 6.7+ high tuning (features.ts) */
+  /** the 6.7+ high tuning and ZONE_BELOW_HIGH (features.ts) */
   private readonly highAuto: boolean;
+  private readonly belowHigh: boolean;
 
   constructor(
     /** pageLru(), shared with the free lists */
@@ -89,6 +95,7 @@ export class PerCpuPages {
     version: KernelVersion,
   ) {
     this.highAuto = features(version).pcpHighAuto;
+    this.belowHigh = features(version).pcpBelowHigh;
     const n = nrZones * cpus;
     this.lists = new PfnLists(lru, n * NR_PCP_LISTS);
     this.sets = Array.from({ length: n }, (_, p) => new PerCpuPageset(p * NR_PCP_LISTS));
@@ -123,6 +130,11 @@ export class PerCpuPages {
   /** pcp->count of (zone, cpu), in pages. */
   count(zone: number, cpu: number): number {
     return this.sets[zone * this.cpus + cpu]!.count;
+  }
+
+  /** pcp->high of (zone, cpu), in pages (6.18 tunes it between high_min and high_max). */
+  high(zone: number, cpu: number): number {
+    return this.sets[zone * this.cpus + cpu]!.high;
   }
 
   /**
@@ -166,7 +178,7 @@ export class PerCpuPages {
     cma: boolean,
   ): number {
     const { lists } = this;
-    const batch = this.nrPcpAlloc(pcp, order);
+    const batch = this.nrPcpAlloc(buddy, pcp, zone, order);
     let n = 0;
     for (; n < batch; n++) {
       const pfn = buddy.rmqueueBulkOne(zone, order, mt, cma);
@@ -181,17 +193,18 @@ export class PerCpuPages {
 
   /**
    * The batch rmqueue_bulk() takes: 6.4 pcp->batch; 6.18 nr_pcp_alloc(), which doubles it for
-   * each order-0 refill without a free in between (alloc_factor) and raises pcp->high by it. Then
-   * scaled to the order: max(batch >> order, 2).
+   * each order-0 refill without a free in between (alloc_factor) and raises pcp->high by it
+   * unless the zone is ZONE_BELOW_HIGH. Then scaled to the order: max(batch >> order, 2).
    */
-  private nrPcpAlloc(pcp: PerCpuPageset, order: number): number {
+  private nrPcpAlloc(buddy: PcpBuddy, pcp: PerCpuPageset, zone: number, order: number): number {
     const base = pcp.batch;
     let batch = base;
     if (this.highAuto) {
       const { high, highMax } = pcp;
       if (high < base) return 1;
       if (order === 0) batch = base << pcp.allocFactor;
-      if (pcp.highMin !== highMax) pcp.high = Math.min(high + batch, highMax);
+      if (pcp.highMin !== highMax && !(this.belowHigh && buddy.zoneBelowHigh(zone)))
+        pcp.high = Math.min(high + batch, highMax);
       if (order === 0) {
         const maxNrAlloc = Math.max(pcp.high - pcp.count - base, base);
         if (batch <= maxNrAlloc && pcp.allocFactor < PCP_BATCH_SCALE_MAX) pcp.allocFactor++;
@@ -225,21 +238,33 @@ export class PerCpuPages {
         pcp.prevFreeHighOrder = false;
       }
       if (pcp.freeFactor < pcp.batch << PCP_BATCH_SCALE_MAX) pcp.freeFactor += 1 << order;
-      high = this.nrPcpHigh(pcp, freeHigh);
+      high = this.nrPcpHigh(buddy, pcp, zone, freeHigh);
     }
-    if (pcp.count >= high) this.freeBulk(buddy, pcp, this.nrPcpFree(pcp, high, freeHigh), pindex);
+    if (pcp.count < high) return;
+    this.freeBulk(buddy, pcp, this.nrPcpFree(pcp, high, freeHigh), pindex);
+    if (this.belowHigh) buddy.bulkFreedBelowHigh(zone);
   }
 
-  /** 6.18 nr_pcp_high() of a zone above its high watermark without reclaim. */
-  private nrPcpHigh(pcp: PerCpuPageset, freeHigh: boolean): number {
-    const { high, highMin, highMax } = pcp;
+  /**
+   * 6.18 nr_pcp_high() without reclaim (ZONE_RECLAIM_ACTIVE): below the zone's high watermark
+   * (ZONE_BELOW_HIGH) pcp->high shrinks by the pages freed since the last allocation, at least a
+   * batch, down to high_min, and any count from high_min on is freed; otherwise pcp->high grows to
+   * hold them.
+   */
+  private nrPcpHigh(buddy: PcpBuddy, pcp: PerCpuPageset, zone: number, freeHigh: boolean): number {
+    const { high, highMin, highMax, batch } = pcp;
     if (high === 0) return 0;
     if (freeHigh) {
-      pcp.high = Math.max(high - (pcp.batch << PCP_BATCH_SCALE_MAX), highMin);
+      pcp.high = Math.max(high - (batch << PCP_BATCH_SCALE_MAX), highMin);
       return 0;
     }
-    if (highMin !== highMax && pcp.count >= high) {
-      const needHigh = pcp.freeFactor + pcp.batch; // free_count + batch
+    if (highMin === highMax) return high;
+    if (this.belowHigh && buddy.zoneBelowHigh(zone)) {
+      pcp.high = Math.max(high - Math.max(pcp.freeFactor, batch), highMin); // free_count
+      return Math.max(pcp.count, highMin);
+    }
+    if (pcp.count >= high) {
+      const needHigh = pcp.freeFactor + batch; // free_count + batch
       if (high < needHigh) pcp.high = Math.min(Math.max(needHigh, highMin), highMax);
     }
     return high;
