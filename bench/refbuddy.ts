@@ -111,21 +111,20 @@ export class JsRefbuddy {
     this.blkFree[pfn] = 0;
   }
 
-  /** buddy_alloc(0): the head of the smallest non-empty list, split down; -1 when none. */
-  alloc(): number {
-    let o = 0;
+  /** buddy_alloc(): the head of the smallest non-empty list of at least `order`, split down. */
+  allocPages(order: number): number {
+    let o = order;
     while (o < NR_ORDERS && this.listHead[o] === -1) o++;
     if (o === NR_ORDERS) return -1;
     const pfn = this.listHead[o]!;
     this.remove(o, pfn);
-    for (; o > 0; o--) this.push(o - 1, pfn + (1 << (o - 1)));
-    this.blkOrder[pfn] = 0;
+    for (; o > order; o--) this.push(o - 1, pfn + (1 << (o - 1)));
+    this.blkOrder[pfn] = order;
     return pfn;
   }
 
-  /** buddy_free(pfn, 0): merge while the buddy is a free block of the same order. */
-  free(pfn: number): void {
-    let order = 0;
+  /** buddy_free(): merge while the buddy is a free block of the same order. */
+  freePages(pfn: number, order: number): void {
     for (; order < TOP; order++) {
       const buddy = pfn ^ (1 << order);
       if (buddy >= this.nrPages || !this.blkFree[buddy] || this.blkOrder[buddy] !== order) break;

@@ -55,14 +55,14 @@ describe.skipIf(!hasCc)('bench/refbuddy.c', () => {
     };
     for (const j of opStream(pages, ops)) {
       if (j < 0) {
-        const pfn = buddy.alloc();
+        const pfn = buddy.allocPages(0);
         if (pfn >= 0) {
           live[nl++] = pfn;
           hash(pfn);
         }
       } else {
         hash(live[j]!);
-        buddy.free(live[j]!);
+        buddy.freePages(live[j]!, 0);
         live[j] = live[--nl]!;
       }
     }
