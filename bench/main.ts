@@ -27,6 +27,7 @@ const BENCHES: readonly Bench[] = [
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1]?.split(',') : undefined;
+/** The table's column widths: the name column as wide as the longest name. */
 const COLS = [28, 12, 8, 8, 4];
 const row = (cells: string[]) =>
   cells.map((c, i) => (i === 1 ? c.padStart(COLS[i]!) : c.padEnd(COLS[i]!))).join('  ');
@@ -57,6 +58,7 @@ if (!json) {
   console.log(
     `\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}\n`,
   );
+  COLS[0] = Math.max(COLS[0]!, ...all.map((f) => f.name.length));
   console.log(row(['name', 'value', 'unit', 'target', 'status']));
   console.log(row(COLS.map((n) => '-'.repeat(n))));
   for (const f of all) {
