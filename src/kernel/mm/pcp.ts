@@ -37,7 +37,7 @@ export interface PcpBuddy {
   rmqueueBulkOne(zone: number, order: number, mt: number, cma: boolean): number;
   /** __free_one_page() of a block free_pcppages_bulk() takes off a list */
   freePcpBlock(pfn: number, order: number): void;
-  /** test_bit(ZONE_BELOW_HIGH, &zone->flags) (6.7+) */
+  /** test_bit(ZONE_BELOW_HIGH, &zone->flags): only ever set from 6.7 on (features.ts) */
   zoneBelowHigh(zone: number): boolean;
   /** after free_pcppages_bulk() on a free: clear ZONE_BELOW_HIGH if the zone is above WMARK_HIGH */
   bulkFreedBelowHigh(zone: number): void;
@@ -83,9 +83,8 @@ export class PerCpuPages {
   /** allocations served from a list as it was (hits) and those that refilled it first */
   hits = 0;
   refills = 0;
-  /** the 6.7+ high tuning and ZONE_BELOW_HIGH (features.ts) */
+  /** the 6.7+ high tuning (features.ts); ZONE_BELOW_HIGH is the zone's, PcpBuddy.zoneBelowHigh() */
   private readonly highAuto: boolean;
-  private readonly belowHigh: boolean;
 
   constructor(
     /** pageLru(), shared with the free lists */
@@ -95,7 +94,6 @@ export class PerCpuPages {
     version: KernelVersion,
   ) {
     this.highAuto = features(version).pcpHighAuto;
-    this.belowHigh = features(version).pcpBelowHigh;
     const n = nrZones * cpus;
     this.lists = new PfnLists(lru, n * NR_PCP_LISTS);
     this.sets = Array.from({ length: n }, (_, p) => new PerCpuPageset(p * NR_PCP_LISTS));
@@ -203,7 +201,7 @@ export class PerCpuPages {
       const { high, highMax } = pcp;
       if (high < base) return 1;
       if (order === 0) batch = base << pcp.allocFactor;
-      if (pcp.highMin !== highMax && !(this.belowHigh && buddy.zoneBelowHigh(zone)))
+      if (pcp.highMin !== highMax && !buddy.zoneBelowHigh(zone))
         pcp.high = Math.min(high + batch, highMax);
       if (order === 0) {
         const maxNrAlloc = Math.max(pcp.high - pcp.count - base, base);
@@ -242,7 +240,7 @@ export class PerCpuPages {
     }
     if (pcp.count < high) return;
     this.freeBulk(buddy, pcp, this.nrPcpFree(pcp, high, freeHigh), pindex);
-    if (this.belowHigh) buddy.bulkFreedBelowHigh(zone);
+    buddy.bulkFreedBelowHigh(zone);
   }
 
   /**
@@ -259,7 +257,7 @@ export class PerCpuPages {
       return 0;
     }
     if (highMin === highMax) return high;
-    if (this.belowHigh && buddy.zoneBelowHigh(zone)) {
+    if (buddy.zoneBelowHigh(zone)) {
       pcp.high = Math.max(high - Math.max(pcp.freeFactor, batch), highMin); // free_count
       return Math.max(pcp.count, highMin);
     }
