@@ -78,9 +78,9 @@ export class Process {
     readonly engine: Engine,
     readonly pid: number,
     readonly name: string,
-    task: Body<unknown>,
+    body: Body<unknown>,
   ) {
-    this.frames = [task];
+    this.frames = [body];
   }
 
   get done(): boolean {
@@ -186,11 +186,11 @@ export class Engine {
     return this.size === 0 ? Infinity : this.times[0]!;
   }
 
-  /** Starts `task` as a new process at now + delay. */
-  spawn(name: string, task: Body<unknown>, opts: { delay?: number } = {}): Process {
+  /** Starts `body` as a new process at now + delay. */
+  spawn(name: string, body: Body<unknown>, opts: { delay?: number } = {}): Process {
     const delay = opts.delay ?? 0;
     if (!Number.isSafeInteger(delay) || delay < 0) throw nsError('spawn delay', delay);
-    const p = new Process(this, this.nextPid++, name, task);
+    const p = new Process(this, this.nextPid++, name, body);
     this.push(this.clock + delay, p);
     return p;
   }
